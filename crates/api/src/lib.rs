@@ -1,0 +1,117 @@
+//! The HTTP API of CONTRACT §5 on axum: routes per resource, bearer roles, JSON errors,
+//! OpenAPI generated from the handlers, server-sent events and Prometheus metrics.
+
+pub mod auth;
+pub mod dto;
+pub mod error;
+pub mod json;
+pub mod routes;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::sync::{Arc, OnceLock};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use zs_engine::Engine;
+
+/// The largest request body accepted (64 KiB).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The engine.
+    pub engine: Arc<Engine>,
+    /// SHA-256 of the admin token.
+    pub admin_token_hash: String,
+}
+
+/// The process-wide Prometheus recorder (installed on first use).
+pub fn metrics_handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(
+                metrics_exporter_prometheus::Matcher::Full("zs_timer_lateness_seconds".into()),
+                &[
+                    0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0, 60.0,
+                ],
+            )
+            .expect("valid buckets")
+            .build_recorder();
+        let handle = recorder.handle();
+        // Another recorder may already be installed (tests embedding several apps): keep ours for rendering.
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}
+
+fn api() -> OpenApiRouter<AppState> {
+    use routes::*;
+    OpenApiRouter::new()
+        .routes(routes!(spaces::create, spaces::list))
+        .routes(routes!(spaces::get, spaces::patch))
+        .routes(routes!(spaces::disable))
+        .routes(routes!(spaces::enable))
+        .routes(routes!(spaces::history))
+        .routes(routes!(spaces::availability))
+        .routes(routes!(bookings::create, bookings::list))
+        .routes(routes!(bookings::get))
+        .routes(routes!(bookings::cancel))
+        .routes(routes!(bookings::check_in))
+        .routes(routes!(bookings::check_out))
+        .routes(routes!(webhooks::create, webhooks::list))
+        .routes(routes!(webhooks::delete))
+        .routes(routes!(webhooks::deliveries_of))
+        .routes(routes!(webhooks::retry))
+        .routes(routes!(tokens::create))
+        .routes(routes!(events::stream))
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics))
+}
+
+/// The OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = api().into_openapi();
+    doc.info.title = "zs-scheduler".into();
+    doc.info.version = env!("CARGO_PKG_VERSION").into();
+    doc.info.description = Some("Meeting-space scheduling: two state machines per space, driven by bookings, timers, admin actions and check-ins.".into());
+    let comps = doc.components.get_or_insert_with(Default::default);
+    comps.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+    );
+    doc
+}
+
+async fn not_found() -> error::ApiError {
+    error::ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
+}
+
+/// The whole application (tests call it without a socket).
+pub fn app(state: AppState) -> Router {
+    let (router, _) = api().split_for_parts();
+    let spec = Arc::new(openapi());
+    router
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || {
+                let s = spec.clone();
+                async move { axum::Json((*s).clone()) }
+            }),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(|| async {
+            error::ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that method",
+            )
+        })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}

@@ -1,0 +1,217 @@
+//! `/v1/bookings`: create (with `Idempotency-Key`), list, read, and the user events.
+
+use crate::AppState;
+use crate::auth::{Caller, Role};
+use crate::dto::*;
+use crate::error::{ApiError, ErrorBody};
+use crate::json::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use utoipa::IntoParams;
+use zs_core::{BookingId, Command, NewBooking, SpaceId};
+use zs_engine::{Created, Idempotency};
+use zs_store::bookings;
+
+fn booking_id(s: &str) -> Result<BookingId, ApiError> {
+    BookingId::parse(s).map_err(|_| ApiError::not_found(format!("booking {s:?}")))
+}
+
+fn json_response(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
+}
+
+fn idempotency(
+    headers: &HeaderMap,
+    caller: &Caller,
+    input: &BookingInput,
+) -> Result<Option<Idempotency>, ApiError> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = v
+        .to_str()
+        .ok()
+        .filter(|k| (1..=255).contains(&k.len()))
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1 to 255 visible ASCII characters",
+            )
+        })?;
+    let body = serde_json::to_vec(input).expect("input serialises");
+    let request_hash = Sha256::digest(&body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(Some(Idempotency {
+        scope: caller.token_hash.clone(),
+        key: key.to_owned(),
+        request_hash,
+    }))
+}
+
+/// Create a booking (`BOOKING_CREATED`).
+#[utoipa::path(post, path = "/v1/bookings", tag = "bookings", request_body = BookingInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "a repeat returns the first result")),
+    responses((status = 201, body = BookingView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(st): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Json(input): Json<BookingInput>,
+) -> Result<Response, ApiError> {
+    caller.require(&[Role::Member])?;
+    let idem = idempotency(&headers, &caller, &input)?;
+    let space = SpaceId::parse(&input.space_id)
+        .map_err(|_| ApiError::not_found(format!("space {:?}", input.space_id)))?;
+    let id = match &input.id {
+        Some(s) => {
+            BookingId::parse(s).map_err(|e| ApiError::invalid("invalid_id", e.to_string()))?
+        }
+        None => BookingId::parse(&super::generated_id("bk")).expect("generated ids are valid"),
+    };
+    let title = input.title.clone().unwrap_or_default();
+    if title.len() > 500 {
+        return Err(ApiError::invalid(
+            "invalid_title",
+            "title must be at most 500 characters",
+        ));
+    }
+    let n = NewBooking {
+        id,
+        title,
+        start: instant("start", &input.start)?,
+        end: instant("end", &input.end)?,
+    };
+    match st.engine.create_booking(&space, n, idem).await? {
+        Created::New { body, .. } => Ok(json_response(StatusCode::CREATED, body)),
+        Created::Replayed { status, body } => Ok(json_response(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED),
+            body,
+        )),
+    }
+}
+
+/// Query of the booking list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    /// Only this space.
+    pub space_id: Option<String>,
+    /// Only bookings ending after this instant.
+    pub from: Option<String>,
+    /// Only bookings starting before this instant.
+    pub to: Option<String>,
+    /// At most this many (default 100, max 1000).
+    pub limit: Option<i64>,
+}
+
+/// List bookings.
+#[utoipa::path(get, path = "/v1/bookings", tag = "bookings", params(ListQuery),
+    responses((status = 200, body = BookingList), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list(
+    State(st): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<axum::Json<BookingList>, ApiError> {
+    caller.require(&[Role::Member])?;
+    let space = q
+        .space_id
+        .as_deref()
+        .map(|s| SpaceId::parse(s).map_err(|e| ApiError::invalid("invalid_id", e.to_string())))
+        .transpose()?;
+    let from = q.from.as_deref().map(|s| instant("from", s)).transpose()?;
+    let to = q.to.as_deref().map(|s| instant("to", s)).transpose()?;
+    let mut c = st.engine.store.reader().acquire().await?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let items = bookings::list(&mut c, space.as_ref(), from, to, limit)
+        .await?
+        .iter()
+        .map(zs_engine::payload::booking_json)
+        .collect();
+    Ok(axum::Json(BookingList { items }))
+}
+
+/// Read a booking.
+#[utoipa::path(get, path = "/v1/bookings/{id}", tag = "bookings", params(("id" = String, Path)),
+    responses((status = 200, body = BookingView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.require(&[Role::Member])?;
+    let id = booking_id(&id)?;
+    let mut c = st.engine.store.reader().acquire().await?;
+    let b = bookings::get(&mut c, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("booking {id}")))?;
+    Ok(json_response(
+        StatusCode::OK,
+        zs_engine::payload::booking_json(&b).to_string(),
+    ))
+}
+
+async fn user_event(
+    st: AppState,
+    caller: Caller,
+    id: String,
+    cmd: fn(BookingId) -> Command,
+) -> Result<Response, ApiError> {
+    caller.require(&[Role::Member, Role::Device])?;
+    let id = booking_id(&id)?;
+    let space = st.engine.space_of(&id).await?;
+    let applied = st.engine.execute(&space, cmd(id.clone())).await?;
+    let b = applied
+        .facts
+        .bookings
+        .iter()
+        .find(|b| b.id == id)
+        .ok_or_else(|| ApiError::not_found(format!("booking {id}")))?;
+    Ok(json_response(
+        StatusCode::OK,
+        zs_engine::payload::booking_json(b).to_string(),
+    ))
+}
+
+/// Cancel a booking (`BOOKING_CANCELLED`).
+#[utoipa::path(post, path = "/v1/bookings/{id}/cancel", tag = "bookings", params(("id" = String, Path)),
+    responses((status = 200, body = BookingView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn cancel(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    user_event(st, caller, id, Command::Cancel).await
+}
+
+/// Check in (`USER_CHECKS_IN`), from `start - upcomingLead` until the no-show deadline.
+#[utoipa::path(post, path = "/v1/bookings/{id}/check-in", tag = "bookings", params(("id" = String, Path)),
+    responses((status = 200, body = BookingView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn check_in(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    user_event(st, caller, id, Command::CheckIn).await
+}
+
+/// Check out early (`USER_CHECKS_OUT`).
+#[utoipa::path(post, path = "/v1/bookings/{id}/check-out", tag = "bookings", params(("id" = String, Path)),
+    responses((status = 200, body = BookingView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn check_out(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    user_event(st, caller, id, Command::CheckOut).await
+}

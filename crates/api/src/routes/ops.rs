@@ -1,0 +1,64 @@
+//! Operations: `/healthz`, `/readyz`, `/metrics`, `/openapi.json`.
+
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, description = "ok")))]
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Readiness: the store answers.
+#[utoipa::path(get, path = "/readyz", tag = "ops", responses((status = 200, description = "ready"), (status = 503, description = "store unavailable")))]
+pub async fn readyz(State(st): State<AppState>) -> impl IntoResponse {
+    match sqlx_ping(&st).await {
+        true => (StatusCode::OK, "ready"),
+        false => (StatusCode::SERVICE_UNAVAILABLE, "store unavailable"),
+    }
+}
+
+async fn sqlx_ping(st: &AppState) -> bool {
+    let Ok(mut c) = st.engine.store.reader().acquire().await else {
+        return false;
+    };
+    zs_store::jobs::next_due(&mut c, zs_store::jobs::MEETING_SCHEDULER)
+        .await
+        .is_ok()
+}
+
+/// Prometheus metrics.
+#[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, description = "Prometheus text format")))]
+pub async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
+    record_queue_depths(&st).await;
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        crate::metrics_handle().render(),
+    )
+}
+
+async fn record_queue_depths(st: &AppState) {
+    let Ok(mut c) = st.engine.store.reader().acquire().await else {
+        return;
+    };
+    let Ok(depths) = zs_store::jobs::depths(&mut c).await else {
+        return;
+    };
+    for q in [
+        zs_store::jobs::MEETING_SCHEDULER,
+        zs_store::jobs::STATUS_UPDATES,
+        zs_store::jobs::WEBHOOK_DELIVERIES,
+    ] {
+        let n = depths
+            .iter()
+            .find(|(name, _)| name == q)
+            .map(|(_, n)| *n)
+            .unwrap_or(0);
+        metrics::gauge!("zs_queue_depth", "queue" => q).set(n as f64);
+    }
+}

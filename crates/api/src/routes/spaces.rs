@@ -1,0 +1,233 @@
+//! `/v1/spaces`: create, read, update, maintenance, history, availability.
+
+use crate::AppState;
+use crate::auth::{Caller, Role};
+use crate::dto::*;
+use crate::error::{ApiError, ErrorBody};
+use crate::json::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use zs_core::{Command, Space, SpaceId};
+use zs_store::{bookings, spaces};
+
+fn space_id(s: &str) -> Result<SpaceId, ApiError> {
+    SpaceId::parse(s).map_err(|_| ApiError::not_found(format!("space {s:?}")))
+}
+
+pub(crate) async fn load(st: &AppState, id: &SpaceId) -> Result<SpaceView, ApiError> {
+    let mut c = st.engine.store.reader().acquire().await?;
+    let (sp, status) = spaces::get(&mut c, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("space {id}")))?;
+    Ok(SpaceView::new(&sp, &status))
+}
+
+/// Create a space.
+#[utoipa::path(post, path = "/v1/spaces", request_body = SpaceInput, tag = "spaces",
+    responses((status = 201, body = SpaceView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(st): State<AppState>,
+    caller: Caller,
+    Json(input): Json<SpaceInput>,
+) -> Result<(StatusCode, axum::Json<SpaceView>), ApiError> {
+    caller.require(&[Role::Admin])?;
+    let settings = input.settings()?;
+    let id = match &input.id {
+        Some(s) => SpaceId::parse(s).map_err(|e| ApiError::invalid("invalid_id", e.to_string()))?,
+        None => SpaceId::parse(&super::generated_id("sp")).expect("generated ids are valid"),
+    };
+    let name = input.name.trim().to_owned();
+    if name.is_empty() || name.len() > 200 {
+        return Err(ApiError::invalid(
+            "invalid_name",
+            "name must be 1 to 200 characters",
+        ));
+    }
+    let space = Space {
+        id: id.clone(),
+        name,
+        settings,
+        maintenance: false,
+    };
+    st.engine.create_space(space).await?;
+    Ok((StatusCode::CREATED, axum::Json(load(&st, &id).await?)))
+}
+
+/// List spaces.
+#[utoipa::path(get, path = "/v1/spaces", tag = "spaces", responses((status = 200, body = SpaceList)), security(("bearer" = [])))]
+pub async fn list(
+    State(st): State<AppState>,
+    _caller: Caller,
+) -> Result<axum::Json<SpaceList>, ApiError> {
+    let mut c = st.engine.store.reader().acquire().await?;
+    let items = spaces::list(&mut c)
+        .await?
+        .iter()
+        .map(|(s, st)| SpaceView::new(s, st))
+        .collect();
+    Ok(axum::Json(SpaceList { items }))
+}
+
+/// Read a space with its state.
+#[utoipa::path(get, path = "/v1/spaces/{id}", tag = "spaces", params(("id" = String, Path)),
+    responses((status = 200, body = SpaceView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get(
+    State(st): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<SpaceView>, ApiError> {
+    Ok(axum::Json(load(&st, &space_id(&id)?).await?))
+}
+
+/// Change a space's name or settings.
+#[utoipa::path(patch, path = "/v1/spaces/{id}", tag = "spaces", params(("id" = String, Path)), request_body = SpacePatch,
+    responses((status = 200, body = SpaceView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn patch(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(p): Json<SpacePatch>,
+) -> Result<axum::Json<SpaceView>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let id = space_id(&id)?;
+    let mut c = st.engine.store.reader().acquire().await?;
+    let (sp, _) = spaces::get(&mut c, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("space {id}")))?;
+    drop(c);
+    let settings = p.apply(&sp.settings)?;
+    let name = p
+        .name
+        .clone()
+        .map(|n| n.trim().to_owned())
+        .unwrap_or(sp.name);
+    if name.is_empty() || name.len() > 200 {
+        return Err(ApiError::invalid(
+            "invalid_name",
+            "name must be 1 to 200 characters",
+        ));
+    }
+    st.engine.update_space(&id, name, settings).await?;
+    Ok(axum::Json(load(&st, &id).await?))
+}
+
+async fn admin_event(
+    st: AppState,
+    caller: Caller,
+    id: String,
+    cmd: Command,
+) -> Result<axum::Json<SpaceView>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let id = space_id(&id)?;
+    st.engine.execute(&id, cmd).await?;
+    Ok(axum::Json(load(&st, &id).await?))
+}
+
+/// Put a space in maintenance (`ADMIN_DISABLE`).
+#[utoipa::path(post, path = "/v1/spaces/{id}/disable", tag = "spaces", params(("id" = String, Path)),
+    responses((status = 200, body = SpaceView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn disable(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<SpaceView>, ApiError> {
+    admin_event(st, caller, id, Command::Disable).await
+}
+
+/// Take a space out of maintenance (`ADMIN_ENABLE`).
+#[utoipa::path(post, path = "/v1/spaces/{id}/enable", tag = "spaces", params(("id" = String, Path)),
+    responses((status = 200, body = SpaceView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn enable(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<SpaceView>, ApiError> {
+    admin_event(st, caller, id, Command::Enable).await
+}
+
+/// Query of the history route.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct HistoryQuery {
+    /// At most this many (default 100, max 1000).
+    pub limit: Option<i64>,
+}
+
+/// The space's transitions, newest first.
+#[utoipa::path(get, path = "/v1/spaces/{id}/history", tag = "spaces", params(("id" = String, Path), HistoryQuery),
+    responses((status = 200, body = History), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn history(
+    State(st): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<HistoryQuery>,
+) -> Result<axum::Json<History>, ApiError> {
+    let id = space_id(&id)?;
+    load(&st, &id).await?;
+    let mut c = st.engine.store.reader().acquire().await?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let items = spaces::history(&mut c, &id, limit)
+        .await?
+        .iter()
+        .map(TransitionView::from)
+        .collect();
+    Ok(axum::Json(History { items }))
+}
+
+/// Query of the availability route.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AvailabilityQuery {
+    /// RFC 3339 start (default now).
+    pub from: Option<String>,
+    /// RFC 3339 end (default `from` + 7 days; at most 62 days after `from`).
+    pub to: Option<String>,
+}
+
+/// Bookable intervals.
+#[utoipa::path(get, path = "/v1/spaces/{id}/availability", tag = "spaces", params(("id" = String, Path), AvailabilityQuery),
+    responses((status = 200, body = Availability), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn availability(
+    State(st): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<AvailabilityQuery>,
+) -> Result<axum::Json<Availability>, ApiError> {
+    let id = space_id(&id)?;
+    let now = st.engine.clock.now();
+    let from = q
+        .from
+        .as_deref()
+        .map(|s| instant("from", s))
+        .transpose()?
+        .unwrap_or(now);
+    let to =
+        q.to.as_deref()
+            .map(|s| instant("to", s))
+            .transpose()?
+            .unwrap_or(from + jiff::SignedDuration::from_hours(24 * 7));
+    if to <= from || to.duration_since(from) > jiff::SignedDuration::from_hours(24 * 62) {
+        return Err(ApiError::invalid(
+            "invalid_range",
+            "to must be after from, at most 62 days later",
+        ));
+    }
+    let mut c = st.engine.store.reader().acquire().await?;
+    let (sp, _) = spaces::get(&mut c, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("space {id}")))?;
+    let held = bookings::working_set(&mut c, &id, now, 86_400_000, None).await?;
+    let items = zs_core::availability::bookable(&sp, &held, from, to, now)
+        .into_iter()
+        .map(|(a, z)| Interval {
+            start: a.to_string(),
+            end: z.to_string(),
+        })
+        .collect();
+    Ok(axum::Json(Availability {
+        space_id: id.to_string(),
+        items,
+    }))
+}

@@ -1,0 +1,146 @@
+//! `/v1/webhooks` and `/v1/deliveries`: endpoints, their delivery logs, and replay.
+
+use crate::AppState;
+use crate::auth::{Caller, Role};
+use crate::dto::*;
+use crate::error::{ApiError, ErrorBody};
+use crate::json::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use zs_core::notice::WEBHOOK_TYPES;
+use zs_store::deliveries::{self, Delivery, Endpoint};
+
+fn view(e: &Endpoint, with_secret: bool) -> WebhookView {
+    WebhookView {
+        id: e.id.clone(),
+        url: e.url.clone(),
+        events: e.events.clone(),
+        created_at: e.created_at.to_string(),
+        secret: with_secret.then(|| e.secret.clone()),
+    }
+}
+
+/// Add a webhook endpoint; the response carries its signing secret, once.
+#[utoipa::path(post, path = "/v1/webhooks", tag = "webhooks", request_body = WebhookInput,
+    responses((status = 201, body = WebhookView), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn create(
+    State(st): State<AppState>,
+    caller: Caller,
+    Json(input): Json<WebhookInput>,
+) -> Result<(StatusCode, axum::Json<WebhookView>), ApiError> {
+    caller.require(&[Role::Admin])?;
+    if let Some(bad) = input
+        .events
+        .iter()
+        .find(|e| !WEBHOOK_TYPES.contains(&e.as_str()))
+    {
+        return Err(ApiError::invalid(
+            "invalid_event_type",
+            format!(
+                "unknown event type {bad:?}; known: {}",
+                WEBHOOK_TYPES.join(", ")
+            ),
+        ));
+    }
+    if input.url.len() > 2000 {
+        return Err(ApiError::invalid(
+            "invalid_url",
+            "url must be at most 2000 characters",
+        ));
+    }
+    let e = st
+        .engine
+        .create_endpoint(input.url, input.events)
+        .await
+        .map_err(|e| match e {
+            zs_engine::EngineError::Invalid(m) => ApiError::invalid("invalid_url", m),
+            other => other.into(),
+        })?;
+    Ok((StatusCode::CREATED, axum::Json(view(&e, true))))
+}
+
+/// List webhook endpoints.
+#[utoipa::path(get, path = "/v1/webhooks", tag = "webhooks", responses((status = 200, body = WebhookList)), security(("bearer" = [])))]
+pub async fn list(
+    State(st): State<AppState>,
+    caller: Caller,
+) -> Result<axum::Json<WebhookList>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let mut c = st.engine.store.reader().acquire().await?;
+    let items = deliveries::endpoints(&mut c)
+        .await?
+        .iter()
+        .map(|e| view(e, false))
+        .collect();
+    Ok(axum::Json(WebhookList { items }))
+}
+
+/// Remove a webhook endpoint.
+#[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn delete(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(&[Role::Admin])?;
+    st.engine.delete_endpoint(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn delivery_view(c: &mut zs_store::Conn, d: Delivery) -> Result<DeliveryView, ApiError> {
+    let log = deliveries::attempts(c, &d.id)
+        .await?
+        .iter()
+        .map(|a| serde_json::to_value(a).expect("attempt"))
+        .collect();
+    Ok(DeliveryView {
+        id: d.id,
+        endpoint_id: d.endpoint_id,
+        event_type: d.event_type,
+        status: d.status,
+        attempts: d.attempts,
+        next_attempt_at: d.next_attempt_at.map(|t| t.to_string()),
+        last_status: d.last_status,
+        last_error: d.last_error,
+        created_at: d.created_at.to_string(),
+        log,
+    })
+}
+
+/// The delivery log of an endpoint, newest first (at most 200).
+#[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", tag = "webhooks", params(("id" = String, Path)),
+    responses((status = 200, body = DeliveryList), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn deliveries_of(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<DeliveryList>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let mut c = st.engine.store.reader().acquire().await?;
+    deliveries::endpoint(&mut c, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("webhook {id}")))?;
+    let mut items = vec![];
+    for d in deliveries::for_endpoint(&mut c, &id, 200).await? {
+        items.push(delivery_view(&mut c, d).await?);
+    }
+    Ok(axum::Json(DeliveryList { items }))
+}
+
+/// Replay a delivery now (also a dead-lettered one).
+#[utoipa::path(post, path = "/v1/deliveries/{id}/retry", tag = "webhooks", params(("id" = String, Path)),
+    responses((status = 202, body = DeliveryView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn retry(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, axum::Json<DeliveryView>), ApiError> {
+    caller.require(&[Role::Admin])?;
+    let d = st.engine.retry_delivery(&id).await?;
+    let mut c = st.engine.store.reader().acquire().await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(delivery_view(&mut c, d).await?),
+    ))
+}

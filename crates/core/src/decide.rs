@@ -1,0 +1,333 @@
+//! The domain's one entry point: apply a command to a space's facts at an instant and
+//! return what changed, as data. No I/O; on error the facts are untouched.
+
+use crate::booking::{Booking, BookingStatus as S, CANCEL_REQUESTED, CANCEL_SPACE_IN_MAINTENANCE};
+use crate::error::DomainError;
+use crate::event::EventKind;
+use crate::ids::BookingId;
+use crate::machine::guards::{RoomGuards, SpaceGuards};
+use crate::machine::{TransitionError, room, space};
+use crate::notice::{BookingNotice, Notice};
+use crate::rules::{self, NewBooking};
+use crate::space::Space;
+use crate::state::SpaceState;
+use crate::status::{SpaceStatus, Transition};
+use crate::timer::{self, TimerChange};
+use jiff::Timestamp;
+
+/// Everything the domain needs to know about one space to decide an event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpaceFacts {
+    /// The space and its settings.
+    pub space: Space,
+    /// Its stored status.
+    pub status: SpaceStatus,
+    /// Its live bookings, recently completed ones (for cleaning), and the one concerned.
+    pub bookings: Vec<Booking>,
+}
+
+/// A command for one space.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// `BOOKING_CREATED`
+    Create(NewBooking),
+    /// `USER_CHECKS_IN`
+    CheckIn(BookingId),
+    /// `USER_CHECKS_OUT`
+    CheckOut(BookingId),
+    /// `BOOKING_CANCELLED`
+    Cancel(BookingId),
+    /// `ADMIN_DISABLE`
+    Disable,
+    /// `ADMIN_ENABLE`
+    Enable,
+    /// A timer event that came due.
+    Timer {
+        /// The timer event.
+        event: EventKind,
+        /// The booking, for booking timers.
+        booking: Option<BookingId>,
+    },
+}
+
+impl Command {
+    /// The event this command is.
+    pub fn event(&self) -> EventKind {
+        match self {
+            Command::Create(_) => EventKind::BookingCreated,
+            Command::CheckIn(_) => EventKind::UserChecksIn,
+            Command::CheckOut(_) => EventKind::UserChecksOut,
+            Command::Cancel(_) => EventKind::BookingCancelled,
+            Command::Disable => EventKind::AdminDisable,
+            Command::Enable => EventKind::AdminEnable,
+            Command::Timer { event, .. } => *event,
+        }
+    }
+
+    /// The booking this command concerns.
+    pub fn booking(&self) -> Option<&BookingId> {
+        match self {
+            Command::Create(n) => Some(&n.id),
+            Command::CheckIn(b) | Command::CheckOut(b) | Command::Cancel(b) => Some(b),
+            Command::Timer { booking, .. } => booking.as_ref(),
+            Command::Disable | Command::Enable => None,
+        }
+    }
+}
+
+/// What one command changed.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Outcome {
+    /// Bookings created or changed (to be written).
+    pub touched: Vec<BookingId>,
+    /// Timer jobs to add or remove, in the same transaction.
+    pub timers: Vec<TimerChange>,
+    /// The status change, if any.
+    pub transition: Option<Transition>,
+    /// Webhook-worthy notices, in order.
+    pub notices: Vec<Notice>,
+    /// The event had nothing left to do (a timer for a finished booking, a repeat).
+    pub stale: bool,
+    /// The maintenance flag changed.
+    pub maintenance_changed: bool,
+    /// Guards chose a state the table does not list: applied anyway, reported as a bug.
+    pub anomalies: Vec<TransitionError>,
+}
+
+/// The status a space should start with at `at`.
+pub fn initial_status(space: &Space, bookings: &[Booking], at: Timestamp) -> SpaceStatus {
+    let rg = RoomGuards::read(space, bookings, at);
+    let sg = SpaceGuards::read(space, bookings, at);
+    status_from(&rg, &sg, sg.derive(), rg.derive(), at, 0)
+}
+
+fn status_from(
+    rg: &RoomGuards,
+    sg: &SpaceGuards,
+    space: SpaceState,
+    room: crate::RoomState,
+    since: Timestamp,
+    sequence: u64,
+) -> SpaceStatus {
+    let booking_id = rg
+        .occupied
+        .clone()
+        .or(sg.reserved.clone())
+        .or(rg.upcoming.clone());
+    let next_booking_at = (space == SpaceState::AvailableAt)
+        .then_some(sg.next_booking_at)
+        .flatten();
+    SpaceStatus {
+        space,
+        room,
+        booking_id,
+        next_booking_at,
+        since,
+        sequence,
+    }
+}
+
+/// Applies `cmd` to `facts` at `at`. On `Err` nothing changed.
+pub fn decide(facts: &mut SpaceFacts, cmd: Command, at: Timestamp) -> Result<Outcome, DomainError> {
+    let event = cmd.event();
+    rules::precheck(facts, &cmd, at)?;
+    if room::refuses(facts.status.room, event) {
+        return Err(TransitionError::Refused {
+            machine: "room",
+            state: facts.status.room.as_str(),
+            event,
+        }
+        .into());
+    }
+    if space::refuses(facts.status.space, event) {
+        return Err(TransitionError::Refused {
+            machine: "space",
+            state: facts.status.space.as_str(),
+            event,
+        }
+        .into());
+    }
+    let mut next = facts.clone();
+    let mut out = Outcome::default();
+    if !change_facts(&mut next, &cmd, at, &mut out) {
+        out.stale = true;
+        return Ok(out);
+    }
+    run_machines(&mut next, &cmd, at, &mut out);
+    *facts = next;
+    Ok(out)
+}
+
+fn run_machines(f: &mut SpaceFacts, cmd: &Command, at: Timestamp, out: &mut Outcome) {
+    let event = cmd.event();
+    let rg = RoomGuards::read(&f.space, &f.bookings, at);
+    let sg = SpaceGuards::read(&f.space, &f.bookings, at);
+    let room = room::apply(f.status.room, event, &rg).unwrap_or_else(|e| {
+        out.anomalies.push(e);
+        rg.derive()
+    });
+    let space = space::apply(f.status.space, event, &sg).unwrap_or_else(|e| {
+        out.anomalies.push(e);
+        sg.derive()
+    });
+    let old = f.status.clone();
+    let new = status_from(&rg, &sg, space, room, at, old.sequence + 1);
+    if !new.differs(&old) {
+        return;
+    }
+    if old.space != new.space {
+        out.notices.push(Notice::SpaceStateChanged {
+            from: old.space,
+            to: new.space,
+        });
+    }
+    if old.room != new.room {
+        out.notices.push(Notice::RoomStateChanged {
+            from: old.room,
+            to: new.room,
+        });
+    }
+    out.transition = Some(Transition {
+        space_id: f.space.id.clone(),
+        event,
+        booking_id: cmd.booking().cloned(),
+        from_space: old.space,
+        from_room: old.room,
+        to: new.clone(),
+    });
+    f.status = new;
+}
+
+/// Changes the booking facts and plans timers; `false` when the event is stale.
+fn change_facts(f: &mut SpaceFacts, cmd: &Command, at: Timestamp, out: &mut Outcome) -> bool {
+    match cmd {
+        Command::Create(n) => create(f, n, at, out),
+        Command::Disable | Command::Enable => {
+            f.space.maintenance = matches!(cmd, Command::Disable);
+            out.maintenance_changed = true;
+            true
+        }
+        Command::Timer {
+            event: EventKind::DayStart | EventKind::DayEnd,
+            ..
+        } => {
+            if let Some(t) = timer::next_day_timer(&f.space, at) {
+                out.timers.push(TimerChange::Schedule(t));
+            }
+            true
+        }
+        _ => match cmd
+            .booking()
+            .and_then(|id| f.bookings.iter().position(|b| &b.id == id))
+        {
+            Some(i) => change_booking(f, i, cmd.event(), at, out),
+            None => false,
+        },
+    }
+}
+
+fn create(f: &mut SpaceFacts, n: &NewBooking, at: Timestamp, out: &mut Outcome) -> bool {
+    let lead = f.space.settings.upcoming_lead;
+    let mut b = n.to_booking(f.space.id.clone(), at);
+    let in_window = b.upcoming_at(lead) <= at;
+    if in_window {
+        b.status = S::Upcoming;
+    }
+    out.timers.extend(
+        timer::booking_plan(&f.space, &b, at)
+            .into_iter()
+            .map(TimerChange::Schedule),
+    );
+    out.notices.push(Notice::Booking {
+        kind: BookingNotice::Created,
+        booking: Box::new(b.clone()),
+    });
+    if in_window {
+        out.notices.push(Notice::Booking {
+            kind: BookingNotice::Start,
+            booking: Box::new(b.clone()),
+        });
+    }
+    out.touched.push(b.id.clone());
+    f.bookings.push(b);
+    true
+}
+
+fn change_booking(
+    f: &mut SpaceFacts,
+    i: usize,
+    event: EventKind,
+    at: Timestamp,
+    out: &mut Outcome,
+) -> bool {
+    let maintenance = f.space.maintenance;
+    let cleaning_space = f.space.clone();
+    let b = &mut f.bookings[i];
+    let id = b.id.clone();
+    let (status, notice) = match (event, b.status) {
+        (EventKind::UpcomingReached, S::Scheduled) => (S::Upcoming, Some(BookingNotice::Start)),
+        (EventKind::StartTimeReached, S::Scheduled | S::Upcoming) if maintenance => {
+            b.cancelled_at = Some(at);
+            b.cancel_reason = Some(CANCEL_SPACE_IN_MAINTENANCE.into());
+            out.timers.push(TimerChange::RemoveBooking(id.clone()));
+            (S::Cancelled, Some(BookingNotice::Cancelled))
+        }
+        (EventKind::StartTimeReached, S::Scheduled | S::Upcoming) => (S::AwaitingCheckIn, None),
+        (EventKind::StartTimeReached, S::CheckedIn) => (S::CheckedIn, None),
+        (EventKind::UserChecksIn, _) => {
+            b.checked_in_at = Some(at);
+            out.timers.push(TimerChange::Remove(timer::booking_timer_id(
+                &id,
+                EventKind::NoShowTimeout,
+            )));
+            out.timers.push(TimerChange::Remove(timer::booking_timer_id(
+                &id,
+                EventKind::UpcomingReached,
+            )));
+            (S::CheckedIn, Some(BookingNotice::CheckedIn))
+        }
+        (EventKind::NoShowTimeout | EventKind::EndTimeReached, s) if s.is_pending() => {
+            out.timers.push(TimerChange::RemoveBooking(id.clone()));
+            (S::NoShow, Some(BookingNotice::NoShow))
+        }
+        (EventKind::UserChecksOut | EventKind::EndTimeReached, S::CheckedIn) => {
+            let ended = if event == EventKind::EndTimeReached {
+                b.end
+            } else {
+                at
+            };
+            b.ended_at = Some(ended);
+            out.timers.push(TimerChange::RemoveBooking(id.clone()));
+            out.timers.push(TimerChange::Schedule(timer::cleaning_timer(
+                &cleaning_space,
+                b,
+                ended,
+            )));
+            let kind = if event == EventKind::EndTimeReached {
+                BookingNotice::Ended
+            } else {
+                BookingNotice::CheckedOut
+            };
+            (S::Completed, Some(kind))
+        }
+        (EventKind::CleaningEnded, S::Completed) => (S::Completed, None),
+        (EventKind::BookingCancelled, _) => {
+            b.cancelled_at = Some(at);
+            b.cancel_reason = Some(CANCEL_REQUESTED.into());
+            out.timers.push(TimerChange::RemoveBooking(id.clone()));
+            (S::Cancelled, Some(BookingNotice::Cancelled))
+        }
+        _ => return false,
+    };
+    if b.status != status {
+        b.status = status;
+        out.touched.push(id);
+    }
+    if let Some(kind) = notice {
+        out.notices.push(Notice::Booking {
+            kind,
+            booking: Box::new(b.clone()),
+        });
+    }
+    true
+}

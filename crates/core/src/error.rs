@@ -1,0 +1,114 @@
+//! Domain errors: each has a stable snake_case code clients match on, and a kind that
+//! decides the HTTP status at the edge.
+
+use crate::booking::BookingStatus;
+use crate::ids::BookingId;
+use crate::machine::TransitionError;
+use jiff::Timestamp;
+
+/// How the edge should report an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The request is well-formed but its values break a rule (422).
+    Invalid,
+    /// The request conflicts with the current state (409).
+    Conflict,
+}
+
+/// Why the domain refused a command. Nothing changes when one is returned.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DomainError {
+    /// `start` is not before `end`.
+    #[error("start must be before end")]
+    InvalidInterval,
+    /// The booking starts in the past.
+    #[error("start {start} is in the past (now is {now})")]
+    InPast {
+        /// Requested start.
+        start: Timestamp,
+        /// The clock.
+        now: Timestamp,
+    },
+    /// The booking is longer than allowed.
+    #[error("a booking may last at most 7 days")]
+    TooLong,
+    /// Not inside one business-hours interval.
+    #[error(
+        "the booking must lie inside one business-hours interval of the space, in its time zone {zone}"
+    )]
+    OutsideBusinessHours {
+        /// The space's zone name.
+        zone: String,
+    },
+    /// Its `[start, end + cleaning)` overlaps another booking's.
+    #[error("the space is already booked: conflicts with booking {with} (cleaning time included)")]
+    Conflict {
+        /// The booking it conflicts with.
+        with: BookingId,
+    },
+    /// Check-in outside `[start - upcomingLead, start + noShowGrace)`.
+    #[error("check-in is open from {opens} until {closes}")]
+    CheckInWindow {
+        /// Window start.
+        opens: Timestamp,
+        /// Window end (exclusive).
+        closes: Timestamp,
+    },
+    /// The booking is already checked in.
+    #[error("the booking is already checked in")]
+    AlreadyCheckedIn,
+    /// Check-out of a booking that is not checked in.
+    #[error("the booking is not checked in (status {0:?})")]
+    NotCheckedIn(BookingStatus),
+    /// Cancelling a booking whose session is in progress.
+    #[error("the booking is checked in: check out instead of cancelling")]
+    InProgress,
+    /// Acting on a booking that is over.
+    #[error("the booking is already {}", .0.as_str())]
+    Finished(BookingStatus),
+    /// Check-in while the space is in maintenance.
+    #[error("the space is in maintenance")]
+    InMaintenance,
+    /// Disabling a space already in maintenance.
+    #[error("the space is already in maintenance")]
+    AlreadyInMaintenance,
+    /// Enabling a space that is not in maintenance.
+    #[error("the space is not in maintenance")]
+    NotInMaintenance,
+    /// A machine refused the event.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+}
+
+impl DomainError {
+    /// The stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidInterval => "invalid_interval",
+            Self::InPast { .. } => "booking_in_past",
+            Self::TooLong => "booking_too_long",
+            Self::OutsideBusinessHours { .. } => "outside_business_hours",
+            Self::Conflict { .. } => "booking_conflict",
+            Self::CheckInWindow { .. } => "check_in_window",
+            Self::AlreadyCheckedIn => "already_checked_in",
+            Self::NotCheckedIn(_) => "not_checked_in",
+            Self::InProgress => "booking_in_progress",
+            Self::Finished(_) => "booking_finished",
+            Self::InMaintenance => "space_in_maintenance",
+            Self::AlreadyInMaintenance => "already_in_maintenance",
+            Self::NotInMaintenance => "not_in_maintenance",
+            Self::Transition(_) => "transition_refused",
+        }
+    }
+
+    /// Whether the edge reports 422 (invalid values) or 409 (wrong moment / conflict).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::InvalidInterval
+            | Self::InPast { .. }
+            | Self::TooLong
+            | Self::OutsideBusinessHours { .. } => ErrorKind::Invalid,
+            _ => ErrorKind::Conflict,
+        }
+    }
+}

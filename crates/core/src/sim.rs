@@ -1,0 +1,117 @@
+//! An in-memory driver of one space: runs commands and fires its timers in due order on
+//! a virtual clock. Property tests and the simulator use it to exercise the real domain.
+
+use crate::decide::{Command, Outcome, SpaceFacts, decide, initial_status};
+use crate::error::DomainError;
+use crate::space::Space;
+use crate::timer::{Timer, TimerChange, next_day_timer};
+use jiff::Timestamp;
+use std::collections::{BTreeMap, HashMap};
+
+type Key = (i64, u8, u64);
+
+/// One space with its pending timers.
+#[derive(Debug, Clone)]
+pub struct SpaceSim {
+    /// The facts the domain sees.
+    pub facts: SpaceFacts,
+    queue: BTreeMap<Key, Timer>,
+    by_id: HashMap<String, Key>,
+    seq: u64,
+    /// Every timer fired, with the instant it was applied at.
+    pub fired: Vec<(Timer, Timestamp)>,
+}
+
+impl SpaceSim {
+    /// A new space at `at`, with its first business-hours timer planned.
+    pub fn new(space: Space, at: Timestamp) -> Self {
+        let status = initial_status(&space, &[], at);
+        let first = next_day_timer(&space, at);
+        let mut sim = Self {
+            facts: SpaceFacts {
+                space,
+                status,
+                bookings: vec![],
+            },
+            queue: BTreeMap::new(),
+            by_id: HashMap::new(),
+            seq: 0,
+            fired: vec![],
+        };
+        if let Some(t) = first {
+            sim.schedule(t);
+        }
+        sim
+    }
+
+    fn schedule(&mut self, t: Timer) {
+        self.remove(&t.id);
+        self.seq += 1;
+        let key = (
+            t.due.as_millisecond(),
+            t.event.same_instant_rank(),
+            self.seq,
+        );
+        self.by_id.insert(t.id.clone(), key);
+        self.queue.insert(key, t);
+    }
+
+    fn remove(&mut self, id: &str) {
+        if let Some(k) = self.by_id.remove(id) {
+            self.queue.remove(&k);
+        }
+    }
+
+    fn apply_changes(&mut self, out: &Outcome) {
+        for c in &out.timers {
+            match c {
+                TimerChange::Schedule(t) => self.schedule(t.clone()),
+                TimerChange::Remove(id) => self.remove(id),
+                TimerChange::RemoveBooking(b) => {
+                    let prefix = format!("{b}.");
+                    let ids: Vec<String> = self
+                        .by_id
+                        .keys()
+                        .filter(|k| k.starts_with(&prefix))
+                        .cloned()
+                        .collect();
+                    ids.iter().for_each(|id| self.remove(id));
+                }
+            }
+        }
+    }
+
+    /// Runs a user, admin or booking command at `at`.
+    pub fn command(&mut self, cmd: Command, at: Timestamp) -> Result<Outcome, DomainError> {
+        let out = decide(&mut self.facts, cmd, at)?;
+        self.apply_changes(&out);
+        Ok(out)
+    }
+
+    /// Fires every timer due at or before `now`, in due order; returns their outcomes.
+    pub fn run_until(&mut self, now: Timestamp) -> Vec<Outcome> {
+        let mut outs = vec![];
+        while let Some((&key, _)) = self.queue.first_key_value() {
+            if key.0 > now.as_millisecond() {
+                break;
+            }
+            let t = self.queue.remove(&key).expect("present");
+            self.by_id.remove(&t.id);
+            let at = t.due.max(self.facts.status.since);
+            let cmd = Command::Timer {
+                event: t.event,
+                booking: t.booking_id.clone(),
+            };
+            let out = decide(&mut self.facts, cmd, at).expect("timer events are never refused");
+            self.apply_changes(&out);
+            self.fired.push((t, at));
+            outs.push(out);
+        }
+        outs
+    }
+
+    /// The pending timers in due order.
+    pub fn pending(&self) -> impl Iterator<Item = &Timer> {
+        self.queue.values()
+    }
+}

@@ -1,0 +1,126 @@
+//! Applying one command to one space inside a write transaction.
+
+use crate::{Committed, Engine, EngineError};
+use jiff::Timestamp;
+use zs_core::{BookingId, Command, Outcome, SpaceFacts, SpaceId, decide};
+use zs_store::{Conn, bookings, spaces};
+
+/// The longest cleaning a space may have: completed bookings older than this never matter.
+const MAX_CLEANING_MS: i64 = 86_400_000;
+
+/// What a committed command did.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    /// The facts afterwards.
+    pub facts: SpaceFacts,
+    /// What changed.
+    pub outcome: Outcome,
+    /// The instant it was applied at.
+    pub at: Timestamp,
+}
+
+impl Engine {
+    /// Applies a user, admin or booking command to a space now, in its own transaction.
+    pub async fn execute(&self, space: &SpaceId, cmd: Command) -> Result<Applied, EngineError> {
+        let mut tx = self.store.begin().await?;
+        let at = self.clock.now();
+        let applied = self.apply_in(&mut tx, space, cmd, At::Now(at)).await?;
+        tx.commit().await?;
+        self.after_commit(std::slice::from_ref(&applied), None);
+        Ok(applied)
+    }
+
+    /// The space a booking belongs to.
+    pub async fn space_of(&self, booking: &BookingId) -> Result<SpaceId, EngineError> {
+        let mut c = self.store.reader().acquire().await?;
+        bookings::get(&mut c, booking)
+            .await?
+            .map(|b| b.space_id)
+            .ok_or_else(|| EngineError::NotFound(format!("booking {booking}")))
+    }
+
+    pub(crate) async fn apply_in(
+        &self,
+        c: &mut Conn,
+        space_id: &SpaceId,
+        cmd: Command,
+        at: At,
+    ) -> Result<Applied, EngineError> {
+        let (space, status) = spaces::get(c, space_id)
+            .await?
+            .ok_or_else(|| EngineError::NotFound(format!("space {space_id}")))?;
+        let at = match at {
+            At::Now(t) => t,
+            At::Due(due) => due.max(status.since),
+        };
+        let extra = cmd.booking().cloned();
+        let bookings =
+            bookings::working_set(c, space_id, at, MAX_CLEANING_MS, extra.as_ref()).await?;
+        let user_event = matches!(
+            cmd,
+            Command::CheckIn(_) | Command::CheckOut(_) | Command::Cancel(_)
+        );
+        if let Some(id) = extra
+            .as_ref()
+            .filter(|id| user_event && !bookings.iter().any(|b| &b.id == *id))
+        {
+            return Err(EngineError::NotFound(format!("booking {id}")));
+        }
+        let mut facts = SpaceFacts {
+            space,
+            status,
+            bookings,
+        };
+        let outcome = decide(&mut facts, cmd, at)?;
+        for a in &outcome.anomalies {
+            tracing::error!(space = %space_id, error = %a, "transition table miss: applied the guards' state");
+            metrics::counter!("zs_transition_table_misses_total").increment(1);
+        }
+        self.persist(c, &facts, &outcome, at).await?;
+        Ok(Applied { facts, outcome, at })
+    }
+
+    /// Logs, counts, broadcasts and wakes workers for what just committed.
+    pub(crate) fn after_commit(&self, applied: &[Applied], due: Option<&[Timestamp]>) {
+        let committed_at = Timestamp::now();
+        let mut wake_timers = false;
+        let mut wake_outbox = false;
+        for (i, a) in applied.iter().enumerate() {
+            wake_timers |= a
+                .outcome
+                .timers
+                .iter()
+                .any(|t| matches!(t, zs_core::TimerChange::Schedule(_)));
+            wake_outbox |= !a.outcome.notices.is_empty() || a.outcome.transition.is_some();
+            if let Some(t) = &a.outcome.transition {
+                tracing::info!(
+                    space = %t.space_id, event = %t.event, booking = ?t.booking_id.as_ref().map(|b| b.as_str()),
+                    from = %format!("{}/{}", t.from_space, t.from_room),
+                    to = %format!("{}/{}", t.to.space, t.to.room), sequence = t.to.sequence, "transition"
+                );
+                metrics::counter!("zs_transitions_total", "event" => t.event.as_str()).increment(1);
+                self.publish(Committed {
+                    transition: t.clone(),
+                    committed_at,
+                    due: due.and_then(|d| d.get(i).copied()),
+                });
+            }
+        }
+        if wake_timers {
+            self.wake_timers();
+        }
+        if wake_outbox {
+            self.wake_outbox();
+        }
+    }
+}
+
+/// The instant a command is applied at.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum At {
+    /// A user or admin command: the clock's now.
+    Now(Timestamp),
+    /// A timer: its due instant, but never before the space's last change (keeps each
+    /// space's timeline monotonic when timers run late, e.g. after downtime).
+    Due(Timestamp),
+}

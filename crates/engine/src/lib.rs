@@ -1,0 +1,157 @@
+//! The application service: applies commands and due timers to the store in one
+//! transaction each, runs the timer runner and the outbound delivery workers.
+
+mod apply;
+pub mod outbox;
+pub mod payload;
+mod persist;
+pub mod spaces;
+pub mod timers;
+
+use std::sync::{Arc, RwLock};
+use tokio::sync::{Notify, broadcast};
+use zs_core::{Clock, DomainError};
+use zs_delivery::{RetrySchedule, Sender, WebhookSecret};
+use zs_store::Store;
+use zs_store::deliveries::Endpoint;
+
+pub use apply::Applied;
+pub use spaces::{Created, Idempotency};
+
+/// Why the engine refused or failed a command.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The domain refused it (nothing changed).
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// Something named does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// Something with this id exists already.
+    #[error("{0} already exists")]
+    Exists(String),
+    /// A value is invalid.
+    #[error("{0}")]
+    Invalid(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] zs_store::StoreError),
+}
+
+impl From<zs_store::SqlxError> for EngineError {
+    fn from(e: zs_store::SqlxError) -> Self {
+        EngineError::Store(e.into())
+    }
+}
+
+/// Outbound settings.
+#[derive(Debug, Clone)]
+pub struct OutboundConfig {
+    /// Where status updates are POSTed (`ZS_STATUS_URL`).
+    pub status_url: Option<String>,
+    /// Signs status posts (`ZS_STATUS_SECRET`).
+    pub status_secret: Option<WebhookSecret>,
+    /// Webhook retry schedule.
+    pub webhook_retry: RetrySchedule,
+    /// Status-post retry schedule; its last delay repeats until delivered.
+    pub status_retry: RetrySchedule,
+    /// The webhook sender (timeout, SSRF guard).
+    pub sender: Sender,
+    /// The status-post sender: the status URL is the operator's own, so private targets are fine.
+    pub status_sender: Sender,
+    /// Whether webhook targets may be private or loopback (`ZS_ALLOW_PRIVATE_WEBHOOKS`).
+    pub allow_private: bool,
+}
+
+/// A transition as broadcast to `/v1/events` subscribers, after its commit.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    /// The transition.
+    pub transition: zs_core::Transition,
+    /// The wall-clock instant it was committed (for lateness measurement).
+    pub committed_at: jiff::Timestamp,
+    /// For timer events: when the timer was due.
+    pub due: Option<jiff::Timestamp>,
+}
+
+/// The engine: shared by the API and the workers.
+pub struct Engine {
+    /// The store.
+    pub store: Store,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// Outbound settings.
+    pub outbound: OutboundConfig,
+    timers_wake: Notify,
+    outbox_wake: Notify,
+    events: broadcast::Sender<Arc<Committed>>,
+    endpoints: RwLock<Option<Arc<Vec<Endpoint>>>>,
+}
+
+impl Engine {
+    /// A new engine over `store`.
+    pub fn new(store: Store, clock: Arc<dyn Clock>, outbound: OutboundConfig) -> Arc<Self> {
+        let (events, _) = broadcast::channel(4096);
+        Arc::new(Self {
+            store,
+            clock,
+            outbound,
+            timers_wake: Notify::new(),
+            outbox_wake: Notify::new(),
+            events,
+            endpoints: RwLock::new(None),
+        })
+    }
+
+    /// Subscribes to committed transitions.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Committed>> {
+        self.events.subscribe()
+    }
+
+    pub(crate) fn publish(&self, c: Committed) {
+        let _ = self.events.send(Arc::new(c));
+    }
+
+    /// Wakes the timer runner (a job earlier than the one it sleeps for may exist).
+    pub fn wake_timers(&self) {
+        self.timers_wake.notify_one();
+    }
+
+    /// Wakes the delivery workers.
+    pub fn wake_outbox(&self) {
+        self.outbox_wake.notify_waiters();
+        self.outbox_wake.notify_one();
+    }
+
+    /// Checkpoints the store's write-ahead log every second until `shutdown`.
+    pub async fn checkpoint_loop(
+        self: Arc<Self>,
+        mut shutdown: tokio::sync::watch::Receiver<bool>,
+    ) {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                _ = shutdown.changed() => return,
+            }
+            if let Err(e) = self.store.checkpoint().await {
+                tracing::warn!(error = %e, "WAL checkpoint failed");
+            }
+        }
+    }
+
+    pub(crate) fn invalidate_endpoints(&self) {
+        *self.endpoints.write().expect("endpoints lock") = None;
+    }
+
+    pub(crate) async fn endpoints(
+        &self,
+        c: &mut zs_store::Conn,
+    ) -> Result<Arc<Vec<Endpoint>>, EngineError> {
+        if let Some(e) = self.endpoints.read().expect("endpoints lock").clone() {
+            return Ok(e);
+        }
+        let list = Arc::new(zs_store::deliveries::endpoints(c).await?);
+        *self.endpoints.write().expect("endpoints lock") = Some(list.clone());
+        Ok(list)
+    }
+}

@@ -1,0 +1,239 @@
+//! The delivery workers: status posts (in order per space, retried until delivered) and
+//! signed webhooks (retried on the schedule, then dead-lettered and kept for replay).
+//! A slow receiver never holds up a transition: sending happens outside any transaction.
+
+use crate::{Engine, EngineError};
+use jiff::{SignedDuration, Timestamp};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Semaphore, watch};
+use zs_delivery::{AttemptOutcome, WebhookSecret, signing};
+use zs_store::deliveries::{self, Attempt};
+use zs_store::jobs::{self, Job, STATUS_UPDATES, WEBHOOK_DELIVERIES};
+
+/// Parallel sends per queue.
+const PARALLEL: usize = 16;
+
+impl Engine {
+    /// Claims due jobs of `queue` by leasing them past the send timeout; a crash mid-send
+    /// lets the lease run out and the job is sent again (at least once, same `webhook-id`).
+    async fn claim(&self, queue: &str) -> Result<Vec<Job>, EngineError> {
+        let mut tx = self.store.begin().await?;
+        let now = self.clock.now();
+        let due = if queue == STATUS_UPDATES {
+            jobs::due_heads(&mut tx, queue, now, PARALLEL as i64).await?
+        } else {
+            jobs::due(&mut tx, queue, now, PARALLEL as i64).await?
+        };
+        let ids: Vec<String> = due.iter().map(|j| j.id.clone()).collect();
+        jobs::lease(&mut tx, &ids, now + SignedDuration::from_secs(300)).await?;
+        tx.commit().await?;
+        Ok(due)
+    }
+
+    /// Sends everything due on `queue` now; returns how many jobs were attempted.
+    pub async fn run_outbox_once(
+        self: &Arc<Self>,
+        queue: &'static str,
+    ) -> Result<usize, EngineError> {
+        let claimed = self.claim(queue).await?;
+        let n = claimed.len();
+        let gate = Arc::new(Semaphore::new(PARALLEL));
+        let mut tasks = tokio::task::JoinSet::new();
+        for job in claimed {
+            let me = self.clone();
+            let permit = gate.clone().acquire_owned().await.expect("semaphore open");
+            tasks.spawn(async move {
+                let r = if queue == STATUS_UPDATES { me.send_status(job).await } else { me.send_webhook(job).await };
+                if let Err(e) = r {
+                    tracing::error!(error = %e, "recording a delivery failed; the lease will retry it");
+                }
+                drop(permit);
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+        Ok(n)
+    }
+
+    async fn send_status(&self, job: Job) -> Result<(), EngineError> {
+        let Some(url) = self.outbound.status_url.clone() else {
+            let mut c = self.store.begin().await?;
+            jobs::remove(&mut c, &job.id).await?;
+            c.commit().await?;
+            return Ok(());
+        };
+        let body = job.data.to_string().into_bytes();
+        let headers = signing::signed_headers(
+            self.outbound.status_secret.as_ref(),
+            &job.id,
+            Timestamp::now().as_second(),
+            &body,
+        );
+        let out = self.outbound.status_sender.post(&url, &headers, body).await;
+        let mut tx = self.store.begin().await?;
+        if out.success {
+            jobs::remove(&mut tx, &job.id).await?;
+        } else {
+            let attempt = job.attempts_made as u32 + 1;
+            let delay = self
+                .outbound
+                .status_retry
+                .delay_before(attempt + 1)
+                .unwrap_or_else(|| {
+                    self.outbound
+                        .status_retry
+                        .delay_before(self.outbound.status_retry.max_attempts())
+                        .unwrap_or(Duration::from_secs(60))
+                });
+            let at = self.clock.now()
+                + SignedDuration::try_from(delay).unwrap_or(SignedDuration::from_secs(60));
+            jobs::retry_later(&mut tx, &job.id, at, &describe(&out)).await?;
+        }
+        tx.commit().await?;
+        record("status", &out);
+        Ok(())
+    }
+
+    async fn send_webhook(&self, job: Job) -> Result<(), EngineError> {
+        let mut c = self.store.reader().acquire().await?;
+        let delivery = deliveries::get(&mut c, &job.id).await?;
+        let endpoint = match &delivery {
+            Some(d) => deliveries::endpoint(&mut c, &d.endpoint_id).await?,
+            None => None,
+        };
+        drop(c);
+        let (Some(d), Some(e)) = (delivery, endpoint) else {
+            let mut tx = self.store.begin().await?;
+            jobs::remove(&mut tx, &job.id).await?;
+            tx.commit().await?;
+            return Ok(());
+        };
+        let secret = WebhookSecret::parse(&e.secret).ok();
+        let body = d.body.clone().into_bytes();
+        let headers =
+            signing::signed_headers(secret.as_ref(), &d.id, Timestamp::now().as_second(), &body);
+        let out = self.outbound.sender.post(&e.url, &headers, body).await;
+        let attempt = d.attempts + 1;
+        let now = self.clock.now();
+        let next = if out.success || out.permanent {
+            None
+        } else {
+            self.outbound
+                .webhook_retry
+                .delay_before(attempt as u32 + 1)
+                .map(|delay| {
+                    now + SignedDuration::try_from(delay).unwrap_or(SignedDuration::from_secs(60))
+                })
+        };
+        let status = match (out.success, next) {
+            (true, _) => "delivered",
+            (false, Some(_)) => "pending",
+            (false, None) => "failed",
+        };
+        let a = Attempt {
+            attempt,
+            at: now,
+            status_code: out.status.map(i64::from),
+            error: out.error.clone(),
+            duration_ms: out.duration_ms as i64,
+            success: out.success,
+        };
+        let mut tx = self.store.begin().await?;
+        deliveries::record_attempt(&mut tx, &d.id, &a, status, next).await?;
+        match next {
+            Some(at) => jobs::retry_later(&mut tx, &job.id, at, &describe(&out)).await?,
+            None => {
+                jobs::remove(&mut tx, &job.id).await?;
+            }
+        }
+        tx.commit().await?;
+        tracing::info!(delivery = %d.id, endpoint = %e.id, r#type = %d.event_type, attempt, outcome = status, "webhook delivery");
+        record("webhook", &out);
+        if status == "failed" {
+            metrics::counter!("zs_deliveries_total", "queue" => "webhook", "outcome" => "dead_lettered").increment(1);
+        }
+        Ok(())
+    }
+
+    /// Runs one delivery queue until `shutdown`: sleeps until its next due job or a wake-up.
+    pub async fn outbox_loop(
+        self: Arc<Self>,
+        queue: &'static str,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            let wake = self.outbox_wake.notified();
+            let n = match self.run_outbox_once(queue).await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::error!(error = %e, queue, "delivery worker failed; retrying in 1 s");
+                    0
+                }
+            };
+            if n > 0 {
+                continue;
+            }
+            let sleep = match self.next_due(queue).await {
+                Ok(Some(due)) => Duration::from_millis(
+                    (due.as_millisecond() - self.clock.now().as_millisecond()).max(1) as u64,
+                ),
+                Ok(None) => Duration::from_secs(3600),
+                Err(_) => Duration::from_secs(1),
+            };
+            tokio::select! {
+                _ = wake => {}
+                _ = shutdown.changed() => {}
+                _ = tokio::time::sleep(sleep) => {}
+            }
+        }
+    }
+
+    async fn next_due(&self, queue: &str) -> Result<Option<Timestamp>, EngineError> {
+        let mut c = self.store.reader().acquire().await?;
+        Ok(jobs::next_due(&mut c, queue).await?)
+    }
+
+    /// Replays a delivery now (`POST /v1/deliveries/{id}/retry`).
+    pub async fn retry_delivery(&self, id: &str) -> Result<deliveries::Delivery, EngineError> {
+        let mut tx = self.store.begin().await?;
+        let d = deliveries::get(&mut tx, id)
+            .await?
+            .ok_or_else(|| EngineError::NotFound(format!("delivery {id}")))?;
+        let now = self.clock.now();
+        deliveries::reopen(&mut tx, id, now).await?;
+        let job = jobs::NewJob {
+            id: d.id.clone(),
+            queue: WEBHOOK_DELIVERIES,
+            name: d.event_type.clone(),
+            data: serde_json::json!({ "deliveryId": d.id, "endpointId": d.endpoint_id }),
+            due: now,
+            rank: 9,
+            group: None,
+        };
+        jobs::put(&mut tx, &job, now).await?;
+        let d = deliveries::get(&mut tx, id).await?.expect("just read");
+        tx.commit().await?;
+        self.wake_outbox();
+        Ok(d)
+    }
+}
+
+fn describe(o: &AttemptOutcome) -> String {
+    match (&o.status, &o.error) {
+        (_, Some(e)) => e.clone(),
+        (Some(s), None) => format!("HTTP {s}"),
+        (None, None) => "failed".into(),
+    }
+}
+
+fn record(queue: &'static str, o: &AttemptOutcome) {
+    let outcome = if o.success {
+        "delivered"
+    } else {
+        "failed_attempt"
+    };
+    metrics::counter!("zs_deliveries_total", "queue" => queue, "outcome" => outcome).increment(1);
+}

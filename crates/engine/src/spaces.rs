@@ -1,0 +1,253 @@
+//! Commands that are not machine events: creating and reconfiguring spaces, creating
+//! bookings (BOOKING_CREATED with a global id check) and managing webhook endpoints.
+
+use crate::apply::At;
+use crate::persist::timer_job;
+use crate::{Applied, Engine, EngineError};
+use zs_core::timer::{day_timer_prefix, next_day_timer};
+use zs_core::{Command, EventKind, NewBooking, Space, SpaceId, SpaceSettings, initial_status};
+use zs_delivery::WebhookSecret;
+use zs_store::deliveries::{self, Endpoint};
+use zs_store::jobs::{self, MEETING_SCHEDULER};
+use zs_store::{auth, bookings, spaces};
+
+impl Engine {
+    /// Creates a space with its first business-hours timer.
+    pub async fn create_space(&self, space: Space) -> Result<zs_core::SpaceStatus, EngineError> {
+        let mut tx = self.store.begin().await?;
+        let at = self.clock.now();
+        let status = initial_status(&space, &[], at);
+        if !spaces::insert(&mut tx, &space, &status).await? {
+            return Err(EngineError::Exists(format!("space {}", space.id)));
+        }
+        if let Some(t) = next_day_timer(&space, at) {
+            jobs::put(&mut tx, &timer_job(&t), at).await?;
+        }
+        tx.commit().await?;
+        self.wake_timers();
+        tracing::info!(space = %space.id, state = %status.space, room = %status.room, "space created");
+        Ok(status)
+    }
+
+    /// Changes a space's name and settings. Timing settings (lead, grace, cleaning) may only
+    /// change while the space has no live bookings; new hours must still hold every live
+    /// booking. Crossing into or out of business hours applies `DAY_START`/`DAY_END` now.
+    pub async fn update_space(
+        &self,
+        id: &SpaceId,
+        name: String,
+        settings: SpaceSettings,
+    ) -> Result<Applied, EngineError> {
+        let mut tx = self.store.begin().await?;
+        let at = self.clock.now();
+        let (mut space, status) = spaces::get(&mut tx, id)
+            .await?
+            .ok_or_else(|| EngineError::NotFound(format!("space {id}")))?;
+        let live: Vec<_> = bookings::working_set(&mut tx, id, at, 0, None)
+            .await?
+            .into_iter()
+            .filter(|b| b.status.is_live())
+            .collect();
+        let old = space.settings.clone();
+        let timing_changed = (old.upcoming_lead, old.no_show_grace, old.cleaning)
+            != (
+                settings.upcoming_lead,
+                settings.no_show_grace,
+                settings.cleaning,
+            );
+        if timing_changed && !live.is_empty() {
+            return Err(EngineError::Invalid(
+                "upcomingLead, noShowGrace and cleaning can only change while the space has no live bookings".into(),
+            ));
+        }
+        let probe = Space {
+            settings: settings.clone(),
+            ..space.clone()
+        };
+        if let Some(b) = live.iter().find(|b| !fits(&probe, b)) {
+            return Err(EngineError::Invalid(format!(
+                "booking {} would fall outside the new business hours",
+                b.id
+            )));
+        }
+        let was_open = old.is_open(at);
+        space.name = name;
+        space.settings = settings;
+        spaces::update(&mut tx, &space, &status).await?;
+        jobs::remove_prefix(&mut tx, MEETING_SCHEDULER, &day_timer_prefix(id)).await?;
+        if let Some(t) = next_day_timer(&space, at) {
+            jobs::put(&mut tx, &timer_job(&t), at).await?;
+        }
+        let crossing = match (was_open, space.settings.is_open(at)) {
+            (false, true) => Some(EventKind::DayStart),
+            (true, false) => Some(EventKind::DayEnd),
+            _ => None,
+        };
+        let applied = match crossing {
+            Some(event) => {
+                let a = self
+                    .apply_in(
+                        &mut tx,
+                        id,
+                        Command::Timer {
+                            event,
+                            booking: None,
+                        },
+                        At::Now(at),
+                    )
+                    .await?;
+                jobs::remove_prefix(&mut tx, MEETING_SCHEDULER, &day_timer_prefix(id)).await?;
+                if let Some(t) = next_day_timer(&space, at) {
+                    jobs::put(&mut tx, &timer_job(&t), at).await?;
+                }
+                a
+            }
+            None => {
+                let facts = zs_core::SpaceFacts {
+                    space,
+                    status,
+                    bookings: live,
+                };
+                Applied {
+                    facts,
+                    outcome: Default::default(),
+                    at,
+                }
+            }
+        };
+        tx.commit().await?;
+        self.after_commit(std::slice::from_ref(&applied), None);
+        self.wake_timers();
+        Ok(applied)
+    }
+
+    /// Creates a booking (`BOOKING_CREATED`): ids are unique across spaces. With an
+    /// idempotency key, a repeat returns the first response, decided in the same transaction.
+    pub async fn create_booking(
+        &self,
+        space: &SpaceId,
+        n: NewBooking,
+        idem: Option<Idempotency>,
+    ) -> Result<Created, EngineError> {
+        let mut tx = self.store.begin().await?;
+        let earlier = match &idem {
+            Some(k) => auth::idempotent(&mut tx, &k.scope, &k.key)
+                .await?
+                .map(|r| (k, r)),
+            None => None,
+        };
+        if let Some((k, r)) = earlier {
+            if r.request_hash != k.request_hash {
+                return Err(EngineError::Invalid(
+                    "Idempotency-Key was already used with a different request".into(),
+                ));
+            }
+            return Ok(Created::Replayed {
+                status: r.status,
+                body: r.body,
+            });
+        }
+        if bookings::get(&mut tx, &n.id).await?.is_some() {
+            return Err(EngineError::Exists(format!("booking {}", n.id)));
+        }
+        let at = self.clock.now();
+        let id = n.id.clone();
+        let applied = self
+            .apply_in(&mut tx, space, Command::Create(n), At::Now(at))
+            .await?;
+        let booking = applied
+            .facts
+            .bookings
+            .iter()
+            .find(|b| b.id == id)
+            .expect("just created");
+        let body = crate::payload::booking_json(booking).to_string();
+        if let Some(k) = &idem {
+            let r = auth::IdempotentResponse {
+                request_hash: k.request_hash.clone(),
+                status: 201,
+                body: body.clone(),
+            };
+            auth::remember(&mut tx, &k.scope, &k.key, &r, at).await?;
+        }
+        tx.commit().await?;
+        self.after_commit(std::slice::from_ref(&applied), None);
+        Ok(Created::New {
+            applied: Box::new(applied),
+            body,
+        })
+    }
+
+    /// Adds a webhook endpoint with a fresh signing secret.
+    pub async fn create_endpoint(
+        &self,
+        url: String,
+        events: Vec<String>,
+    ) -> Result<Endpoint, EngineError> {
+        zs_delivery::ssrf::check_url(&url, self.outbound.allow_private)
+            .map_err(|e| EngineError::Invalid(e.to_string()))?;
+        let e = Endpoint {
+            id: format!("ep_{}", &crate::payload::message_id()[4..]),
+            url,
+            events,
+            secret: WebhookSecret::generate().as_str(),
+            created_at: self.clock.now(),
+        };
+        let mut tx = self.store.begin().await?;
+        deliveries::insert_endpoint(&mut tx, &e).await?;
+        tx.commit().await?;
+        self.invalidate_endpoints();
+        Ok(e)
+    }
+
+    /// Removes a webhook endpoint; its pending deliveries are marked failed.
+    pub async fn delete_endpoint(&self, id: &str) -> Result<(), EngineError> {
+        let mut tx = self.store.begin().await?;
+        let found = deliveries::delete_endpoint(&mut tx, id).await?;
+        tx.commit().await?;
+        self.invalidate_endpoints();
+        if found {
+            Ok(())
+        } else {
+            Err(EngineError::NotFound(format!("webhook {id}")))
+        }
+    }
+}
+
+fn fits(space: &Space, b: &zs_core::Booking) -> bool {
+    match space.settings.interval_end(b.start) {
+        Ok(None) => true,
+        Ok(Some(close)) => b.end <= close,
+        Err(()) => false,
+    }
+}
+
+/// An idempotency key and the request it guards.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    /// Whose key (the caller's token hash): keys of different callers never collide.
+    pub scope: String,
+    /// The `Idempotency-Key` header.
+    pub key: String,
+    /// A hash of the request body: reusing a key for another request is refused.
+    pub request_hash: String,
+}
+
+/// The result of a booking create.
+#[derive(Debug)]
+pub enum Created {
+    /// A new booking.
+    New {
+        /// What it did.
+        applied: Box<Applied>,
+        /// The response body (the booking).
+        body: String,
+    },
+    /// A repeat of an earlier request with the same key.
+    Replayed {
+        /// The first response's status.
+        status: u16,
+        /// The first response's body.
+        body: String,
+    },
+}

@@ -1,0 +1,236 @@
+//! The engine on a real SQLite store with a manual clock: business hours in a space's own
+//! zone across DST, timers never early, a job run twice changes nothing, plans replaced.
+
+use jiff::{SignedDuration, Timestamp};
+use std::sync::Arc;
+use zs_core::calendar::{BusinessHours, Zone};
+use zs_core::{
+    BookingId, Clock, Command, ManualClock, NewBooking, Period, Space, SpaceId, SpaceSettings,
+};
+use zs_delivery::{RetrySchedule, Sender, SenderConfig};
+use zs_engine::{Engine, OutboundConfig};
+use zs_store::jobs::{self, MEETING_SCHEDULER};
+use zs_store::spaces;
+
+async fn engine(start: &str) -> (Arc<Engine>, ManualClock) {
+    let dir = std::env::temp_dir().join(format!(
+        "zs-engine-{}-{}",
+        std::process::id(),
+        Timestamp::now().as_nanosecond()
+    ));
+    let store = zs_store::Store::open(&dir).await.unwrap();
+    let clock = ManualClock::new(start.parse().unwrap());
+    let sender = Sender::new(SenderConfig::default()).unwrap();
+    let out = OutboundConfig {
+        status_url: None,
+        status_secret: None,
+        webhook_retry: RetrySchedule::default(),
+        status_retry: RetrySchedule::default(),
+        sender: sender.clone(),
+        status_sender: sender,
+        allow_private: false,
+    };
+    (Engine::new(store, Arc::new(clock.clone()), out), clock)
+}
+
+fn berlin_weekdays() -> SpaceSettings {
+    let day = serde_json::json!([{"open": "08:00", "close": "18:00"}]);
+    let hours = serde_json::json!({"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": [], "sun": []});
+    SpaceSettings {
+        business_hours: Some(BusinessHours::parse_json(&hours).unwrap()),
+        ..SpaceSettings::defaults(Zone::parse("Europe/Berlin").unwrap())
+    }
+}
+
+async fn history(e: &Engine, id: &SpaceId) -> Vec<zs_core::Transition> {
+    let mut c = e.store.reader().acquire().await.unwrap();
+    let mut h = spaces::history(&mut c, id, 1000).await.unwrap();
+    h.reverse();
+    h
+}
+
+/// Steps the manual clock to each pending job's instant and runs it (what the runner does).
+async fn run_until(e: &Engine, clock: &ManualClock, until: Timestamp) {
+    loop {
+        let next = {
+            let mut c = e.store.reader().acquire().await.unwrap();
+            jobs::next_due(&mut c, MEETING_SCHEDULER).await.unwrap()
+        };
+        match next {
+            Some(due) if due <= until => {
+                clock.set(due - SignedDuration::from_millis(1));
+                assert_eq!(
+                    e.run_due_timers().await.unwrap(),
+                    0,
+                    "nothing runs a millisecond early"
+                );
+                clock.set(due);
+                assert!(e.run_due_timers().await.unwrap() > 0);
+            }
+            _ => break,
+        }
+    }
+    clock.set(until);
+}
+
+#[tokio::test]
+async fn business_hours_follow_the_local_clock_across_spring_forward() {
+    // Saturday before the 2026-03-29 change; Berlin is UTC+1 until then, UTC+2 after.
+    let (e, clock) = engine("2026-03-27T20:00:00Z").await;
+    let id = SpaceId::parse("berlin").unwrap();
+    let status = e
+        .create_space(Space {
+            id: id.clone(),
+            name: "b".into(),
+            settings: berlin_weekdays(),
+            maintenance: false,
+        })
+        .await
+        .unwrap();
+    assert_eq!(status.space, zs_core::SpaceState::NotAvailable);
+    run_until(&e, &clock, "2026-03-31T00:00:00Z".parse().unwrap()).await;
+    let h = history(&e, &id).await;
+    let seen: Vec<String> = h
+        .iter()
+        .map(|t| format!("{} {} {}", t.event, t.to.since, t.to.space))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "DAY_START 2026-03-30T06:00:00Z available_now", // 08:00 CEST
+            "DAY_END 2026-03-30T16:00:00Z not_available",   // 18:00 CEST
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_timer_run_twice_changes_nothing_the_second_time() {
+    let (e, clock) = engine("2026-05-04T08:00:00Z").await;
+    let id = SpaceId::parse("s").unwrap();
+    let settings = SpaceSettings::defaults(Zone::parse("UTC").unwrap());
+    e.create_space(Space {
+        id: id.clone(),
+        name: "s".into(),
+        settings,
+        maintenance: false,
+    })
+    .await
+    .unwrap();
+    let start: Timestamp = "2026-05-04T09:00:00Z".parse().unwrap();
+    let n = NewBooking {
+        id: BookingId::parse("b").unwrap(),
+        title: "t".into(),
+        start,
+        end: start + SignedDuration::from_hours(1),
+    };
+    e.create_booking(&id, n, None).await.unwrap();
+    {
+        let mut c = e.store.reader().acquire().await.unwrap();
+        let plan: Vec<String> = jobs::list(&mut c, MEETING_SCHEDULER, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|j| j.id)
+            .collect();
+        assert_eq!(
+            plan,
+            [
+                "b.UPCOMING_REACHED",
+                "b.START_TIME_REACHED",
+                "b.NO_SHOW_TIMEOUT",
+                "b.END_TIME_REACHED"
+            ]
+        );
+    }
+    run_until(&e, &clock, start).await;
+    let before = history(&e, &id).await;
+    // Deliver START_TIME_REACHED again, as a crashed worker or a duplicate ingress would.
+    let again = zs_store::jobs::NewJob {
+        id: "dup".into(),
+        queue: MEETING_SCHEDULER,
+        name: "START_TIME_REACHED".into(),
+        data: serde_json::json!({"spaceId": "s", "bookingId": "b"}),
+        due: start,
+        rank: 6,
+        group: None,
+    };
+    let mut tx = e.store.begin().await.unwrap();
+    jobs::put(&mut tx, &again, start).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(e.run_due_timers().await.unwrap(), 1);
+    assert_eq!(history(&e, &id).await, before, "no second transition");
+    // A check-in removes the no-show timer; a check-out replaces END with CLEANING_ENDED.
+    e.execute(&id, Command::CheckIn(BookingId::parse("b").unwrap()))
+        .await
+        .unwrap();
+    clock.set(start + SignedDuration::from_mins(20));
+    e.execute(&id, Command::CheckOut(BookingId::parse("b").unwrap()))
+        .await
+        .unwrap();
+    let mut c = e.store.reader().acquire().await.unwrap();
+    let plan: Vec<(String, Timestamp)> = jobs::list(&mut c, MEETING_SCHEDULER, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| (j.id, j.due))
+        .collect();
+    assert_eq!(
+        plan,
+        [(
+            "b.CLEANING_ENDED".to_owned(),
+            start + SignedDuration::from_mins(30)
+        )]
+    );
+    assert_eq!(clock.now(), start + SignedDuration::from_mins(20));
+}
+
+#[tokio::test]
+async fn overdue_timers_run_in_due_order_with_their_own_instants() {
+    let (e, clock) = engine("2026-05-04T08:00:00Z").await;
+    let id = SpaceId::parse("s").unwrap();
+    let settings = SpaceSettings {
+        cleaning: Period::minutes(5),
+        ..SpaceSettings::defaults(Zone::parse("UTC").unwrap())
+    };
+    e.create_space(Space {
+        id: id.clone(),
+        name: "s".into(),
+        settings,
+        maintenance: false,
+    })
+    .await
+    .unwrap();
+    let t = |m: i64| {
+        "2026-05-04T08:00:00Z".parse::<Timestamp>().unwrap() + SignedDuration::from_mins(m)
+    };
+    for (b, s, en) in [("a", 30, 60), ("b", 90, 120)] {
+        let n = NewBooking {
+            id: BookingId::parse(b).unwrap(),
+            title: String::new(),
+            start: t(s),
+            end: t(en),
+        };
+        e.create_booking(&id, n, None).await.unwrap();
+    }
+    clock.set(t(200)); // everything came due while "down"
+    e.run_due_timers().await.unwrap();
+    let h = history(&e, &id).await;
+    let at: Vec<Timestamp> = h.iter().map(|x| x.to.since).collect();
+    assert!(at.windows(2).all(|w| w[0] <= w[1]), "in due order");
+    let events: Vec<String> = h
+        .iter()
+        .skip(1)
+        .map(|x| format!("{}@{}", x.event, x.to.since.duration_since(t(0)).as_mins()))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "UPCOMING_REACHED@15",
+            "START_TIME_REACHED@30",
+            "NO_SHOW_TIMEOUT@40",
+            "UPCOMING_REACHED@75",
+            "START_TIME_REACHED@90",
+            "NO_SHOW_TIMEOUT@100"
+        ]
+    );
+}

@@ -1,0 +1,188 @@
+//! `bench timers`: schedules real booking timers on the embedded store and measures how
+//! late (never how early) each transition commits after its due instant.
+
+use anyhow::Context;
+use jiff::{SignedDuration, Timestamp};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::watch;
+use zs_core::{BookingId, NewBooking, Period, Space, SpaceId, SpaceSettings};
+use zs_delivery::{RetrySchedule, Sender, SenderConfig};
+use zs_engine::{Engine, OutboundConfig};
+
+/// `bench` arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// What to measure (only `timers`).
+    #[arg(value_parser = ["timers"])]
+    pub what: String,
+    /// Timers in the spread test.
+    #[arg(long, default_value_t = 10_000)]
+    pub spread: usize,
+    /// Seconds the spread test's timers are spread over.
+    #[arg(long, default_value_t = 20)]
+    pub seconds: u64,
+    /// Timers due at one instant in the burst test.
+    #[arg(long, default_value_t = 1_000)]
+    pub burst: usize,
+    /// Seconds between the end of space creation and the first timer (booking setup must fit).
+    #[arg(long, default_value_t = 15)]
+    pub lead: u64,
+}
+
+async fn engine(dir: &std::path::Path) -> anyhow::Result<Arc<Engine>> {
+    let store = zs_store::Store::open(dir).await?;
+    let sender = Sender::new(SenderConfig::default())?;
+    let out = OutboundConfig {
+        status_url: None,
+        status_secret: None,
+        webhook_retry: RetrySchedule::default(),
+        status_retry: RetrySchedule::default(),
+        sender: sender.clone(),
+        status_sender: sender,
+        allow_private: false,
+    };
+    Ok(Engine::new(store, Arc::new(zs_core::SystemClock), out))
+}
+
+/// One space per timer, each to get one booking whose start is the timer: its
+/// `START_TIME_REACHED` is the only event due in the window (lead passed, grace later).
+async fn create_spaces(e: &Engine, n: usize, tag: &str) -> anyhow::Result<Vec<SpaceId>> {
+    let zone = zs_core::calendar::Zone::parse("UTC")?;
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        let id = SpaceId::parse(&format!("{tag}-{i}"))?;
+        let settings = SpaceSettings {
+            upcoming_lead: Period::minutes(60),
+            no_show_grace: Period::minutes(30),
+            ..SpaceSettings::defaults(zone.clone())
+        };
+        e.create_space(Space {
+            id: id.clone(),
+            name: id.to_string(),
+            settings,
+            maintenance: false,
+        })
+        .await?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+async fn book(e: &Engine, spaces: &[SpaceId], starts: &[Timestamp]) -> anyhow::Result<()> {
+    for (space, start) in spaces.iter().zip(starts) {
+        let n = NewBooking {
+            id: BookingId::parse(&format!("{space}-b"))?,
+            title: String::new(),
+            start: *start,
+            end: *start + SignedDuration::from_hours(1),
+        };
+        e.create_booking(space, n, None).await?;
+    }
+    Ok(())
+}
+
+struct Figures {
+    late_ms: Vec<f64>,
+    early: usize,
+    last_commit: Timestamp,
+}
+
+async fn collect(
+    e: &Engine,
+    n: usize,
+    rx: &mut tokio::sync::broadcast::Receiver<Arc<zs_engine::Committed>>,
+) -> anyhow::Result<Figures> {
+    let mut f = Figures {
+        late_ms: Vec::with_capacity(n),
+        early: 0,
+        last_commit: Timestamp::UNIX_EPOCH,
+    };
+    let deadline = Instant::now() + std::time::Duration::from_secs(120);
+    while f.late_ms.len() < n {
+        let c = tokio::time::timeout_at(deadline.into(), rx.recv())
+            .await
+            .context("timers did not all fire within 120 s")??;
+        let Some(due) = c.due else { continue };
+        let late = c.committed_at.duration_since(due).as_secs_f64() * 1000.0;
+        if late < 0.0 {
+            f.early += 1;
+        }
+        f.late_ms.push(late);
+        f.last_commit = f.last_commit.max(c.committed_at);
+    }
+    let _ = e;
+    Ok(f)
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn report(name: &str, mut f: Figures, window_s: f64) {
+    f.late_ms.sort_by(|a, b| a.total_cmp(b));
+    let n = f.late_ms.len();
+    println!(
+        "{name}: timers={n} late_ms p50={:.3} p99={:.3} max={:.3} early={} transitions_per_s={:.0}",
+        pct(&f.late_ms, 0.5),
+        pct(&f.late_ms, 0.99),
+        f.late_ms[n - 1],
+        f.early,
+        n as f64 / window_s
+    );
+}
+
+/// Runs the timer benchmark.
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("zs-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let e = engine(&dir).await?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let runner = tokio::spawn(e.clone().timer_loop(stop_rx.clone()));
+    tokio::spawn(e.clone().checkpoint_loop(stop_rx));
+
+    // Spread: N timers uniformly over the window, the first one `lead` seconds from now.
+    let spaces = create_spaces(&e, args.spread, "spread").await?;
+    let setup = Instant::now();
+    let t0 = e.clock.now() + SignedDuration::from_secs(args.lead as i64);
+    let step = args.seconds as f64 * 1000.0 / args.spread as f64;
+    let starts: Vec<Timestamp> = (0..args.spread)
+        .map(|i| t0 + SignedDuration::from_millis((i as f64 * step) as i64))
+        .collect();
+    book(&e, &spaces, &starts).await?;
+    println!(
+        "spread: scheduled {} timers in {:.1} s",
+        args.spread,
+        setup.elapsed().as_secs_f64()
+    );
+    anyhow::ensure!(
+        e.clock.now() < t0,
+        "setup took longer than --lead; raise it"
+    );
+    let mut rx = e.subscribe();
+    let f = collect(&e, args.spread, &mut rx).await?;
+    report("spread", f, args.seconds as f64);
+
+    // Burst: M timers due at one instant.
+    let spaces = create_spaces(&e, args.burst, "burst").await?;
+    let t1 = e.clock.now() + SignedDuration::from_secs(args.lead as i64);
+    book(&e, &spaces, &vec![t1; args.burst]).await?;
+    anyhow::ensure!(
+        e.clock.now() < t1,
+        "burst setup took longer than --lead; raise it"
+    );
+    let mut rx = e.subscribe();
+    let f = collect(&e, args.burst, &mut rx).await?;
+    let drained = f.last_commit.duration_since(t1).as_secs_f64() * 1000.0;
+    report("burst", f, drained.max(0.001) / 1000.0);
+    println!(
+        "burst: all {} applied {:.1} ms after their instant",
+        args.burst, drained
+    );
+
+    let _ = stop_tx.send(true);
+    let _ = runner.await;
+    e.store.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}

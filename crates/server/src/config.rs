@@ -1,0 +1,49 @@
+//! Configuration: flags, or the `ZS_*` variables of CONTRACT §8 (flags win).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// `zs-scheduler serve` settings.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the bound address is printed).
+    #[arg(long, env = "ZS_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Embedded data directory (SQLite file, generated admin token).
+    #[arg(long, env = "ZS_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// The admin bearer token; generated on first start and kept in the data directory when unset.
+    #[arg(long, env = "ZS_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Where status updates are POSTed.
+    #[arg(long, env = "ZS_STATUS_URL")]
+    pub status_url: Option<String>,
+    /// `whsec_` secret signing the status posts.
+    #[arg(long, env = "ZS_STATUS_SECRET", hide_env_values = true)]
+    pub status_secret: Option<String>,
+    /// Let webhooks target private and loopback addresses.
+    #[arg(long, env = "ZS_ALLOW_PRIVATE_WEBHOOKS", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub allow_private_webhooks: bool,
+    /// Use the Redis (BullMQ-compatible) queues.
+    #[arg(long, env = "ZS_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+    /// PostgreSQL for spaces and bookings.
+    #[arg(long, env = "ZS_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// BullMQ key prefix.
+    #[arg(long, env = "ZS_QUEUE_PREFIX", default_value = "bull")]
+    pub queue_prefix: String,
+    /// Webhook retry schedule: delays before each attempt (ms, s, m, h).
+    #[arg(
+        long,
+        env = "ZS_WEBHOOK_RETRY",
+        default_value = "0s,5s,5m,30m,2h,5h,10h,10h"
+    )]
+    pub webhook_retry: String,
+    /// Status-post retry delays; the last one repeats until delivered.
+    #[arg(long, env = "ZS_STATUS_RETRY", default_value = "0s,1s,5s,30s,2m,5m")]
+    pub status_retry: String,
+    /// Per-attempt timeout of outbound HTTP, in milliseconds.
+    #[arg(long, env = "ZS_HTTP_TIMEOUT_MS", default_value_t = 10_000)]
+    pub http_timeout_ms: u64,
+}

@@ -1,0 +1,48 @@
+//! The `zs-scheduler` binary: `serve`, `diagrams`, `bench`.
+
+mod bench;
+mod config;
+mod serve;
+
+use clap::{Parser, Subcommand};
+
+/// zs-scheduler: drives meeting spaces through their day at the exact second.
+#[derive(Debug, Parser)]
+#[command(name = "zs-scheduler", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Start the API and the workers.
+    Serve(Box<config::ServeArgs>),
+    /// Print the state diagrams generated from the transition tables (Markdown + Mermaid).
+    Diagrams,
+    /// Measure timer lateness on the embedded store.
+    Bench(bench::BenchArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let result = match cli.command {
+        Cmd::Serve(args) => rt.block_on(serve::run(*args)),
+        Cmd::Diagrams => {
+            print!("{}", zs_core::diagram::document());
+            Ok(())
+        }
+        Cmd::Bench(args) => rt.block_on(bench::run(args)),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("zs-scheduler: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! `serve`: opens the store, starts the timer runner, the delivery workers and the API,
+//! and shuts down gracefully on SIGTERM or Ctrl-C.
+
+use crate::config::ServeArgs;
+use anyhow::{Context, bail};
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use zs_api::{AppState, auth::token_hash};
+use zs_delivery::{RetrySchedule, Sender, SenderConfig, WebhookSecret};
+use zs_engine::{Engine, OutboundConfig};
+use zs_store::Store;
+use zs_store::jobs::{STATUS_UPDATES, WEBHOOK_DELIVERIES};
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ZS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
+}
+
+/// The admin token: the configured one, or the one kept in the data directory, or a new one
+/// (written there with owner-only permissions and printed once).
+fn admin_token(args: &ServeArgs) -> anyhow::Result<String> {
+    if let Some(t) = args.admin_token.as_deref().filter(|t| !t.is_empty()) {
+        return Ok(t.to_owned());
+    }
+    let path = args.data_dir.join("admin-token");
+    if let Ok(t) = std::fs::read_to_string(&path) {
+        return Ok(t.trim().to_owned());
+    }
+    let token = zs_api::routes::tokens::new_token();
+    write_private(&path, &token)?;
+    println!(
+        "zs-scheduler: generated admin token (kept in {}): {token}",
+        path.display()
+    );
+    Ok(token)
+}
+
+fn write_private(path: &Path, s: &str) -> anyhow::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    f.write_all(s.as_bytes())?;
+    Ok(())
+}
+
+fn outbound(args: &ServeArgs) -> anyhow::Result<OutboundConfig> {
+    let status_secret = args
+        .status_secret
+        .as_deref()
+        .map(WebhookSecret::parse)
+        .transpose()
+        .context("ZS_STATUS_SECRET must be whsec_ followed by base64")?;
+    let cfg = SenderConfig {
+        timeout: Duration::from_millis(args.http_timeout_ms.max(1)),
+        allow_private: args.allow_private_webhooks,
+        ..SenderConfig::default()
+    };
+    // Status posts go to the operator's own core platform, typically on a private network.
+    let status_sender = Sender::new(SenderConfig {
+        allow_private: true,
+        ..cfg.clone()
+    })?;
+    Ok(OutboundConfig {
+        status_url: args.status_url.clone().filter(|u| !u.is_empty()),
+        status_secret,
+        webhook_retry: RetrySchedule::parse(&args.webhook_retry).context("ZS_WEBHOOK_RETRY")?,
+        status_retry: RetrySchedule::parse(&args.status_retry).context("ZS_STATUS_RETRY")?,
+        sender: Sender::new(cfg)?,
+        status_sender,
+        allow_private: args.allow_private_webhooks,
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// Runs the service until a shutdown signal.
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    init_tracing();
+    if args.redis_url.is_some() || args.database_url.is_some() {
+        bail!(
+            "ZS_REDIS_URL / ZS_DATABASE_URL (scale-out on Redis + PostgreSQL) are not available in this build yet; unset them to run on the embedded store"
+        );
+    }
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let lock = std::fs::File::create(args.data_dir.join("lock"))?;
+    if lock.try_lock().is_err() {
+        bail!(
+            "another zs-scheduler is running on {}; one process per data directory",
+            args.data_dir.display()
+        );
+    }
+    let store = Store::open(&args.data_dir)
+        .await
+        .context("opening the embedded store")?;
+    let admin = admin_token(&args)?;
+    let engine = Engine::new(
+        store.clone(),
+        Arc::new(zs_core::SystemClock),
+        outbound(&args)?,
+    );
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut workers = tokio::task::JoinSet::new();
+    workers.spawn(engine.clone().timer_loop(stop_rx.clone()));
+    workers.spawn(engine.clone().checkpoint_loop(stop_rx.clone()));
+    workers.spawn(engine.clone().outbox_loop(STATUS_UPDATES, stop_rx.clone()));
+    workers.spawn(
+        engine
+            .clone()
+            .outbox_loop(WEBHOOK_DELIVERIES, stop_rx.clone()),
+    );
+    let app = zs_api::app(AppState {
+        engine: engine.clone(),
+        admin_token_hash: token_hash(&admin),
+    });
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    println!("zs-scheduler listening on http://{addr}");
+    tracing::info!(%addr, data_dir = %args.data_dir.display(), "serving");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("shutting down: finishing in-flight work");
+    let _ = stop_tx.send(true);
+    let drain = async { while workers.join_next().await.is_some() {} };
+    if tokio::time::timeout(Duration::from_secs(20), drain)
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "workers did not finish in 20 s; leased jobs will be retried on the next start"
+        );
+    }
+    store.close().await;
+    drop(lock);
+    Ok(())
+}

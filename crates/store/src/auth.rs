@@ -1,0 +1,93 @@
+//! Bearer tokens (stored as SHA-256 hashes, never in clear) and idempotency records.
+
+use crate::{Conn, Result};
+use jiff::Timestamp;
+use sqlx::Row;
+
+/// A minted token's record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenRecord {
+    /// Public id of the token.
+    pub id: String,
+    /// `admin`, `member` or `device`.
+    pub role: String,
+    /// A label for humans.
+    pub label: String,
+}
+
+/// Stores a token hash.
+pub async fn insert_token(c: &mut Conn, hash: &str, t: &TokenRecord, at: Timestamp) -> Result<()> {
+    sqlx::query("INSERT INTO tokens (hash, id, role, label, created_at) VALUES (?,?,?,?,?)")
+        .bind(hash)
+        .bind(&t.id)
+        .bind(&t.role)
+        .bind(&t.label)
+        .bind(at.as_millisecond())
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+/// Looks a token up by its hash.
+pub async fn token_by_hash(c: &mut Conn, hash: &str) -> Result<Option<TokenRecord>> {
+    let row = sqlx::query("SELECT id, role, label FROM tokens WHERE hash = ?")
+        .bind(hash)
+        .fetch_optional(&mut *c)
+        .await?;
+    Ok(row.map(|r| TokenRecord {
+        id: r.get("id"),
+        role: r.get("role"),
+        label: r.get("label"),
+    }))
+}
+
+/// A stored response for an idempotency key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdempotentResponse {
+    /// Hash of the request that first used the key.
+    pub request_hash: String,
+    /// The HTTP status returned.
+    pub status: u16,
+    /// The body returned.
+    pub body: String,
+}
+
+/// The response stored for `(scope, key)`.
+pub async fn idempotent(
+    c: &mut Conn,
+    scope: &str,
+    key: &str,
+) -> Result<Option<IdempotentResponse>> {
+    let row = sqlx::query(
+        "SELECT request_hash, status, body FROM idempotency WHERE scope = ? AND key = ?",
+    )
+    .bind(scope)
+    .bind(key)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(row.map(|r| IdempotentResponse {
+        request_hash: r.get("request_hash"),
+        status: r.get::<i64, _>("status") as u16,
+        body: r.get("body"),
+    }))
+}
+
+/// Stores the response for `(scope, key)`.
+pub async fn remember(
+    c: &mut Conn,
+    scope: &str,
+    key: &str,
+    r: &IdempotentResponse,
+    at: Timestamp,
+) -> Result<()> {
+    sqlx::query("INSERT INTO idempotency (scope, key, request_hash, status, body, created_at) VALUES (?,?,?,?,?,?)")
+        .bind(scope)
+        .bind(key)
+        .bind(&r.request_hash)
+        .bind(r.status as i64)
+        .bind(&r.body)
+        .bind(at.as_millisecond())
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}

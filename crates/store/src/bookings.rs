@@ -1,0 +1,110 @@
+//! Bookings: the working set a space's events need, and the API's reads.
+
+use crate::{Conn, Result, StoreError, opt_ts, ts};
+use jiff::Timestamp;
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+use zs_core::{Booking, BookingId, BookingStatus, SpaceId};
+
+const COLUMNS: &str = "id, space_id, title, start_ms, end_ms, status, created_at, checked_in_at, \
+     ended_at, cancelled_at, cancel_reason";
+
+fn corrupt(what: &str, v: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("booking {what}: {v}"))
+}
+
+fn row_to_booking(r: &SqliteRow) -> Result<Booking> {
+    Ok(Booking {
+        id: BookingId::parse(r.get("id")).map_err(|e| corrupt("id", e))?,
+        space_id: SpaceId::parse(r.get("space_id")).map_err(|e| corrupt("space_id", e))?,
+        title: r.get("title"),
+        start: ts(r.get("start_ms"))?,
+        end: ts(r.get("end_ms"))?,
+        status: BookingStatus::parse(r.get("status")).ok_or_else(|| corrupt("status", "?"))?,
+        created_at: ts(r.get("created_at"))?,
+        checked_in_at: opt_ts(r.get("checked_in_at"))?,
+        ended_at: opt_ts(r.get("ended_at"))?,
+        cancelled_at: opt_ts(r.get("cancelled_at"))?,
+        cancel_reason: r.get("cancel_reason"),
+    })
+}
+
+/// Writes a booking (insert or full update).
+pub async fn upsert(c: &mut Conn, b: &Booking) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO bookings (id, space_id, title, start_ms, end_ms, status, created_at, checked_in_at, \
+         ended_at, cancelled_at, cancel_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?) \
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, checked_in_at = excluded.checked_in_at, \
+         ended_at = excluded.ended_at, cancelled_at = excluded.cancelled_at, cancel_reason = excluded.cancel_reason",
+    )
+    .bind(b.id.as_str())
+    .bind(b.space_id.as_str())
+    .bind(&b.title)
+    .bind(b.start.as_millisecond())
+    .bind(b.end.as_millisecond())
+    .bind(b.status.as_str())
+    .bind(b.created_at.as_millisecond())
+    .bind(b.checked_in_at.map(|t| t.as_millisecond()))
+    .bind(b.ended_at.map(|t| t.as_millisecond()))
+    .bind(b.cancelled_at.map(|t| t.as_millisecond()))
+    .bind(&b.cancel_reason)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// The bookings a space's next event may concern: every live booking, completed ones whose
+/// cleaning may still run at `at`, and the booking `extra` whatever its status.
+pub async fn working_set(
+    c: &mut Conn,
+    space: &SpaceId,
+    at: Timestamp,
+    max_cleaning_ms: i64,
+    extra: Option<&BookingId>,
+) -> Result<Vec<Booking>> {
+    let q = format!(
+        "SELECT {COLUMNS} FROM bookings WHERE space_id = ?1 AND (status IN ('scheduled','upcoming',\
+         'awaiting_check_in','checked_in') OR (status = 'completed' AND ended_at + ?2 > ?3) OR id = ?4) \
+         ORDER BY start_ms"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(q))
+        .bind(space.as_str())
+        .bind(max_cleaning_ms)
+        .bind(at.as_millisecond())
+        .bind(extra.map(|b| b.as_str()))
+        .fetch_all(&mut *c)
+        .await?;
+    rows.iter().map(row_to_booking).collect()
+}
+
+/// One booking.
+pub async fn get(c: &mut Conn, id: &BookingId) -> Result<Option<Booking>> {
+    let q = format!("SELECT {COLUMNS} FROM bookings WHERE id = ?");
+    let row = sqlx::query(sqlx::AssertSqlSafe(q))
+        .bind(id.as_str())
+        .fetch_optional(&mut *c)
+        .await?;
+    row.as_ref().map(row_to_booking).transpose()
+}
+
+/// Bookings overlapping `[from, to)`, optionally of one space, by start.
+pub async fn list(
+    c: &mut Conn,
+    space: Option<&SpaceId>,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+    limit: i64,
+) -> Result<Vec<Booking>> {
+    let q = format!(
+        "SELECT {COLUMNS} FROM bookings WHERE (?1 IS NULL OR space_id = ?1) AND (?2 IS NULL OR end_ms > ?2) \
+         AND (?3 IS NULL OR start_ms < ?3) ORDER BY start_ms, id LIMIT ?4"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(q))
+        .bind(space.map(|s| s.as_str()))
+        .bind(from.map(|t| t.as_millisecond()))
+        .bind(to.map(|t| t.as_millisecond()))
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await?;
+    rows.iter().map(row_to_booking).collect()
+}

@@ -1,0 +1,208 @@
+//! Spaces: settings, maintenance flag, stored status, and their transition history.
+
+use crate::{Conn, Result, StoreError, opt_ts, ts};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+use zs_core::calendar::{BusinessHours, Zone};
+use zs_core::{
+    BookingId, EventKind, Period, RoomState, Space, SpaceId, SpaceSettings, SpaceState,
+    SpaceStatus, Transition,
+};
+
+const COLUMNS: &str = "id, name, timezone, business_hours, upcoming_lead_ms, no_show_grace_ms, cleaning_ms, \
+     maintenance, space_state, room_state, booking_id, next_booking_at, since, sequence";
+
+fn corrupt(what: &str, v: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {v}"))
+}
+
+fn period(ms: i64) -> Result<Period> {
+    Period::from_millis(ms).ok_or_else(|| corrupt("period", ms))
+}
+
+fn row_to_space(r: &SqliteRow) -> Result<(Space, SpaceStatus)> {
+    let zone = Zone::parse(r.get("timezone")).map_err(|e| corrupt("timezone", e))?;
+    let hours: Option<String> = r.get("business_hours");
+    let business_hours = match hours {
+        None => None,
+        Some(h) => {
+            let v: serde_json::Value = serde_json::from_str(&h).map_err(|e| corrupt("hours", e))?;
+            Some(BusinessHours::parse_json(&v).map_err(|e| corrupt("hours", e))?)
+        }
+    };
+    let settings = SpaceSettings {
+        zone,
+        business_hours,
+        upcoming_lead: period(r.get("upcoming_lead_ms"))?,
+        no_show_grace: period(r.get("no_show_grace_ms"))?,
+        cleaning: period(r.get("cleaning_ms"))?,
+    };
+    let id: String = r.get("id");
+    let space = Space {
+        id: SpaceId::parse(&id).map_err(|e| corrupt("id", e))?,
+        name: r.get("name"),
+        settings,
+        maintenance: r.get::<i64, _>("maintenance") != 0,
+    };
+    let status = SpaceStatus {
+        space: SpaceState::parse(r.get("space_state"))
+            .ok_or_else(|| corrupt("space_state", "?"))?,
+        room: RoomState::parse(r.get("room_state")).ok_or_else(|| corrupt("room_state", "?"))?,
+        booking_id: r
+            .get::<Option<String>, _>("booking_id")
+            .map(|b| BookingId::parse(&b))
+            .transpose()
+            .map_err(|e| corrupt("booking_id", e))?,
+        next_booking_at: opt_ts(r.get("next_booking_at"))?,
+        since: ts(r.get("since"))?,
+        sequence: r.get::<i64, _>("sequence") as u64,
+    };
+    Ok((space, status))
+}
+
+fn hours_json(s: &Space) -> Option<String> {
+    s.settings
+        .business_hours
+        .as_ref()
+        .map(|h| serde_json::to_string(h).expect("hours serialise"))
+}
+
+/// Inserts a new space; `false` when the id is taken.
+pub async fn insert(c: &mut Conn, s: &Space, st: &SpaceStatus) -> Result<bool> {
+    let r = sqlx::query(
+        "INSERT INTO spaces (id, name, timezone, business_hours, upcoming_lead_ms, no_show_grace_ms, \
+         cleaning_ms, maintenance, space_state, room_state, booking_id, next_booking_at, since, sequence, created_at) \
+         VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(s.id.as_str())
+    .bind(&s.name)
+    .bind(s.settings.zone.name())
+    .bind(hours_json(s))
+    .bind(s.settings.upcoming_lead.as_millis())
+    .bind(s.settings.no_show_grace.as_millis())
+    .bind(s.settings.cleaning.as_millis())
+    .bind(s.maintenance as i64)
+    .bind(st.space.as_str())
+    .bind(st.room.as_str())
+    .bind(st.booking_id.as_ref().map(|b| b.as_str()))
+    .bind(st.next_booking_at.map(|t| t.as_millisecond()))
+    .bind(st.since.as_millisecond())
+    .bind(st.sequence as i64)
+    .bind(st.since.as_millisecond())
+    .execute(&mut *c)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Writes a space's settings, maintenance flag and status.
+pub async fn update(c: &mut Conn, s: &Space, st: &SpaceStatus) -> Result<()> {
+    sqlx::query(
+        "UPDATE spaces SET name = ?, timezone = ?, business_hours = ?, upcoming_lead_ms = ?, \
+         no_show_grace_ms = ?, cleaning_ms = ?, maintenance = ?, space_state = ?, room_state = ?, \
+         booking_id = ?, next_booking_at = ?, since = ?, sequence = ? WHERE id = ?",
+    )
+    .bind(&s.name)
+    .bind(s.settings.zone.name())
+    .bind(hours_json(s))
+    .bind(s.settings.upcoming_lead.as_millis())
+    .bind(s.settings.no_show_grace.as_millis())
+    .bind(s.settings.cleaning.as_millis())
+    .bind(s.maintenance as i64)
+    .bind(st.space.as_str())
+    .bind(st.room.as_str())
+    .bind(st.booking_id.as_ref().map(|b| b.as_str()))
+    .bind(st.next_booking_at.map(|t| t.as_millisecond()))
+    .bind(st.since.as_millisecond())
+    .bind(st.sequence as i64)
+    .bind(s.id.as_str())
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// One space with its status.
+pub async fn get(c: &mut Conn, id: &SpaceId) -> Result<Option<(Space, SpaceStatus)>> {
+    let q = format!("SELECT {COLUMNS} FROM spaces WHERE id = ?");
+    let row = sqlx::query(sqlx::AssertSqlSafe(q))
+        .bind(id.as_str())
+        .fetch_optional(&mut *c)
+        .await?;
+    row.as_ref().map(row_to_space).transpose()
+}
+
+/// All spaces, by id.
+pub async fn list(c: &mut Conn) -> Result<Vec<(Space, SpaceStatus)>> {
+    let q = format!("SELECT {COLUMNS} FROM spaces ORDER BY id");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(q))
+        .fetch_all(&mut *c)
+        .await?;
+    rows.iter().map(row_to_space).collect()
+}
+
+/// Records a transition in the space's history.
+pub async fn insert_transition(c: &mut Conn, t: &Transition) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO transitions (space_id, sequence, event, booking_id, from_space, from_room, \
+         to_space, to_room, state_booking_id, next_booking_at, occurred_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+    )
+    .bind(t.space_id.as_str())
+    .bind(t.to.sequence as i64)
+    .bind(t.event.as_str())
+    .bind(t.booking_id.as_ref().map(|b| b.as_str()))
+    .bind(t.from_space.as_str())
+    .bind(t.from_room.as_str())
+    .bind(t.to.space.as_str())
+    .bind(t.to.room.as_str())
+    .bind(t.to.booking_id.as_ref().map(|b| b.as_str()))
+    .bind(t.to.next_booking_at.map(|t| t.as_millisecond()))
+    .bind(t.to.since.as_millisecond())
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// A space's transitions, newest first.
+pub async fn history(c: &mut Conn, id: &SpaceId, limit: i64) -> Result<Vec<Transition>> {
+    let rows =
+        sqlx::query("SELECT * FROM transitions WHERE space_id = ? ORDER BY sequence DESC LIMIT ?")
+            .bind(id.as_str())
+            .bind(limit)
+            .fetch_all(&mut *c)
+            .await?;
+    rows.iter().map(row_to_transition).collect()
+}
+
+fn row_to_transition(r: &SqliteRow) -> Result<Transition> {
+    let bid = |col: &str| -> Result<Option<BookingId>> {
+        r.get::<Option<String>, _>(col)
+            .map(|b| BookingId::parse(&b).map_err(|e| corrupt(col, e)))
+            .transpose()
+    };
+    let state = |col: &str| SpaceState::parse(r.get(col)).ok_or_else(|| corrupt(col, "?"));
+    let room = |col: &str| RoomState::parse(r.get(col)).ok_or_else(|| corrupt(col, "?"));
+    Ok(Transition {
+        space_id: SpaceId::parse(r.get("space_id")).map_err(|e| corrupt("space_id", e))?,
+        event: EventKind::parse(r.get("event")).ok_or_else(|| corrupt("event", "?"))?,
+        booking_id: bid("booking_id")?,
+        from_space: state("from_space")?,
+        from_room: room("from_room")?,
+        to: SpaceStatus {
+            space: state("to_space")?,
+            room: room("to_room")?,
+            booking_id: bid("state_booking_id")?,
+            next_booking_at: opt_ts(r.get("next_booking_at"))?,
+            since: ts(r.get("occurred_at"))?,
+            sequence: r.get::<i64, _>("sequence") as u64,
+        },
+    })
+}
+
+/// Every space id (for start-up re-planning of business-hours timers).
+pub async fn ids(c: &mut Conn) -> Result<Vec<SpaceId>> {
+    let rows: Vec<String> = sqlx::query_scalar("SELECT id FROM spaces")
+        .fetch_all(&mut *c)
+        .await?;
+    rows.iter()
+        .map(|s| SpaceId::parse(s).map_err(|e| corrupt("id", e)))
+        .collect()
+}
