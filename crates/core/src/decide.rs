@@ -90,6 +90,8 @@ pub struct Outcome {
     pub stale: bool,
     /// The maintenance flag changed.
     pub maintenance_changed: bool,
+    /// The booking this command created.
+    pub created: Option<BookingId>,
     /// Guards chose a state the table does not list: applied anyway, reported as a bug.
     pub anomalies: Vec<TransitionError>,
 }
@@ -249,6 +251,7 @@ fn create(f: &mut SpaceFacts, n: &NewBooking, at: Timestamp, out: &mut Outcome) 
         });
     }
     out.touched.push(b.id.clone());
+    out.created = Some(b.id.clone());
     f.bookings.push(b);
     true
 }

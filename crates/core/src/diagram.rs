@@ -106,6 +106,20 @@ mod tests {
     }
 
     #[test]
+    fn readme_shows_the_current_diagrams() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md");
+        let readme = std::fs::read_to_string(path).expect("README.md");
+        assert!(
+            readme.contains(&super::room_diagram()),
+            "README room diagram drifted: copy `zs-scheduler diagrams`"
+        );
+        assert!(
+            readme.contains(&super::space_diagram()),
+            "README space diagram drifted"
+        );
+    }
+
+    #[test]
     fn diagrams_name_every_state() {
         let d = super::document();
         for s in crate::RoomState::ALL {

@@ -6,7 +6,7 @@ use zs_core::{BookingId, Command, Outcome, SpaceFacts, SpaceId, decide};
 use zs_store::{Conn, bookings, spaces};
 
 /// The longest cleaning a space may have: completed bookings older than this never matter.
-const MAX_CLEANING_MS: i64 = 86_400_000;
+pub(crate) const MAX_CLEANING_MS: i64 = 86_400_000;
 
 /// What a committed command did.
 #[derive(Debug, Clone)]
@@ -24,9 +24,9 @@ impl Engine {
     pub async fn execute(&self, space: &SpaceId, cmd: Command) -> Result<Applied, EngineError> {
         let mut tx = self.store.begin().await?;
         let at = self.clock.now();
-        let applied = self.apply_in(&mut tx, space, cmd, At::Now(at)).await?;
+        let applied = self.apply_in(&mut tx, space, cmd, at).await?;
         tx.commit().await?;
-        self.after_commit(std::slice::from_ref(&applied), None);
+        self.after_commit(&[(applied.outcome.clone(), None)]);
         Ok(applied)
     }
 
@@ -44,15 +44,11 @@ impl Engine {
         c: &mut Conn,
         space_id: &SpaceId,
         cmd: Command,
-        at: At,
+        at: Timestamp,
     ) -> Result<Applied, EngineError> {
         let (space, status) = spaces::get(c, space_id)
             .await?
             .ok_or_else(|| EngineError::NotFound(format!("space {space_id}")))?;
-        let at = match at {
-            At::Now(t) => t,
-            At::Due(due) => due.max(status.since),
-        };
         let extra = cmd.booking().cloned();
         let bookings =
             bookings::working_set(c, space_id, at, MAX_CLEANING_MS, extra.as_ref()).await?;
@@ -72,27 +68,31 @@ impl Engine {
             bookings,
         };
         let outcome = decide(&mut facts, cmd, at)?;
-        for a in &outcome.anomalies {
-            tracing::error!(space = %space_id, error = %a, "transition table miss: applied the guards' state");
-            metrics::counter!("zs_transition_table_misses_total").increment(1);
-        }
+        self.report_anomalies(space_id, &outcome);
         self.persist(c, &facts, &outcome, at).await?;
         Ok(Applied { facts, outcome, at })
     }
 
-    /// Logs, counts, broadcasts and wakes workers for what just committed.
-    pub(crate) fn after_commit(&self, applied: &[Applied], due: Option<&[Timestamp]>) {
+    pub(crate) fn report_anomalies(&self, space: &SpaceId, out: &Outcome) {
+        for a in &out.anomalies {
+            tracing::error!(space = %space, error = %a, "transition table miss: applied the guards' state");
+            metrics::counter!("zs_transition_table_misses_total").increment(1);
+        }
+    }
+
+    /// Logs, counts, broadcasts and wakes workers for what just committed; timer outcomes
+    /// carry their due instant.
+    pub(crate) fn after_commit(&self, outcomes: &[(Outcome, Option<Timestamp>)]) {
         let committed_at = Timestamp::now();
         let mut wake_timers = false;
         let mut wake_outbox = false;
-        for (i, a) in applied.iter().enumerate() {
-            wake_timers |= a
-                .outcome
+        for (out, due) in outcomes {
+            wake_timers |= out
                 .timers
                 .iter()
                 .any(|t| matches!(t, zs_core::TimerChange::Schedule(_)));
-            wake_outbox |= !a.outcome.notices.is_empty() || a.outcome.transition.is_some();
-            if let Some(t) = &a.outcome.transition {
+            wake_outbox |= !out.notices.is_empty() || out.transition.is_some();
+            if let Some(t) = &out.transition {
                 tracing::info!(
                     space = %t.space_id, event = %t.event, booking = ?t.booking_id.as_ref().map(|b| b.as_str()),
                     from = %format!("{}/{}", t.from_space, t.from_room),
@@ -102,7 +102,7 @@ impl Engine {
                 self.publish(Committed {
                     transition: t.clone(),
                     committed_at,
-                    due: due.and_then(|d| d.get(i).copied()),
+                    due: *due,
                 });
             }
         }
@@ -113,14 +113,4 @@ impl Engine {
             self.wake_outbox();
         }
     }
-}
-
-/// The instant a command is applied at.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum At {
-    /// A user or admin command: the clock's now.
-    Now(Timestamp),
-    /// A timer: its due instant, but never before the space's last change (keeps each
-    /// space's timeline monotonic when timers run late, e.g. after downtime).
-    Due(Timestamp),
 }

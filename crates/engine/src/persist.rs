@@ -1,11 +1,14 @@
-//! Writing an outcome: bookings, status, history, timer jobs, status posts and webhook
-//! deliveries, all in the caller's transaction.
+//! Writing outcomes: bookings, statuses, history, timer jobs, status posts and webhook
+//! deliveries. Outcomes are gathered in [`Writes`] and flushed with a handful of bulk
+//! statements, so a batch of due timers costs about as much as one.
 
 use crate::{Engine, EngineError, payload};
 use jiff::Timestamp;
-use zs_core::{Outcome, SpaceFacts, TimerChange};
+use std::collections::BTreeMap;
+use zs_core::{Booking, Outcome, Space, SpaceFacts, SpaceStatus, TimerChange, Transition};
+use zs_store::deliveries::{self, Delivery, Endpoint};
 use zs_store::jobs::{self, MEETING_SCHEDULER, NewJob, STATUS_UPDATES, WEBHOOK_DELIVERIES};
-use zs_store::{Conn, bookings, deliveries, spaces};
+use zs_store::{Conn, bookings, spaces};
 
 /// The job for a timer.
 pub fn timer_job(t: &zs_core::Timer) -> NewJob {
@@ -20,37 +23,56 @@ pub fn timer_job(t: &zs_core::Timer) -> NewJob {
     }
 }
 
-impl Engine {
-    pub(crate) async fn persist(
-        &self,
-        c: &mut Conn,
+/// A change to the job tables, kept in order.
+enum JobOp {
+    Put(NewJob),
+    Remove(String),
+    RemovePrefix(String),
+}
+
+/// Everything a transaction will write, gathered from one or more outcomes.
+#[derive(Default)]
+pub(crate) struct Writes {
+    bookings: BTreeMap<String, Booking>,
+    created: Vec<String>,
+    spaces: BTreeMap<String, (Space, SpaceStatus)>,
+    transitions: Vec<Transition>,
+    jobs: Vec<JobOp>,
+    deliveries: Vec<Delivery>,
+}
+
+impl Writes {
+    /// Adds what `out` changed in `f` at `at`.
+    pub(crate) fn add(
+        &mut self,
+        e: &Engine,
+        endpoints: &[Endpoint],
         f: &SpaceFacts,
         out: &Outcome,
         at: Timestamp,
-    ) -> Result<(), EngineError> {
+    ) {
         for id in &out.touched {
             if let Some(b) = f.bookings.iter().find(|b| &b.id == id) {
-                bookings::upsert(c, b).await?;
+                self.bookings.insert(id.to_string(), b.clone());
             }
+        }
+        if let Some(id) = &out.created {
+            self.created.push(id.to_string());
         }
         if out.transition.is_some() || out.maintenance_changed {
-            spaces::update(c, &f.space, &f.status).await?;
+            self.spaces
+                .insert(f.space.id.to_string(), (f.space.clone(), f.status.clone()));
         }
         for change in &out.timers {
-            match change {
-                TimerChange::Schedule(t) => jobs::put(c, &timer_job(t), at).await?,
-                TimerChange::Remove(id) => {
-                    jobs::remove(c, id).await?;
-                }
-                TimerChange::RemoveBooking(b) => {
-                    jobs::remove_prefix(c, MEETING_SCHEDULER, &format!("{b}.")).await?;
-                }
-            }
+            self.jobs.push(match change {
+                TimerChange::Schedule(t) => JobOp::Put(timer_job(t)),
+                TimerChange::Remove(id) => JobOp::Remove(id.clone()),
+                TimerChange::RemoveBooking(b) => JobOp::RemovePrefix(format!("{b}.")),
+            });
         }
         if let Some(t) = &out.transition {
-            spaces::insert_transition(c, t).await?;
-            if self.outbound.status_url.is_some() {
-                let job = NewJob {
+            if e.outbound.status_url.is_some() {
+                self.jobs.push(JobOp::Put(NewJob {
                     id: format!("status.{}.{}", t.space_id, t.to.sequence),
                     queue: STATUS_UPDATES,
                     name: "status".into(),
@@ -58,31 +80,20 @@ impl Engine {
                     due: at,
                     rank: 9,
                     group: Some(t.space_id.to_string()),
-                };
-                jobs::put(c, &job, at).await?;
+                }));
             }
+            self.transitions.push(t.clone());
         }
-        self.enqueue_webhooks(c, f, out, at).await
-    }
-
-    async fn enqueue_webhooks(
-        &self,
-        c: &mut Conn,
-        f: &SpaceFacts,
-        out: &Outcome,
-        at: Timestamp,
-    ) -> Result<(), EngineError> {
-        if out.notices.is_empty() {
-            return Ok(());
-        }
-        let endpoints = self.endpoints(c).await?;
         for notice in &out.notices {
             let ty = notice.webhook_type();
-            let body = payload::webhook_body(notice, f, out.transition.as_ref(), at);
-            for e in endpoints.iter().filter(|e| e.wants(ty)) {
-                let d = deliveries::Delivery {
+            let mut body = None;
+            for ep in endpoints.iter().filter(|ep| ep.wants(ty)) {
+                let body = body.get_or_insert_with(|| {
+                    payload::webhook_body(notice, f, out.transition.as_ref(), at)
+                });
+                let d = Delivery {
                     id: payload::message_id(),
-                    endpoint_id: e.id.clone(),
+                    endpoint_id: ep.id.clone(),
                     event_type: ty.to_owned(),
                     body: body.clone(),
                     status: "pending".into(),
@@ -92,19 +103,68 @@ impl Engine {
                     last_error: None,
                     created_at: at,
                 };
-                deliveries::insert(c, &d).await?;
-                let job = NewJob {
+                self.jobs.push(JobOp::Put(NewJob {
                     id: d.id.clone(),
                     queue: WEBHOOK_DELIVERIES,
                     name: ty.to_owned(),
-                    data: serde_json::json!({ "deliveryId": d.id, "endpointId": e.id }),
+                    data: serde_json::json!({ "deliveryId": d.id, "endpointId": ep.id }),
                     due: at,
                     rank: 9,
                     group: None,
-                };
-                jobs::put(c, &job, at).await?;
+                }));
+                self.deliveries.push(d);
             }
         }
+    }
+
+    /// Writes everything, in a few statements.
+    pub(crate) async fn flush(self, c: &mut Conn, now: Timestamp) -> Result<(), EngineError> {
+        let (new, changed): (Vec<&Booking>, Vec<&Booking>) = self
+            .bookings
+            .values()
+            .partition(|b| self.created.iter().any(|id| id == b.id.as_str()));
+        bookings::upsert_many(c, &new).await?;
+        bookings::update_many(c, &changed).await?;
+        let s: Vec<(&Space, &SpaceStatus)> = self.spaces.values().map(|(a, b)| (a, b)).collect();
+        spaces::update_status_many(c, &s).await?;
+        let t: Vec<&Transition> = self.transitions.iter().collect();
+        spaces::insert_transitions(c, &t).await?;
+        deliveries::insert_many(c, &self.deliveries).await?;
+        let mut puts: Vec<NewJob> = vec![];
+        for op in self.jobs {
+            match op {
+                JobOp::Put(j) => puts.push(j),
+                JobOp::Remove(id) => {
+                    jobs::put_many(c, &std::mem::take(&mut puts), now).await?;
+                    jobs::remove(c, &id).await?;
+                }
+                JobOp::RemovePrefix(p) => {
+                    jobs::put_many(c, &std::mem::take(&mut puts), now).await?;
+                    jobs::remove_prefix(c, MEETING_SCHEDULER, &p).await?;
+                }
+            }
+        }
+        jobs::put_many(c, &puts, now).await?;
         Ok(())
+    }
+}
+
+impl Engine {
+    /// Writes one outcome.
+    pub(crate) async fn persist(
+        &self,
+        c: &mut Conn,
+        f: &SpaceFacts,
+        out: &Outcome,
+        at: Timestamp,
+    ) -> Result<(), EngineError> {
+        let endpoints = if out.notices.is_empty() {
+            Default::default()
+        } else {
+            self.endpoints(c).await?
+        };
+        let mut w = Writes::default();
+        w.add(self, &endpoints, f, out, at);
+        w.flush(c, at).await
     }
 }

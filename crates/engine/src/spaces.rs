@@ -1,7 +1,6 @@
 //! Commands that are not machine events: creating and reconfiguring spaces, creating
 //! bookings (BOOKING_CREATED with a global id check) and managing webhook endpoints.
 
-use crate::apply::At;
 use crate::persist::timer_job;
 use crate::{Applied, Engine, EngineError};
 use zs_core::timer::{day_timer_prefix, next_day_timer};
@@ -93,7 +92,7 @@ impl Engine {
                             event,
                             booking: None,
                         },
-                        At::Now(at),
+                        at,
                     )
                     .await?;
                 jobs::remove_prefix(&mut tx, MEETING_SCHEDULER, &day_timer_prefix(id)).await?;
@@ -116,7 +115,7 @@ impl Engine {
             }
         };
         tx.commit().await?;
-        self.after_commit(std::slice::from_ref(&applied), None);
+        self.after_commit(&[(applied.outcome.clone(), None)]);
         self.wake_timers();
         Ok(applied)
     }
@@ -153,7 +152,7 @@ impl Engine {
         let at = self.clock.now();
         let id = n.id.clone();
         let applied = self
-            .apply_in(&mut tx, space, Command::Create(n), At::Now(at))
+            .apply_in(&mut tx, space, Command::Create(n), at)
             .await?;
         let booking = applied
             .facts
@@ -171,7 +170,7 @@ impl Engine {
             auth::remember(&mut tx, &k.scope, &k.key, &r, at).await?;
         }
         tx.commit().await?;
-        self.after_commit(std::slice::from_ref(&applied), None);
+        self.after_commit(&[(applied.outcome.clone(), None)]);
         Ok(Created::New {
             applied: Box::new(applied),
             body,

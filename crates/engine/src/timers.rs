@@ -1,17 +1,24 @@
 //! The timer runner: sleeps until the next due job (no polling), is woken when an earlier
 //! one is added, never fires early, and applies due jobs in order, in batches.
 
-use crate::apply::At;
-use crate::{Applied, Engine, EngineError};
+use crate::apply::MAX_CLEANING_MS;
+use crate::persist::Writes;
+use crate::{Engine, EngineError};
 use jiff::Timestamp;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use zs_core::{BookingId, Command, EventKind, SpaceId};
+use zs_core::{Outcome, SpaceFacts, decide};
 use zs_store::jobs::{self, Job, MEETING_SCHEDULER};
+use zs_store::{bookings, spaces};
 
 /// How many due jobs one transaction applies at most.
 const BATCH: i64 = 512;
+
+/// A due job with its parsed target, or why it cannot run.
+type Parsed<'a> = (&'a Job, Result<(SpaceId, Command), String>);
 
 /// A timer job's data, parsed.
 fn parse_job(j: &Job) -> Result<(SpaceId, Command), String> {
@@ -31,6 +38,28 @@ fn parse_job(j: &Job) -> Result<(SpaceId, Command), String> {
     Ok((space, Command::Timer { event, booking }))
 }
 
+/// How much earlier than a due instant the coarse (tokio, millisecond-tick) sleep ends;
+/// the rest is slept on a blocking thread with the OS's sub-millisecond precision.
+const COARSE_MARGIN: Duration = Duration::from_millis(2);
+
+/// Sleeps until `due` on `clock` as precisely as the OS allows, and never returns early
+/// by the clock: tokio's timer (millisecond ticks, rounded up) takes the bulk, a
+/// `thread::sleep` on the blocking pool the last stretch.
+async fn sleep_until_precise(clock: &dyn zs_core::Clock, due: Timestamp) {
+    let left = |c: &dyn zs_core::Clock| {
+        let ns = due.as_nanosecond() - c.now_precise().as_nanosecond();
+        Duration::from_nanos(ns.max(0) as u64)
+    };
+    let coarse = left(clock).saturating_sub(COARSE_MARGIN);
+    if !coarse.is_zero() {
+        tokio::time::sleep(coarse).await;
+    }
+    let fine = left(clock);
+    if !fine.is_zero() {
+        let _ = tokio::task::spawn_blocking(move || std::thread::sleep(fine)).await;
+    }
+}
+
 impl Engine {
     /// Applies every timer job due at or before the clock's now, in due order.
     /// Returns how many jobs ran.
@@ -45,39 +74,97 @@ impl Engine {
         }
     }
 
+    /// Applies up to [`BATCH`] due jobs in one transaction: the spaces they concern are read
+    /// in two queries, the jobs applied in due order in memory, and the writes flushed in bulk.
     async fn run_batch(&self) -> Result<usize, EngineError> {
         let mut tx = self.store.begin().await?;
         let now = self.clock.now();
         let due = jobs::due(&mut tx, MEETING_SCHEDULER, now, BATCH).await?;
-        let mut applied: Vec<Applied> = Vec::with_capacity(due.len());
-        let mut dues: Vec<Timestamp> = Vec::with_capacity(due.len());
+        if due.is_empty() {
+            tx.commit().await?;
+            return Ok(0);
+        }
         let seqs: Vec<i64> = due.iter().map(|j| j.seq).collect();
         jobs::remove_seqs(&mut tx, &seqs).await?;
-        for job in &due {
-            match parse_job(job) {
-                Ok((space, cmd)) => {
-                    match self.apply_in(&mut tx, &space, cmd, At::Due(job.due)).await {
-                        Ok(a) => {
-                            applied.push(a);
-                            dues.push(job.due);
-                        }
-                        Err(EngineError::Store(e)) => return Err(EngineError::Store(e)),
-                        Err(e) => tracing::warn!(job = %job.id, error = %e, "timer job dropped"),
-                    }
-                }
+        let parsed: Vec<Parsed<'_>> = due.iter().map(|j| (j, parse_job(j))).collect();
+        let mut facts = self.load_facts(&mut tx, &parsed, due[0].due).await?;
+        let endpoints = self.endpoints(&mut tx).await?;
+        let mut writes = Writes::default();
+        let mut outcomes: Vec<(Outcome, Option<Timestamp>)> = Vec::with_capacity(due.len());
+        for (job, p) in parsed {
+            let (space, cmd) = match p {
+                Ok(x) => x,
                 Err(reason) => {
-                    tracing::warn!(job = %job.id, %reason, "malformed timer job dropped")
+                    tracing::warn!(job = %job.id, %reason, "malformed timer job dropped");
+                    continue;
+                }
+            };
+            let Some(f) = facts.get_mut(&space) else {
+                tracing::warn!(job = %job.id, space = %space, "timer job for an unknown space dropped");
+                continue;
+            };
+            let at = job.due.max(f.status.since);
+            match decide(f, cmd, at) {
+                Ok(out) => {
+                    self.report_anomalies(&space, &out);
+                    writes.add(self, &endpoints, f, &out, at);
+                    outcomes.push((out, Some(job.due)));
+                }
+                Err(e) => {
+                    tracing::warn!(job = %job.id, error = %e, "timer job refused by the domain")
                 }
             }
         }
+        writes.flush(&mut tx, now).await?;
         tx.commit().await?;
         let late = zs_core::clock::to_millis(Timestamp::now());
-        for d in &dues {
-            let secs = late.duration_since(*d).as_secs_f64().max(0.0);
+        for (_, d) in &outcomes {
+            let secs = late
+                .duration_since(d.expect("timer"))
+                .as_secs_f64()
+                .max(0.0);
             metrics::histogram!("zs_timer_lateness_seconds").record(secs);
         }
-        self.after_commit(&applied, Some(&dues));
+        self.after_commit(&outcomes);
         Ok(due.len())
+    }
+
+    async fn load_facts(
+        &self,
+        c: &mut zs_store::Conn,
+        parsed: &[Parsed<'_>],
+        earliest: Timestamp,
+    ) -> Result<HashMap<SpaceId, SpaceFacts>, EngineError> {
+        let mut space_ids: Vec<&SpaceId> = parsed
+            .iter()
+            .filter_map(|(_, p)| p.as_ref().ok().map(|(s, _)| s))
+            .collect();
+        space_ids.sort();
+        space_ids.dedup();
+        let extra: Vec<&BookingId> = parsed
+            .iter()
+            .filter_map(|(_, p)| p.as_ref().ok().and_then(|(_, c)| c.booking()))
+            .collect();
+        let mut facts: HashMap<SpaceId, SpaceFacts> = spaces::get_many(c, &space_ids)
+            .await?
+            .into_iter()
+            .map(|(space, status)| {
+                (
+                    space.id.clone(),
+                    SpaceFacts {
+                        space,
+                        status,
+                        bookings: vec![],
+                    },
+                )
+            })
+            .collect();
+        for b in bookings::working_sets(c, &space_ids, earliest, MAX_CLEANING_MS, &extra).await? {
+            if let Some(f) = facts.get_mut(&b.space_id) {
+                f.bookings.push(b);
+            }
+        }
+        Ok(facts)
     }
 
     /// Runs timers until `shutdown` turns true: sleeps exactly until the next due job.
@@ -101,17 +188,18 @@ impl Engine {
                     Some(self.clock.now() + jiff::SignedDuration::from_secs(1))
                 }
             };
-            let sleep = next.map(|due| {
-                // Sleep to the due instant with the clock's full precision; the batch re-checks
-                // `due <= now` on whole milliseconds, so a wake-up can never run a job early.
-                let ns = due.as_nanosecond() - self.clock.now_precise().as_nanosecond();
-                Duration::from_nanos(ns.max(0) as u64)
-            });
+            let clock = self.clock.clone();
+            let sleep = async move {
+                match next {
+                    Some(due) => sleep_until_precise(clock.as_ref(), due).await,
+                    None => std::future::pending().await,
+                }
+            };
             let wake = self.timers_wake.notified();
             tokio::select! {
                 _ = wake => {}
                 _ = shutdown.changed() => {}
-                _ = async { match sleep { Some(d) => tokio::time::sleep(d).await, None => std::future::pending().await } } => {}
+                _ = sleep => {}
             }
         }
     }

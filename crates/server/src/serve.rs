@@ -97,6 +97,8 @@ async fn shutdown_signal() {
 /// Runs the service until a shutdown signal.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_tracing();
+    // Install the metrics recorder before anything records.
+    zs_api::metrics_handle();
     if args.redis_url.is_some() || args.database_url.is_some() {
         bail!(
             "ZS_REDIS_URL / ZS_DATABASE_URL (scale-out on Redis + PostgreSQL) are not available in this build yet; unset them to run on the embedded store"

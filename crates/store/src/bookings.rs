@@ -53,6 +53,101 @@ pub async fn upsert(c: &mut Conn, b: &Booking) -> Result<()> {
     Ok(())
 }
 
+/// Writes many bookings in one statement (insert or full update).
+pub async fn upsert_many(c: &mut Conn, list: &[&Booking]) -> Result<()> {
+    if list.is_empty() {
+        return Ok(());
+    }
+    let ms = |t: Option<Timestamp>| t.map(|t| t.as_millisecond());
+    let rows: Vec<serde_json::Value> = list
+        .iter()
+        .map(|b| {
+            serde_json::json!([
+                b.id.as_str(),
+                b.space_id.as_str(),
+                b.title,
+                b.start.as_millisecond(),
+                b.end.as_millisecond(),
+                b.status.as_str(),
+                b.created_at.as_millisecond(),
+                ms(b.checked_in_at),
+                ms(b.ended_at),
+                ms(b.cancelled_at),
+                b.cancel_reason
+            ])
+        })
+        .collect();
+    sqlx::query(
+        "INSERT INTO bookings (id, space_id, title, start_ms, end_ms, status, created_at, checked_in_at, \
+         ended_at, cancelled_at, cancel_reason) SELECT value->>0, value->>1, value->>2, value->>3, value->>4, \
+         value->>5, value->>6, value->>7, value->>8, value->>9, value->>10 FROM json_each(?) WHERE true \
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, checked_in_at = excluded.checked_in_at, \
+         ended_at = excluded.ended_at, cancelled_at = excluded.cancelled_at, cancel_reason = excluded.cancel_reason",
+    )
+    .bind(serde_json::Value::Array(rows).to_string())
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// Writes the changing facts (status, check-in, end, cancellation) of many existing
+/// bookings in one statement.
+pub async fn update_many(c: &mut Conn, list: &[&Booking]) -> Result<()> {
+    if list.is_empty() {
+        return Ok(());
+    }
+    let ms = |t: Option<Timestamp>| t.map(|t| t.as_millisecond());
+    let rows: Vec<serde_json::Value> = list
+        .iter()
+        .map(|b| {
+            serde_json::json!([
+                b.id.as_str(),
+                b.status.as_str(),
+                ms(b.checked_in_at),
+                ms(b.ended_at),
+                ms(b.cancelled_at),
+                b.cancel_reason
+            ])
+        })
+        .collect();
+    sqlx::query(
+        "WITH j AS MATERIALIZED (SELECT value->>0 AS id, value->>1 AS st, value->>2 AS ci, value->>3 AS en, \
+         value->>4 AS ca, value->>5 AS cr FROM json_each(?)) UPDATE bookings SET status = j.st, \
+         checked_in_at = j.ci, ended_at = j.en, cancelled_at = j.ca, cancel_reason = j.cr FROM j WHERE bookings.id = j.id",
+    )
+    .bind(serde_json::Value::Array(rows).to_string())
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// The working sets of many spaces at once (see [`working_set`]), plus the bookings `extra`.
+pub async fn working_sets(
+    c: &mut Conn,
+    spaces: &[&SpaceId],
+    at: Timestamp,
+    max_cleaning_ms: i64,
+    extra: &[&BookingId],
+) -> Result<Vec<Booking>> {
+    let ids =
+        serde_json::to_string(&spaces.iter().map(|s| s.as_str()).collect::<Vec<_>>()).expect("ids");
+    let extra =
+        serde_json::to_string(&extra.iter().map(|s| s.as_str()).collect::<Vec<_>>()).expect("ids");
+    let q = format!(
+        "SELECT {COLUMNS} FROM bookings WHERE space_id IN (SELECT value FROM json_each(?1)) AND \
+         (status IN ('scheduled','upcoming','awaiting_check_in','checked_in') OR \
+         (status = 'completed' AND ended_at + ?2 > ?3) OR id IN (SELECT value FROM json_each(?4))) ORDER BY start_ms"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(q))
+        .bind(ids)
+        .bind(max_cleaning_ms)
+        .bind(at.as_millisecond())
+        .bind(extra)
+        .fetch_all(&mut *c)
+        .await?;
+    rows.iter().map(row_to_booking).collect()
+}
+
 /// The bookings a space's next event may concern: every live booking, completed ones whose
 /// cleaning may still run at `at`, and the booking `extra` whatever its status.
 pub async fn working_set(

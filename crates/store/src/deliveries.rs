@@ -166,6 +166,35 @@ pub async fn insert(c: &mut Conn, d: &Delivery) -> Result<()> {
     Ok(())
 }
 
+/// Adds many pending deliveries in one statement.
+pub async fn insert_many(c: &mut Conn, list: &[Delivery]) -> Result<()> {
+    if list.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<serde_json::Value> = list
+        .iter()
+        .map(|d| {
+            serde_json::json!([
+                d.id,
+                d.endpoint_id,
+                d.event_type,
+                d.body,
+                d.next_attempt_at.map(|t| t.as_millisecond()),
+                d.created_at.as_millisecond()
+            ])
+        })
+        .collect();
+    sqlx::query(
+        "INSERT INTO deliveries (id, endpoint_id, event_type, body, status, attempts, next_attempt_at, \
+         created_at, updated_at) SELECT value->>0, value->>1, value->>2, value->>3, 'pending', 0, value->>4, \
+         value->>5, value->>5 FROM json_each(?)",
+    )
+    .bind(serde_json::Value::Array(rows).to_string())
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
 /// One delivery.
 pub async fn get(c: &mut Conn, id: &str) -> Result<Option<Delivery>> {
     let row = sqlx::query("SELECT * FROM deliveries WHERE id = ?")

@@ -120,6 +120,85 @@ pub async fn update(c: &mut Conn, s: &Space, st: &SpaceStatus) -> Result<()> {
     Ok(())
 }
 
+/// Writes many spaces' maintenance flags and statuses in one statement (settings are
+/// changed only by [`update`]).
+pub async fn update_status_many(c: &mut Conn, list: &[(&Space, &SpaceStatus)]) -> Result<()> {
+    if list.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<serde_json::Value> = list
+        .iter()
+        .map(|(s, st)| {
+            serde_json::json!([
+                s.id.as_str(),
+                s.maintenance as i64,
+                st.space.as_str(),
+                st.room.as_str(),
+                st.booking_id.as_ref().map(|b| b.as_str()),
+                st.next_booking_at.map(|t| t.as_millisecond()),
+                st.since.as_millisecond(),
+                st.sequence as i64
+            ])
+        })
+        .collect();
+    sqlx::query(
+        "WITH j AS MATERIALIZED (SELECT value->>0 AS id, value->>1 AS m, value->>2 AS ss, value->>3 AS rs, \
+         value->>4 AS b, value->>5 AS n, value->>6 AS si, value->>7 AS sq FROM json_each(?)) \
+         UPDATE spaces SET maintenance = j.m, space_state = j.ss, room_state = j.rs, booking_id = j.b, \
+         next_booking_at = j.n, since = j.si, sequence = j.sq FROM j WHERE spaces.id = j.id",
+    )
+    .bind(serde_json::Value::Array(rows).to_string())
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// Many spaces with their statuses.
+pub async fn get_many(c: &mut Conn, ids: &[&SpaceId]) -> Result<Vec<(Space, SpaceStatus)>> {
+    let list =
+        serde_json::to_string(&ids.iter().map(|s| s.as_str()).collect::<Vec<_>>()).expect("ids");
+    let q = format!("SELECT {COLUMNS} FROM spaces WHERE id IN (SELECT value FROM json_each(?))");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(q))
+        .bind(list)
+        .fetch_all(&mut *c)
+        .await?;
+    rows.iter().map(row_to_space).collect()
+}
+
+/// Records many transitions in one statement.
+pub async fn insert_transitions(c: &mut Conn, list: &[&Transition]) -> Result<()> {
+    if list.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<serde_json::Value> = list
+        .iter()
+        .map(|t| {
+            serde_json::json!([
+                t.space_id.as_str(),
+                t.to.sequence as i64,
+                t.event.as_str(),
+                t.booking_id.as_ref().map(|b| b.as_str()),
+                t.from_space.as_str(),
+                t.from_room.as_str(),
+                t.to.space.as_str(),
+                t.to.room.as_str(),
+                t.to.booking_id.as_ref().map(|b| b.as_str()),
+                t.to.next_booking_at.map(|x| x.as_millisecond()),
+                t.to.since.as_millisecond()
+            ])
+        })
+        .collect();
+    sqlx::query(
+        "INSERT INTO transitions (space_id, sequence, event, booking_id, from_space, from_room, to_space, \
+         to_room, state_booking_id, next_booking_at, occurred_at) SELECT value->>0, value->>1, value->>2, \
+         value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9, value->>10 FROM json_each(?)",
+    )
+    .bind(serde_json::Value::Array(rows).to_string())
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
 /// One space with its status.
 pub async fn get(c: &mut Conn, id: &SpaceId) -> Result<Option<(Space, SpaceStatus)>> {
     let q = format!("SELECT {COLUMNS} FROM spaces WHERE id = ?");

@@ -31,7 +31,6 @@ CREATE TABLE bookings (
     cancel_reason TEXT
 );
 CREATE INDEX bookings_space_start ON bookings (space_id, start_ms);
-CREATE INDEX bookings_space_status ON bookings (space_id, status);
 
 CREATE TABLE transitions (
     space_id TEXT NOT NULL,
