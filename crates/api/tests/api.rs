@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tower::ServiceExt;
 use zs_api::{AppState, app, auth::token_hash};
 use zs_core::ManualClock;
-use zs_delivery::{RetrySchedule, Sender, SenderConfig};
+use zs_delivery::{Sender, SenderConfig};
 use zs_engine::{Engine, OutboundConfig};
 
 const ADMIN: &str = "admin-secret";
@@ -31,15 +31,7 @@ async fn harness() -> Harness {
     let store = zs_store::Store::open(&dir).await.unwrap();
     let clock = ManualClock::new("2026-05-04T06:00:00Z".parse().unwrap());
     let sender = Sender::new(SenderConfig::default()).unwrap();
-    let out = OutboundConfig {
-        status_url: None,
-        status_secret: None,
-        webhook_retry: RetrySchedule::default(),
-        status_retry: RetrySchedule::default(),
-        sender: sender.clone(),
-        status_sender: sender,
-        allow_private: false,
-    };
+    let out = OutboundConfig::with_sender(sender);
     let engine = Engine::new(store, Arc::new(clock.clone()), out);
     let app = app(AppState {
         engine,

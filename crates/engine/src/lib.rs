@@ -63,6 +63,22 @@ pub struct OutboundConfig {
     pub allow_private: bool,
 }
 
+impl OutboundConfig {
+    /// No status URL, default retry schedules, private webhook targets refused; `sender`
+    /// for both webhooks and status posts.
+    pub fn with_sender(sender: Sender) -> Self {
+        Self {
+            status_url: None,
+            status_secret: None,
+            webhook_retry: RetrySchedule::default(),
+            status_retry: RetrySchedule::default(),
+            sender: sender.clone(),
+            status_sender: sender,
+            allow_private: false,
+        }
+    }
+}
+
 /// A transition as broadcast to `/v1/events` subscribers, after its commit.
 #[derive(Debug, Clone)]
 pub struct Committed {

@@ -7,7 +7,7 @@ use zs_core::calendar::{BusinessHours, Zone};
 use zs_core::{
     BookingId, Clock, Command, ManualClock, NewBooking, Period, Space, SpaceId, SpaceSettings,
 };
-use zs_delivery::{RetrySchedule, Sender, SenderConfig};
+use zs_delivery::{Sender, SenderConfig};
 use zs_engine::{Engine, OutboundConfig};
 use zs_store::jobs::{self, MEETING_SCHEDULER};
 use zs_store::spaces;
@@ -21,15 +21,7 @@ async fn engine(start: &str) -> (Arc<Engine>, ManualClock) {
     let store = zs_store::Store::open(&dir).await.unwrap();
     let clock = ManualClock::new(start.parse().unwrap());
     let sender = Sender::new(SenderConfig::default()).unwrap();
-    let out = OutboundConfig {
-        status_url: None,
-        status_secret: None,
-        webhook_retry: RetrySchedule::default(),
-        status_retry: RetrySchedule::default(),
-        sender: sender.clone(),
-        status_sender: sender,
-        allow_private: false,
-    };
+    let out = OutboundConfig::with_sender(sender);
     (Engine::new(store, Arc::new(clock.clone()), out), clock)
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::watch;
 use zs_core::{BookingId, NewBooking, Period, Space, SpaceId, SpaceSettings};
-use zs_delivery::{RetrySchedule, Sender, SenderConfig};
+use zs_delivery::{Sender, SenderConfig};
 use zs_engine::{Engine, OutboundConfig};
 
 /// `bench` arguments.
@@ -33,15 +33,7 @@ pub struct BenchArgs {
 async fn engine(dir: &std::path::Path) -> anyhow::Result<Arc<Engine>> {
     let store = zs_store::Store::open(dir).await?;
     let sender = Sender::new(SenderConfig::default())?;
-    let out = OutboundConfig {
-        status_url: None,
-        status_secret: None,
-        webhook_retry: RetrySchedule::default(),
-        status_retry: RetrySchedule::default(),
-        sender: sender.clone(),
-        status_sender: sender,
-        allow_private: false,
-    };
+    let out = OutboundConfig::with_sender(sender);
     Ok(Engine::new(store, Arc::new(zs_core::SystemClock), out))
 }
 

@@ -157,19 +157,8 @@ pub async fn working_set(
     max_cleaning_ms: i64,
     extra: Option<&BookingId>,
 ) -> Result<Vec<Booking>> {
-    let q = format!(
-        "SELECT {COLUMNS} FROM bookings WHERE space_id = ?1 AND (status IN ('scheduled','upcoming',\
-         'awaiting_check_in','checked_in') OR (status = 'completed' AND ended_at + ?2 > ?3) OR id = ?4) \
-         ORDER BY start_ms"
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(q))
-        .bind(space.as_str())
-        .bind(max_cleaning_ms)
-        .bind(at.as_millisecond())
-        .bind(extra.map(|b| b.as_str()))
-        .fetch_all(&mut *c)
-        .await?;
-    rows.iter().map(row_to_booking).collect()
+    let extra: Vec<&BookingId> = extra.into_iter().collect();
+    working_sets(c, &[space], at, max_cleaning_ms, &extra).await
 }
 
 /// One booking.

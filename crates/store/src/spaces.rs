@@ -67,56 +67,51 @@ fn hours_json(s: &Space) -> Option<String> {
         .map(|h| serde_json::to_string(h).expect("hours serialise"))
 }
 
+type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
+
+/// Binds every column after `id`, in table order (name … sequence).
+fn bind_fields<'q>(q: Query<'q>, s: &'q Space, st: &'q SpaceStatus) -> Query<'q> {
+    q.bind(&s.name)
+        .bind(s.settings.zone.name())
+        .bind(hours_json(s))
+        .bind(s.settings.upcoming_lead.as_millis())
+        .bind(s.settings.no_show_grace.as_millis())
+        .bind(s.settings.cleaning.as_millis())
+        .bind(s.maintenance as i64)
+        .bind(st.space.as_str())
+        .bind(st.room.as_str())
+        .bind(st.booking_id.as_ref().map(|b| b.as_str()))
+        .bind(st.next_booking_at.map(|t| t.as_millisecond()))
+        .bind(st.since.as_millisecond())
+        .bind(st.sequence as i64)
+}
+
 /// Inserts a new space; `false` when the id is taken.
 pub async fn insert(c: &mut Conn, s: &Space, st: &SpaceStatus) -> Result<bool> {
-    let r = sqlx::query(
+    let q = sqlx::query(
         "INSERT INTO spaces (id, name, timezone, business_hours, upcoming_lead_ms, no_show_grace_ms, \
          cleaning_ms, maintenance, space_state, room_state, booking_id, next_booking_at, since, sequence, created_at) \
          VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO NOTHING",
     )
-    .bind(s.id.as_str())
-    .bind(&s.name)
-    .bind(s.settings.zone.name())
-    .bind(hours_json(s))
-    .bind(s.settings.upcoming_lead.as_millis())
-    .bind(s.settings.no_show_grace.as_millis())
-    .bind(s.settings.cleaning.as_millis())
-    .bind(s.maintenance as i64)
-    .bind(st.space.as_str())
-    .bind(st.room.as_str())
-    .bind(st.booking_id.as_ref().map(|b| b.as_str()))
-    .bind(st.next_booking_at.map(|t| t.as_millisecond()))
-    .bind(st.since.as_millisecond())
-    .bind(st.sequence as i64)
-    .bind(st.since.as_millisecond())
-    .execute(&mut *c)
-    .await?;
+    .bind(s.id.as_str());
+    let r = bind_fields(q, s, st)
+        .bind(st.since.as_millisecond())
+        .execute(&mut *c)
+        .await?;
     Ok(r.rows_affected() == 1)
 }
 
 /// Writes a space's settings, maintenance flag and status.
 pub async fn update(c: &mut Conn, s: &Space, st: &SpaceStatus) -> Result<()> {
-    sqlx::query(
+    let q = sqlx::query(
         "UPDATE spaces SET name = ?, timezone = ?, business_hours = ?, upcoming_lead_ms = ?, \
          no_show_grace_ms = ?, cleaning_ms = ?, maintenance = ?, space_state = ?, room_state = ?, \
          booking_id = ?, next_booking_at = ?, since = ?, sequence = ? WHERE id = ?",
-    )
-    .bind(&s.name)
-    .bind(s.settings.zone.name())
-    .bind(hours_json(s))
-    .bind(s.settings.upcoming_lead.as_millis())
-    .bind(s.settings.no_show_grace.as_millis())
-    .bind(s.settings.cleaning.as_millis())
-    .bind(s.maintenance as i64)
-    .bind(st.space.as_str())
-    .bind(st.room.as_str())
-    .bind(st.booking_id.as_ref().map(|b| b.as_str()))
-    .bind(st.next_booking_at.map(|t| t.as_millisecond()))
-    .bind(st.since.as_millisecond())
-    .bind(st.sequence as i64)
-    .bind(s.id.as_str())
-    .execute(&mut *c)
-    .await?;
+    );
+    bind_fields(q, s, st)
+        .bind(s.id.as_str())
+        .execute(&mut *c)
+        .await?;
     Ok(())
 }
 

@@ -79,3 +79,33 @@ fn settle<S: Copy + PartialEq>(
         _ => Err(miss()),
     }
 }
+
+/// Test support: holds a table against every state × event × guard outcome.
+#[cfg(test)]
+pub(crate) fn check_every_pair<S: Copy + PartialEq + std::fmt::Debug + 'static>(
+    states: &[S],
+    table: impl Fn(S, EventKind) -> Target<S>,
+    apply: impl Fn(S, EventKind, S) -> Result<S, TransitionError>,
+) -> usize {
+    let mut refused = 0;
+    for &state in states {
+        for event in EventKind::ALL {
+            let cell = table(state, event);
+            for &derived in states {
+                let got = apply(state, event, derived);
+                if cell == Target::Refuse {
+                    assert!(matches!(got, Err(TransitionError::Refused { .. })));
+                } else if cell.targets(state).contains(&derived) {
+                    assert_eq!(got, Ok(derived), "{state:?} {event}");
+                } else {
+                    assert!(
+                        matches!(got, Err(TransitionError::TableMiss { .. })),
+                        "{state:?} {event}"
+                    );
+                }
+            }
+            refused += usize::from(cell == Target::Refuse);
+        }
+    }
+    refused
+}
