@@ -90,6 +90,7 @@ impl Engine {
             jobs::retry_later(&mut tx, &job.id, at, &describe(&out)).await?;
         }
         tx.commit().await?;
+        tracing::info!(job = %job.id, attempt = job.attempts_made + 1, success = out.success, error = ?out.error, status = ?out.status, "status post");
         record("status", &out);
         Ok(())
     }

@@ -10,6 +10,8 @@ use std::time::Duration;
 use support::*;
 use tokio::time::{Instant, sleep_until};
 
+const STATUS_SECRET: &str = "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
 fn verify(secret: &str, r: &Received) {
     let wh = standardwebhooks::Webhook::new(secret).unwrap();
     let mut h = http::HeaderMap::new();
@@ -56,6 +58,9 @@ async fn book(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_compressed_day() {
     let status = Receiver::start().await;
+    status
+        .fail_first
+        .store(1, std::sync::atomic::Ordering::SeqCst);
     let hooks = Receiver::start().await;
     hooks
         .fail_first
@@ -68,6 +73,7 @@ async fn a_compressed_day() {
             ("ZS_ALLOW_PRIVATE_WEBHOOKS", "true".into()),
             ("ZS_WEBHOOK_RETRY", "0s,300ms,600ms,1s".into()),
             ("ZS_STATUS_RETRY", "0s,200ms".into()),
+            ("ZS_STATUS_SECRET", STATUS_SECRET.into()),
         ],
     );
     let api = Api::new(&server.base);
@@ -91,6 +97,7 @@ async fn a_compressed_day() {
         api.post("/v1/bookings/D/cancel", json!({})).await.1["status"],
         "cancelled"
     );
+    sleep_until(at(1300)).await;
     let (_, s1) = api.get("/v1/spaces/s1").await;
     assert_eq!(s1["state"]["room"], "upcoming", "T-lead: room upcoming");
     sleep_until(at(3500)).await;
@@ -199,10 +206,23 @@ async fn a_compressed_day() {
     assert_eq!(occurred(2), t0 + jiff::SignedDuration::from_millis(3000));
     assert_eq!(occurred(8), t0 + jiff::SignedDuration::from_millis(10000));
 
-    // Status posts: per space, sequences 1..n, gapless and in order, one per transition.
-    eventually(5, "status posts", || status.all().len() >= 9).await;
+    // Status posts: signed, per space sequences 1..n, gapless and in order, one per
+    // transition; the first post failed once and was retried before any later one.
+    eventually(5, "status posts", || status.all().len() >= 10).await;
     let mut per_space: HashMap<String, Vec<u64>> = HashMap::new();
-    for r in status.all() {
+    let received = status.all();
+    let first = received[0].json();
+    let next_of_space = received[1..]
+        .iter()
+        .map(|r| r.json())
+        .find(|v| v["spaceId"] == first["spaceId"]);
+    assert_eq!(
+        next_of_space,
+        Some(first),
+        "the failed post is retried before its space's next one"
+    );
+    for r in received.iter().skip(1) {
+        verify(STATUS_SECRET, r);
         let v = r.json();
         per_space
             .entry(v["spaceId"].as_str().unwrap().into())
