@@ -542,3 +542,137 @@ async fn openapi_describes_every_route() {
     }
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
 }
+
+#[tokio::test]
+async fn availability_subtracts_bookings_and_cleaning_within_business_hours() {
+    let h = harness().await;
+    h.call(ADMIN, Method::POST, "/v1/spaces", Some(space_body("s1")))
+        .await;
+    let b = json!({"id": "b1", "spaceId": "s1", "start": h.at(180), "end": h.at(240)});
+    assert_eq!(
+        h.call(&h.member, Method::POST, "/v1/bookings", Some(b))
+            .await
+            .0,
+        StatusCode::CREATED
+    );
+    // Monday 08:00–18:00 Berlin (CEST) is 06:00–16:00Z; the clock stands at 06:00Z.
+    let path = "/v1/spaces/s1/availability?from=2026-05-04T00:00:00Z&to=2026-05-05T00:00:00Z";
+    let (s, v) = h.call(&h.device, Method::GET, path, None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let got: Vec<(String, String)> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["start"].as_str().unwrap().to_owned(),
+                i["end"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "2026-05-04T06:00:00Z".to_owned(),
+                "2026-05-04T08:50:00Z".to_owned()
+            ), // its own cleaning must end by 09:00
+            (
+                "2026-05-04T10:10:00Z".to_owned(),
+                "2026-05-04T16:00:00Z".to_owned()
+            ), // b1's cleaning ends 10:10
+        ]
+    );
+    let (s, v) = h
+        .call(
+            &h.device,
+            Method::GET,
+            "/v1/spaces/s1/availability?from=2026-05-04T10:00:00Z&to=2026-05-04T09:00:00Z",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_range"))
+    );
+}
+
+#[tokio::test]
+async fn patching_hours_and_timing_respects_live_bookings() {
+    let h = harness().await;
+    let (_, v) = h
+        .call(ADMIN, Method::POST, "/v1/spaces", Some(space_body("s1")))
+        .await;
+    assert_eq!(
+        v["state"]["space"], "available_now",
+        "Monday 08:00 Berlin: open"
+    );
+    let b = json!({"id": "b1", "spaceId": "s1", "start": h.at(180), "end": h.at(240)});
+    h.call(&h.member, Method::POST, "/v1/bookings", Some(b))
+        .await;
+    let closed_monday = json!({"businessHours": {"tue": [{"open": "08:00", "close": "18:00"}]}});
+    let (s, v) = h
+        .call(
+            ADMIN,
+            Method::PATCH,
+            "/v1/spaces/s1",
+            Some(closed_monday.clone()),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "b1 would fall outside: {v}"
+    );
+    let (s, v) = h
+        .call(
+            ADMIN,
+            Method::PATCH,
+            "/v1/spaces/s1",
+            Some(json!({"cleaning": "PT5M"})),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "timing is fixed while bookings are live: {v}"
+    );
+    h.call(&h.member, Method::POST, "/v1/bookings/b1/cancel", None)
+        .await;
+    let (s, v) = h
+        .call(ADMIN, Method::PATCH, "/v1/spaces/s1", Some(closed_monday))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        v["state"]["space"], "not_available",
+        "closing now applies DAY_END at once"
+    );
+    let (_, hist) = h
+        .call(ADMIN, Method::GET, "/v1/spaces/s1/history", None)
+        .await;
+    assert_eq!(hist["items"][0]["event"], "DAY_END");
+    let (s, v) = h
+        .call(
+            ADMIN,
+            Method::PATCH,
+            "/v1/spaces/s1",
+            Some(json!({"cleaning": "PT5M", "businessHours": null})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["cleaning"].as_str(), v["state"]["space"].as_str()),
+        (StatusCode::OK, Some("PT5M"), Some("available_now"))
+    );
+    let (s, v) = h
+        .call(
+            ADMIN,
+            Method::PATCH,
+            "/v1/spaces/s1",
+            Some(json!({"timezone": "Nowhere/Else"})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_timezone"))
+    );
+}

@@ -64,11 +64,13 @@ impl Server {
             }
         });
         let (tx, rx) = std::sync::mpsc::channel();
+        let l3 = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(a) = line.strip_prefix("zs-scheduler listening on ") {
                     let _ = tx.send(a.to_owned());
                 }
+                l3.lock().unwrap().push(format!("stdout: {line}"));
             }
         });
         let base = rx
