@@ -94,7 +94,7 @@ impl Engine {
             wake_outbox |= !out.notices.is_empty() || out.transition.is_some();
             if let Some(t) = &out.transition {
                 tracing::info!(
-                    space = %t.space_id, event = %t.event, booking = ?t.booking_id.as_ref().map(|b| b.as_str()),
+                    space = %t.space_id, event = %t.event, booking = t.booking_id.as_ref().map_or("-", |b| b.as_str()),
                     from = %format!("{}/{}", t.from_space, t.from_room),
                     to = %format!("{}/{}", t.to.space, t.to.room), sequence = t.to.sequence, "transition"
                 );

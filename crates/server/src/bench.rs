@@ -28,6 +28,9 @@ pub struct BenchArgs {
     /// Seconds between the end of space creation and the first timer (booking setup must fit).
     #[arg(long, default_value_t = 15)]
     pub lead: u64,
+    /// Run without the background WAL checkpoint (to see its share of the tail).
+    #[arg(long)]
+    pub no_checkpoint: bool,
 }
 
 async fn engine(dir: &std::path::Path) -> anyhow::Result<Arc<Engine>> {
@@ -131,7 +134,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let e = engine(&dir).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let runner = tokio::spawn(e.clone().timer_loop(stop_rx.clone()));
-    tokio::spawn(e.clone().checkpoint_loop(stop_rx));
+    if !args.no_checkpoint {
+        tokio::spawn(e.clone().checkpoint_loop(stop_rx));
+    }
 
     // Spread: N timers uniformly over the window, the first one `lead` seconds from now.
     let spaces = create_spaces(&e, args.spread, "spread").await?;
