@@ -2,6 +2,7 @@
 //! transaction each, runs the timer runner and the outbound delivery workers.
 
 mod apply;
+pub mod ingress;
 pub mod outbox;
 pub mod payload;
 mod persist;

@@ -101,9 +101,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_tracing();
     // Install the metrics recorder before anything records.
     zs_api::metrics_handle();
-    if args.redis_url.is_some() || args.database_url.is_some() {
+    if args.database_url.is_some() {
         bail!(
-            "ZS_REDIS_URL / ZS_DATABASE_URL (scale-out on Redis + PostgreSQL) are not available in this build yet; unset them to run on the embedded store"
+            "ZS_DATABASE_URL (PostgreSQL) is not available in this build yet; unset it to keep spaces and bookings in the embedded store"
         );
     }
     std::fs::create_dir_all(&args.data_dir)
@@ -134,6 +134,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             .clone()
             .outbox_loop(WEBHOOK_DELIVERIES, stop_rx.clone()),
     );
+    let ingress = match args.redis_url.as_deref().filter(|u| !u.is_empty()) {
+        Some(url) => {
+            let w = zs_bullmq::start_ingress(engine.clone(), url, &args.queue_prefix)
+                .await
+                .context("starting the Redis ingress worker")?;
+            tracing::info!(prefix = %args.queue_prefix, "applying ingress jobs from Redis queue meetingScheduler");
+            Some(w)
+        }
+        None => None,
+    };
     let app = zs_api::app(AppState {
         engine: engine.clone(),
         admin_token_hash: token_hash(&admin),
@@ -148,6 +158,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     tracing::info!("shutting down: finishing in-flight work");
+    if let Some(w) = &ingress {
+        w.close(10_000).await;
+    }
     let _ = stop_tx.send(true);
     let drain = async { while workers.join_next().await.is_some() {} };
     if tokio::time::timeout(Duration::from_secs(20), drain)

@@ -1,0 +1,142 @@
+//! Interop: a Node service using the real `bullmq` package (6.7.0, pinned in
+//! tests/interop/package-lock.json) adds ingress jobs to `meetingScheduler` on Redis; the
+//! real zs-scheduler binary applies them with the API's rules, fails a malformed or refused
+//! job with a clear reason, and goes on with the queue. Needs Redis and `npm ci` in
+//! tests/interop (scripts/test.sh does both).
+
+mod support;
+
+use serde_json::{Value, json};
+use support::*;
+
+const REDIS: &str = "redis://127.0.0.1:6379";
+
+fn produce(prefix: &str, jobs: &Value) -> Vec<Value> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop");
+    let out = std::process::Command::new("node")
+        .current_dir(dir)
+        .args([
+            "producer.js",
+            REDIS,
+            prefix,
+            "meetingScheduler",
+            &jobs.to_string(),
+        ])
+        .output()
+        .expect("node is installed");
+    assert!(
+        out.status.success(),
+        "producer failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn cleanup(prefix: &str) {
+    let keys = std::process::Command::new("redis-cli")
+        .args(["--scan", "--pattern", &format!("{prefix}:*")])
+        .output();
+    if let Ok(k) = keys {
+        for key in String::from_utf8_lossy(&k.stdout).lines() {
+            let _ = std::process::Command::new("redis-cli")
+                .args(["DEL", key])
+                .output();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_bullmq_ingress_jobs_are_applied() {
+    let prefix = format!(
+        "zs-test-ingress-{}-{}",
+        std::process::id(),
+        now_ms().as_millisecond()
+    );
+    let dir = data_dir("ingress");
+    let server = Server::start(
+        &dir,
+        &[
+            ("ZS_REDIS_URL", REDIS.into()),
+            ("ZS_QUEUE_PREFIX", prefix.clone()),
+        ],
+    );
+    let api = Api::new(&server.base);
+    assert_eq!(
+        api.post(
+            "/v1/spaces",
+            json!({"id": "n1", "name": "n1", "timezone": "UTC"})
+        )
+        .await
+        .0,
+        201
+    );
+    let (start, end) = (at(3_600_000), at(5_400_000));
+    let jobs = json!([
+        {"name": "BOOKING_CREATED", "data": {"bookingId": "node-1", "spaceId": "n1", "start": start, "end": end, "title": "from node"}},
+        {"name": "USER_CHECKS_IN", "data": {"bookingId": "node-1"}},
+        {"name": "BOOKING_CREATED", "data": {"spaceId": "n1"}},
+        {"name": "BOOKING_CANCELLED", "data": {"bookingId": "node-1"}},
+        {"name": "ADMIN_DISABLE", "data": {"spaceId": "n1"}},
+        {"name": "ADMIN_ENABLE", "data": {"spaceId": "n1"}},
+    ]);
+    let results = tokio::task::spawn_blocking({
+        let prefix = prefix.clone();
+        move || produce(&prefix, &jobs)
+    })
+    .await
+    .unwrap();
+    let states: Vec<&str> = results
+        .iter()
+        .map(|r| r["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        [
+            "completed",
+            "failed",
+            "failed",
+            "completed",
+            "completed",
+            "completed"
+        ],
+        "{results:#?}"
+    );
+    assert_eq!(results[0]["value"]["status"], "scheduled");
+    assert_eq!(results[3]["value"]["status"], "cancelled");
+    assert_eq!(results[4]["value"]["space"], "in-maintenance");
+    let reason = |i: usize| {
+        results[i]["failedReason"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(reason(1).contains("check_in_window"), "{}", reason(1));
+    assert!(reason(2).contains("data.bookingId"), "{}", reason(2));
+
+    let (_, b) = api.get("/v1/bookings/node-1").await;
+    assert_eq!(
+        (b["status"].as_str(), b["title"].as_str()),
+        (Some("cancelled"), Some("from node"))
+    );
+    let (_, h) = api.get("/v1/spaces/n1/history").await;
+    let events: Vec<&str> = h["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "ADMIN_ENABLE",
+            "ADMIN_DISABLE",
+            "BOOKING_CANCELLED",
+            "BOOKING_CREATED"
+        ]
+    );
+    assert!(server.stop().success());
+    cleanup(&prefix);
+}
