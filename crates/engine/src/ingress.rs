@@ -67,9 +67,27 @@ pub fn parse(name: &str, data: &Value) -> Result<Ingress, String> {
     })
 }
 
+/// Whether a refusal only says the job's effect is already in place — what a queue's
+/// at-least-once delivery produces when a job runs again after a crash.
+fn already_applied(cmd: &Command, e: &EngineError) -> bool {
+    use zs_core::{BookingStatus as S, DomainError as D};
+    let EngineError::Domain(d) = e else {
+        return false;
+    };
+    matches!(
+        (cmd, d),
+        (Command::CheckIn(_), D::AlreadyCheckedIn)
+            | (Command::CheckOut(_), D::NotCheckedIn(S::Completed))
+            | (Command::Cancel(_), D::Finished(S::Cancelled))
+            | (Command::Disable, D::AlreadyInMaintenance)
+            | (Command::Enable, D::NotInMaintenance)
+    )
+}
+
 impl Engine {
     /// Applies an ingress job with the same rules as the API. Returns the job's result
-    /// (the booking or the space state), or why it was refused.
+    /// (the booking or the space state), or why it was refused. A job whose effect is
+    /// already in place (a repeat) completes with `{"alreadyApplied": true, …}`.
     pub async fn apply_ingress(&self, name: &str, data: &Value) -> Result<Value, String> {
         let refused = |e: EngineError| match e {
             EngineError::Domain(d) => format!("{}: {d}", d.code()),
@@ -85,27 +103,72 @@ impl Engine {
                     Ok(crate::Created::Replayed { body, .. }) => {
                         Ok(serde_json::from_str(&body).unwrap_or(Value::Null))
                     }
-                    Err(EngineError::Exists(_)) => Err(format!("booking {id} already exists")),
+                    Err(EngineError::Exists(_)) => self.same_booking(&space, &id, data).await,
                     Err(e) => Err(refused(e)),
                 }
             }
             Ingress::Booking(id, cmd) => {
                 let space = self.space_of(&id).await.map_err(refused)?;
-                let a = self.execute(&space, cmd).await.map_err(refused)?;
-                let b = a
-                    .facts
-                    .bookings
-                    .iter()
-                    .find(|b| b.id == id)
-                    .map(crate::payload::booking_json);
-                Ok(b.unwrap_or(Value::Null))
+                match self.execute(&space, cmd.clone()).await {
+                    Ok(a) => {
+                        let b = a
+                            .facts
+                            .bookings
+                            .iter()
+                            .find(|b| b.id == id)
+                            .map(crate::payload::booking_json);
+                        Ok(b.unwrap_or(Value::Null))
+                    }
+                    Err(e) if already_applied(&cmd, &e) => {
+                        Ok(serde_json::json!({ "alreadyApplied": true, "bookingId": id }))
+                    }
+                    Err(e) => Err(refused(e)),
+                }
             }
-            Ingress::Space(space, cmd) => {
-                let a = self.execute(&space, cmd).await.map_err(refused)?;
-                Ok(
-                    serde_json::json!({ "spaceId": space, "space": a.facts.status.space.as_str(), "room": a.facts.status.room.as_str() }),
-                )
+            Ingress::Space(space, cmd) => match self.execute(&space, cmd.clone()).await {
+                Ok(a) => Ok(serde_json::json!({
+                    "spaceId": space, "space": a.facts.status.space.as_str(), "room": a.facts.status.room.as_str()
+                })),
+                Err(e) if already_applied(&cmd, &e) => {
+                    Ok(serde_json::json!({ "alreadyApplied": true, "spaceId": space }))
+                }
+                Err(e) => Err(refused(e)),
+            },
+        }
+    }
+}
+
+impl Engine {
+    /// A repeated `BOOKING_CREATED`: fine when the stored booking is the same one.
+    async fn same_booking(
+        &self,
+        space: &SpaceId,
+        id: &BookingId,
+        data: &Value,
+    ) -> Result<Value, String> {
+        let mut c = self
+            .store
+            .reader()
+            .acquire()
+            .await
+            .map_err(|e| e.to_string())?;
+        let b = zs_store::bookings::get(&mut c, id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let same = b.as_ref().is_some_and(|b| {
+            &b.space_id == space
+                && Some(b.start) == instant(data, "start").ok()
+                && Some(b.end) == instant(data, "end").ok()
+        });
+        match b {
+            Some(b) if same => {
+                let mut v = crate::payload::booking_json(&b);
+                v["alreadyApplied"] = Value::Bool(true);
+                Ok(v)
             }
+            _ => Err(format!(
+                "booking_exists: another booking with id {id} exists"
+            )),
         }
     }
 }

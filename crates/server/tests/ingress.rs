@@ -81,6 +81,9 @@ async fn node_bullmq_ingress_jobs_are_applied() {
         {"name": "BOOKING_CANCELLED", "data": {"bookingId": "node-1"}},
         {"name": "ADMIN_DISABLE", "data": {"spaceId": "n1"}},
         {"name": "ADMIN_ENABLE", "data": {"spaceId": "n1"}},
+        {"name": "ADMIN_ENABLE", "data": {"spaceId": "n1"}},
+        {"name": "BOOKING_CREATED", "data": {"bookingId": "node-1", "spaceId": "n1", "start": start, "end": end}},
+        {"name": "BOOKING_CREATED", "data": {"bookingId": "node-1", "spaceId": "n1", "start": end, "end": at(7_200_000)}},
     ]);
     let results = tokio::task::spawn_blocking({
         let prefix = prefix.clone();
@@ -100,7 +103,10 @@ async fn node_bullmq_ingress_jobs_are_applied() {
             "failed",
             "completed",
             "completed",
-            "completed"
+            "completed",
+            "completed",
+            "completed",
+            "failed"
         ],
         "{results:#?}"
     );
@@ -115,6 +121,11 @@ async fn node_bullmq_ingress_jobs_are_applied() {
     };
     assert!(reason(1).contains("check_in_window"), "{}", reason(1));
     assert!(reason(2).contains("data.bookingId"), "{}", reason(2));
+    // Repeats (what at-least-once delivery produces) complete without a second effect;
+    // the same id for a different booking is refused.
+    assert_eq!(results[6]["value"]["alreadyApplied"], true);
+    assert_eq!(results[7]["value"]["alreadyApplied"], true);
+    assert!(reason(8).contains("booking_exists"), "{}", reason(8));
 
     let (_, b) = api.get("/v1/bookings/node-1").await;
     assert_eq!(
