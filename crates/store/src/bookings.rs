@@ -29,30 +29,6 @@ fn row_to_booking(r: &SqliteRow) -> Result<Booking> {
     })
 }
 
-/// Writes a booking (insert or full update).
-pub async fn upsert(c: &mut Conn, b: &Booking) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO bookings (id, space_id, title, start_ms, end_ms, status, created_at, checked_in_at, \
-         ended_at, cancelled_at, cancel_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?) \
-         ON CONFLICT (id) DO UPDATE SET status = excluded.status, checked_in_at = excluded.checked_in_at, \
-         ended_at = excluded.ended_at, cancelled_at = excluded.cancelled_at, cancel_reason = excluded.cancel_reason",
-    )
-    .bind(b.id.as_str())
-    .bind(b.space_id.as_str())
-    .bind(&b.title)
-    .bind(b.start.as_millisecond())
-    .bind(b.end.as_millisecond())
-    .bind(b.status.as_str())
-    .bind(b.created_at.as_millisecond())
-    .bind(b.checked_in_at.map(|t| t.as_millisecond()))
-    .bind(b.ended_at.map(|t| t.as_millisecond()))
-    .bind(b.cancelled_at.map(|t| t.as_millisecond()))
-    .bind(&b.cancel_reason)
-    .execute(&mut *c)
-    .await?;
-    Ok(())
-}
-
 /// Writes many bookings in one statement (insert or full update).
 pub async fn upsert_many(c: &mut Conn, list: &[&Booking]) -> Result<()> {
     if list.is_empty() {

@@ -148,24 +148,6 @@ fn row_to_delivery(r: &sqlx::sqlite::SqliteRow) -> Result<Delivery> {
     })
 }
 
-/// Adds a pending delivery.
-pub async fn insert(c: &mut Conn, d: &Delivery) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO deliveries (id, endpoint_id, event_type, body, status, attempts, next_attempt_at, \
-         created_at, updated_at) VALUES (?,?,?,?,'pending',0,?,?,?)",
-    )
-    .bind(&d.id)
-    .bind(&d.endpoint_id)
-    .bind(&d.event_type)
-    .bind(&d.body)
-    .bind(d.next_attempt_at.map(|t| t.as_millisecond()))
-    .bind(d.created_at.as_millisecond())
-    .bind(d.created_at.as_millisecond())
-    .execute(&mut *c)
-    .await?;
-    Ok(())
-}
-
 /// Adds many pending deliveries in one statement.
 pub async fn insert_many(c: &mut Conn, list: &[Delivery]) -> Result<()> {
     if list.is_empty() {

@@ -213,28 +213,6 @@ pub async fn list(c: &mut Conn) -> Result<Vec<(Space, SpaceStatus)>> {
     rows.iter().map(row_to_space).collect()
 }
 
-/// Records a transition in the space's history.
-pub async fn insert_transition(c: &mut Conn, t: &Transition) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO transitions (space_id, sequence, event, booking_id, from_space, from_room, \
-         to_space, to_room, state_booking_id, next_booking_at, occurred_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-    )
-    .bind(t.space_id.as_str())
-    .bind(t.to.sequence as i64)
-    .bind(t.event.as_str())
-    .bind(t.booking_id.as_ref().map(|b| b.as_str()))
-    .bind(t.from_space.as_str())
-    .bind(t.from_room.as_str())
-    .bind(t.to.space.as_str())
-    .bind(t.to.room.as_str())
-    .bind(t.to.booking_id.as_ref().map(|b| b.as_str()))
-    .bind(t.to.next_booking_at.map(|t| t.as_millisecond()))
-    .bind(t.to.since.as_millisecond())
-    .execute(&mut *c)
-    .await?;
-    Ok(())
-}
-
 /// A space's transitions, newest first.
 pub async fn history(c: &mut Conn, id: &SpaceId, limit: i64) -> Result<Vec<Transition>> {
     let rows =
