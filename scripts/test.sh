@@ -27,6 +27,35 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null || { echo "test.sh: Redis did not start (see /tmp/zs-redis/redis.log)" >&2; exit 1; }
 fi
 
+# PostgreSQL for the PostgreSQL-store tests (each test creates its own schema). Uses
+# ZS_TEST_DATABASE_URL when set; otherwise the local server's `test` database, started
+# through the Debian cluster tools when it is not running.
+if [ -z "${ZS_TEST_DATABASE_URL:-}" ]; then
+  need pg_isready "install PostgreSQL (apt-get install postgresql) or set ZS_TEST_DATABASE_URL"
+  need psql "install the PostgreSQL client (apt-get install postgresql-client)"
+  if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+    if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+      echo "test.sh: starting PostgreSQL" >&2
+      pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+      for _ in $(seq 1 100); do
+        pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null && break
+        sleep 0.1
+      done
+    fi
+    pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null || {
+      echo "test.sh: PostgreSQL is not running on 127.0.0.1:5432 and could not be started;" >&2
+      echo "  install it (apt-get install postgresql) or set ZS_TEST_DATABASE_URL=postgres://user@host:port/db" >&2
+      exit 1
+    }
+  fi
+  if ! psql -h 127.0.0.1 -U postgres -d test -Atc 'select 1' >/dev/null 2>&1; then
+    psql -h 127.0.0.1 -U postgres -d postgres -c 'CREATE DATABASE test' >/dev/null 2>&1 || true
+  fi
+  # Schemas left by earlier runs (every test makes its own `zs_t_…` schema).
+  psql -h 127.0.0.1 -U postgres -d test -Atc "select nspname from pg_namespace where nspname like 'zs\_t\_%'" 2>/dev/null |
+    while read -r s; do psql -h 127.0.0.1 -U postgres -d test -qc "DROP SCHEMA \"$s\" CASCADE" >/dev/null 2>&1 || true; done
+fi
+
 # The pinned Node side of the interop tests (bullmq 6.7.0), from its lockfile.
 interop=crates/server/tests/interop
 if [ ! -d "$interop/node_modules/bullmq" ] || [ "$interop/package-lock.json" -nt "$interop/node_modules/.package-lock.json" ]; then

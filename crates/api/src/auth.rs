@@ -102,7 +102,7 @@ impl FromRequestParts<AppState> for Caller {
                 token_hash: hash,
             });
         }
-        let mut c = state.engine.store.reader().acquire().await?;
+        let mut c = state.engine.store.read().await?;
         match zs_store::auth::token_by_hash(&mut c, &hash).await? {
             Some(rec) => {
                 let role =

@@ -95,14 +95,28 @@ impl From<EngineError> for ApiError {
                 format!("{what} already exists"),
             ),
             EngineError::Invalid(msg) => Self::invalid("invalid_request", msg),
-            EngineError::Store(e) => internal(e),
+            EngineError::Store(e) => e.into(),
         }
     }
 }
 
 impl From<zs_store::StoreError> for ApiError {
     fn from(e: zs_store::StoreError) -> Self {
-        internal(e)
+        match e {
+            // PostgreSQL's exclusion constraint caught an overlap the rules did not (a race
+            // between instances): the same answer as the rule's.
+            zs_store::StoreError::Overlap => Self::new(
+                StatusCode::CONFLICT,
+                "booking_conflict",
+                "the booking overlaps a live booking of this space".to_owned(),
+            ),
+            zs_store::StoreError::Duplicate(_) => Self::new(
+                StatusCode::CONFLICT,
+                "already_exists",
+                "it was created concurrently by another request".to_owned(),
+            ),
+            e => internal(e),
+        }
     }
 }
 

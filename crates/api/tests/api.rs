@@ -22,13 +22,23 @@ struct Harness {
     _dir: std::path::PathBuf,
 }
 
-async fn harness() -> Harness {
+/// Which store a test runs on: every test here runs on both.
+#[derive(Debug, Clone, Copy)]
+enum Db {
+    Sqlite,
+    Postgres,
+}
+
+async fn harness(db: Db) -> Harness {
     let dir = std::env::temp_dir().join(format!(
         "zs-api-{}-{}",
         std::process::id(),
         Timestamp::now().as_nanosecond()
     ));
-    let store = zs_store::Store::open(&dir).await.unwrap();
+    let store = match db {
+        Db::Sqlite => zs_store::Store::open(&dir).await.unwrap(),
+        Db::Postgres => zs_store::testing::fresh_postgres("api").await.unwrap().0,
+    };
     let clock = ManualClock::new("2026-05-04T06:00:00Z".parse().unwrap());
     let sender = Sender::new(SenderConfig::default()).unwrap();
     let out = OutboundConfig::with_sender(sender);
@@ -137,9 +147,8 @@ fn space_body(id: &str) -> Value {
            "businessHours": {"mon": [{"open": "08:00", "close": "18:00"}], "tue": [{"open": "08:00", "close": "18:00"}]}})
 }
 
-#[tokio::test]
-async fn every_route_enforces_its_roles() {
-    let h = harness().await;
+async fn every_route_enforces_its_roles(db: Db) {
+    let h = harness(db).await;
     assert_eq!(
         h.call(ADMIN, Method::POST, "/v1/spaces", Some(space_body("s1")))
             .await
@@ -262,9 +271,8 @@ async fn every_route_enforces_its_roles() {
     }
 }
 
-#[tokio::test]
-async fn bad_input_is_refused_clearly_and_stores_nothing() {
-    let h = harness().await;
+async fn bad_input_is_refused_clearly_and_stores_nothing(db: Db) {
+    let h = harness(db).await;
     h.call(ADMIN, Method::POST, "/v1/spaces", Some(space_body("s1")))
         .await;
     let cases: Vec<(Value, StatusCode, &str)> = vec![
@@ -398,9 +406,8 @@ async fn bad_input_is_refused_clearly_and_stores_nothing() {
     );
 }
 
-#[tokio::test]
-async fn conflicts_windows_and_idempotency() {
-    let h = harness().await;
+async fn conflicts_windows_and_idempotency(db: Db) {
+    let h = harness(db).await;
     h.call(ADMIN, Method::POST, "/v1/spaces", Some(space_body("s1")))
         .await;
     let body =
@@ -510,9 +517,8 @@ async fn conflicts_windows_and_idempotency() {
     );
 }
 
-#[tokio::test]
-async fn openapi_describes_every_route() {
-    let h = harness().await;
+async fn openapi_describes_every_route(db: Db) {
+    let h = harness(db).await;
     let (s, doc) = h.call("", Method::GET, "/openapi.json", None).await;
     assert_eq!(s, StatusCode::OK);
     let paths = doc["paths"].as_object().unwrap();
@@ -543,9 +549,8 @@ async fn openapi_describes_every_route() {
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
 }
 
-#[tokio::test]
-async fn availability_subtracts_bookings_and_cleaning_within_business_hours() {
-    let h = harness().await;
+async fn availability_subtracts_bookings_and_cleaning_within_business_hours(db: Db) {
+    let h = harness(db).await;
     h.call(ADMIN, Method::POST, "/v1/spaces", Some(space_body("s1")))
         .await;
     let b = json!({"id": "b1", "spaceId": "s1", "start": h.at(180), "end": h.at(240)});
@@ -597,9 +602,8 @@ async fn availability_subtracts_bookings_and_cleaning_within_business_hours() {
     );
 }
 
-#[tokio::test]
-async fn patching_hours_and_timing_respects_live_bookings() {
-    let h = harness().await;
+async fn patching_hours_and_timing_respects_live_bookings(db: Db) {
+    let h = harness(db).await;
     let (_, v) = h
         .call(ADMIN, Method::POST, "/v1/spaces", Some(space_body("s1")))
         .await;
@@ -676,3 +680,30 @@ async fn patching_hours_and_timing_respects_live_bookings() {
         (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_timezone"))
     );
 }
+
+/// Runs each case on the embedded store and on PostgreSQL.
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::Db::Sqlite).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::Db::Postgres).await
+            })*
+        }
+    };
+}
+
+on_both!(
+    every_route_enforces_its_roles,
+    bad_input_is_refused_clearly_and_stores_nothing,
+    conflicts_windows_and_idempotency,
+    openapi_describes_every_route,
+    availability_subtracts_bookings_and_cleaning_within_business_hours,
+    patching_hours_and_timing_respects_live_bookings
+);

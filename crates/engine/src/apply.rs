@@ -32,7 +32,7 @@ impl Engine {
 
     /// The space a booking belongs to.
     pub async fn space_of(&self, booking: &BookingId) -> Result<SpaceId, EngineError> {
-        let mut c = self.store.reader().acquire().await?;
+        let mut c = self.store.read().await?;
         bookings::get(&mut c, booking)
             .await?
             .map(|b| b.space_id)

@@ -146,12 +146,7 @@ impl Engine {
         id: &BookingId,
         data: &Value,
     ) -> Result<Value, String> {
-        let mut c = self
-            .store
-            .reader()
-            .acquire()
-            .await
-            .map_err(|e| e.to_string())?;
+        let mut c = self.store.read().await.map_err(|e| e.to_string())?;
         let b = zs_store::bookings::get(&mut c, id)
             .await
             .map_err(|e| e.to_string())?;

@@ -62,6 +62,10 @@ pub struct OutboundConfig {
     pub status_sender: Sender,
     /// Whether webhook targets may be private or loopback (`ZS_ALLOW_PRIVATE_WEBHOOKS`).
     pub allow_private: bool,
+    /// How long a claimed delivery stays claimed: longer than one attempt takes, so only a
+    /// crashed process lets it run out, and then another process (or the restarted one)
+    /// sends it again with the same id.
+    pub claim_lease: std::time::Duration,
 }
 
 impl OutboundConfig {
@@ -76,6 +80,7 @@ impl OutboundConfig {
             sender: sender.clone(),
             status_sender: sender,
             allow_private: false,
+            claim_lease: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -152,6 +157,47 @@ impl Engine {
             }
             if let Err(e) = self.store.checkpoint().await {
                 tracing::warn!(error = %e, "WAL checkpoint failed");
+            }
+        }
+    }
+
+    /// Follows what other instances on the same PostgreSQL schema change: their new jobs
+    /// wake this instance's runners (so a job is never stranded when the instance that
+    /// added it dies), and their endpoint changes refresh the cached endpoint list. Returns
+    /// at once on the embedded store.
+    pub async fn follow_other_instances(
+        self: Arc<Self>,
+        mut shutdown: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let mut listener = loop {
+            match self.store.listen().await {
+                Ok(Some(l)) => break l,
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "listening for other instances failed; retrying in 1 s");
+                    tokio::select! {
+                        _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                        _ = shutdown.changed() => return,
+                    }
+                }
+            }
+        };
+        loop {
+            let change = tokio::select! {
+                c = listener.recv() => c,
+                _ = shutdown.changed() => return,
+            };
+            match change {
+                zs_store::Change::Jobs => {
+                    self.wake_timers();
+                    self.wake_outbox();
+                }
+                zs_store::Change::Endpoints => self.invalidate_endpoints(),
+                zs_store::Change::Unknown => {
+                    self.invalidate_endpoints();
+                    self.wake_timers();
+                    self.wake_outbox();
+                }
             }
         }
     }

@@ -26,7 +26,9 @@ impl Engine {
             jobs::due(&mut tx, queue, now, PARALLEL as i64).await?
         };
         let ids: Vec<String> = due.iter().map(|j| j.id.clone()).collect();
-        jobs::lease(&mut tx, &ids, now + SignedDuration::from_secs(300)).await?;
+        let lease = SignedDuration::try_from(self.outbound.claim_lease)
+            .unwrap_or(SignedDuration::from_secs(30));
+        jobs::lease(&mut tx, &ids, now + lease).await?;
         tx.commit().await?;
         Ok(due)
     }
@@ -96,7 +98,7 @@ impl Engine {
     }
 
     async fn send_webhook(&self, job: Job) -> Result<(), EngineError> {
-        let mut c = self.store.reader().acquire().await?;
+        let mut c = self.store.read().await?;
         let delivery = deliveries::get(&mut c, &job.id).await?;
         let endpoint = match &delivery {
             Some(d) => deliveries::endpoint(&mut c, &d.endpoint_id).await?,
@@ -193,7 +195,7 @@ impl Engine {
     }
 
     async fn next_due(&self, queue: &str) -> Result<Option<Timestamp>, EngineError> {
-        let mut c = self.store.reader().acquire().await?;
+        let mut c = self.store.read().await?;
         Ok(jobs::next_due(&mut c, queue).await?)
     }
 

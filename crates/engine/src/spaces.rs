@@ -129,6 +129,9 @@ impl Engine {
         idem: Option<Idempotency>,
     ) -> Result<Created, EngineError> {
         let mut tx = self.store.begin().await?;
+        // Lock the space first (PostgreSQL): a concurrent repeat of this request waits here
+        // and then finds the stored response instead of racing it.
+        spaces::get(&mut tx, space).await?;
         let earlier = match &idem {
             Some(k) => auth::idempotent(&mut tx, &k.scope, &k.key)
                 .await?

@@ -189,8 +189,15 @@ impl Engine {
                 }
             };
             let clock = self.clock.clone();
+            // A job already due that this run did not take is being run by another instance
+            // (PostgreSQL, `SKIP LOCKED`): look again shortly — if that instance dies, its
+            // transaction is rolled back and the job is ours.
+            let held_elsewhere = next.is_some_and(|due| due <= self.clock.now());
             let sleep = async move {
                 match next {
+                    Some(_) if held_elsewhere => {
+                        tokio::time::sleep(Duration::from_millis(10)).await
+                    }
                     Some(due) => sleep_until_precise(clock.as_ref(), due).await,
                     None => std::future::pending().await,
                 }
@@ -205,7 +212,7 @@ impl Engine {
     }
 
     async fn next_timer_due(&self) -> Result<Option<Timestamp>, EngineError> {
-        let mut c = self.store.reader().acquire().await?;
+        let mut c = self.store.read().await?;
         Ok(jobs::next_due(&mut c, MEETING_SCHEDULER).await?)
     }
 }

@@ -12,13 +12,18 @@ use zs_engine::{Engine, OutboundConfig};
 use zs_store::jobs::{self, MEETING_SCHEDULER};
 use zs_store::spaces;
 
-async fn engine(start: &str) -> (Arc<Engine>, ManualClock) {
-    let dir = std::env::temp_dir().join(format!(
-        "zs-engine-{}-{}",
-        std::process::id(),
-        Timestamp::now().as_nanosecond()
-    ));
-    let store = zs_store::Store::open(&dir).await.unwrap();
+/// Which store a test runs on: every test here runs on both.
+#[derive(Debug, Clone, Copy)]
+enum Db {
+    Sqlite,
+    Postgres,
+}
+
+async fn engine(start: &str, db: Db) -> (Arc<Engine>, ManualClock) {
+    let store = match db {
+        Db::Sqlite => zs_store::testing::fresh_sqlite("engine").await.unwrap(),
+        Db::Postgres => zs_store::testing::fresh_postgres("engine").await.unwrap().0,
+    };
     let clock = ManualClock::new(start.parse().unwrap());
     let sender = Sender::new(SenderConfig::default()).unwrap();
     let out = OutboundConfig::with_sender(sender);
@@ -35,7 +40,7 @@ fn berlin_weekdays() -> SpaceSettings {
 }
 
 async fn history(e: &Engine, id: &SpaceId) -> Vec<zs_core::Transition> {
-    let mut c = e.store.reader().acquire().await.unwrap();
+    let mut c = e.store.read().await.unwrap();
     let mut h = spaces::history(&mut c, id, 1000).await.unwrap();
     h.reverse();
     h
@@ -45,7 +50,7 @@ async fn history(e: &Engine, id: &SpaceId) -> Vec<zs_core::Transition> {
 async fn run_until(e: &Engine, clock: &ManualClock, until: Timestamp) {
     loop {
         let next = {
-            let mut c = e.store.reader().acquire().await.unwrap();
+            let mut c = e.store.read().await.unwrap();
             jobs::next_due(&mut c, MEETING_SCHEDULER).await.unwrap()
         };
         match next {
@@ -65,10 +70,9 @@ async fn run_until(e: &Engine, clock: &ManualClock, until: Timestamp) {
     clock.set(until);
 }
 
-#[tokio::test]
-async fn business_hours_follow_the_local_clock_across_spring_forward() {
+async fn business_hours_follow_the_local_clock_across_spring_forward(db: Db) {
     // Saturday before the 2026-03-29 change; Berlin is UTC+1 until then, UTC+2 after.
-    let (e, clock) = engine("2026-03-27T20:00:00Z").await;
+    let (e, clock) = engine("2026-03-27T20:00:00Z", db).await;
     let id = SpaceId::parse("berlin").unwrap();
     let status = e
         .create_space(Space {
@@ -95,9 +99,8 @@ async fn business_hours_follow_the_local_clock_across_spring_forward() {
     );
 }
 
-#[tokio::test]
-async fn a_timer_run_twice_changes_nothing_the_second_time() {
-    let (e, clock) = engine("2026-05-04T08:00:00Z").await;
+async fn a_timer_run_twice_changes_nothing_the_second_time(db: Db) {
+    let (e, clock) = engine("2026-05-04T08:00:00Z", db).await;
     let id = SpaceId::parse("s").unwrap();
     let settings = SpaceSettings::defaults(Zone::parse("UTC").unwrap());
     e.create_space(Space {
@@ -117,7 +120,7 @@ async fn a_timer_run_twice_changes_nothing_the_second_time() {
     };
     e.create_booking(&id, n, None).await.unwrap();
     {
-        let mut c = e.store.reader().acquire().await.unwrap();
+        let mut c = e.store.read().await.unwrap();
         let plan: Vec<String> = jobs::list(&mut c, MEETING_SCHEDULER, 10)
             .await
             .unwrap()
@@ -159,7 +162,7 @@ async fn a_timer_run_twice_changes_nothing_the_second_time() {
     e.execute(&id, Command::CheckOut(BookingId::parse("b").unwrap()))
         .await
         .unwrap();
-    let mut c = e.store.reader().acquire().await.unwrap();
+    let mut c = e.store.read().await.unwrap();
     let plan: Vec<(String, Timestamp)> = jobs::list(&mut c, MEETING_SCHEDULER, 10)
         .await
         .unwrap()
@@ -176,9 +179,8 @@ async fn a_timer_run_twice_changes_nothing_the_second_time() {
     assert_eq!(clock.now(), start + SignedDuration::from_mins(20));
 }
 
-#[tokio::test]
-async fn overdue_timers_run_in_due_order_with_their_own_instants() {
-    let (e, clock) = engine("2026-05-04T08:00:00Z").await;
+async fn overdue_timers_run_in_due_order_with_their_own_instants(db: Db) {
+    let (e, clock) = engine("2026-05-04T08:00:00Z", db).await;
     let id = SpaceId::parse("s").unwrap();
     let settings = SpaceSettings {
         cleaning: Period::minutes(5),
@@ -226,3 +228,27 @@ async fn overdue_timers_run_in_due_order_with_their_own_instants() {
         ]
     );
 }
+
+/// Runs each case on the embedded store and on PostgreSQL.
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::Db::Sqlite).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::Db::Postgres).await
+            })*
+        }
+    };
+}
+
+on_both!(
+    business_hours_follow_the_local_clock_across_spring_forward,
+    a_timer_run_twice_changes_nothing_the_second_time,
+    overdue_timers_run_in_due_order_with_their_own_instants
+);

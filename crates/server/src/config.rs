@@ -27,9 +27,12 @@ pub struct ServeArgs {
     /// Use the Redis (BullMQ-compatible) queues.
     #[arg(long, env = "ZS_REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
-    /// PostgreSQL for spaces and bookings.
+    /// PostgreSQL for spaces, bookings, jobs and delivery logs (instead of the embedded file).
     #[arg(long, env = "ZS_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// PostgreSQL schema for zs-scheduler's tables (created if missing).
+    #[arg(long, env = "ZS_DATABASE_SCHEMA")]
+    pub database_schema: Option<String>,
     /// BullMQ key prefix.
     #[arg(long, env = "ZS_QUEUE_PREFIX", default_value = "bull")]
     pub queue_prefix: String,

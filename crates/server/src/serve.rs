@@ -63,8 +63,9 @@ fn outbound(args: &ServeArgs) -> anyhow::Result<OutboundConfig> {
         .map(WebhookSecret::parse)
         .transpose()
         .context("ZS_STATUS_SECRET must be whsec_ followed by base64")?;
+    let cfg_timeout = Duration::from_millis(args.http_timeout_ms.max(1));
     let cfg = SenderConfig {
-        timeout: Duration::from_millis(args.http_timeout_ms.max(1)),
+        timeout: cfg_timeout,
         allow_private: args.allow_private_webhooks,
         ..SenderConfig::default()
     };
@@ -81,6 +82,9 @@ fn outbound(args: &ServeArgs) -> anyhow::Result<OutboundConfig> {
         sender: Sender::new(cfg)?,
         status_sender,
         allow_private: args.allow_private_webhooks,
+        // One attempt takes at most the timeout; twice that plus a margin covers the
+        // bookkeeping around it.
+        claim_lease: cfg_timeout * 2 + Duration::from_secs(5),
     })
 }
 
@@ -101,23 +105,25 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_tracing();
     // Install the metrics recorder before anything records.
     zs_api::metrics_handle();
-    if args.database_url.is_some() {
-        bail!(
-            "ZS_DATABASE_URL (PostgreSQL) is not available in this build yet; unset it to keep spaces and bookings in the embedded store"
-        );
-    }
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let database_url = args.database_url.as_deref().filter(|u| !u.is_empty());
+    // The embedded file allows one process; PostgreSQL allows as many as you like.
     let lock = std::fs::File::create(args.data_dir.join("lock"))?;
-    if lock.try_lock().is_err() {
+    if database_url.is_none() && lock.try_lock().is_err() {
         bail!(
             "another zs-scheduler is running on {}; one process per data directory",
             args.data_dir.display()
         );
     }
-    let store = Store::open(&args.data_dir)
-        .await
-        .context("opening the embedded store")?;
+    let store = match database_url {
+        Some(url) => Store::connect_postgres(url, args.database_schema.as_deref())
+            .await
+            .context("connecting to PostgreSQL (ZS_DATABASE_URL)")?,
+        None => Store::open(&args.data_dir)
+            .await
+            .context("opening the embedded store")?,
+    };
     let admin = admin_token(&args)?;
     let engine = Engine::new(
         store.clone(),
@@ -128,6 +134,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let mut workers = tokio::task::JoinSet::new();
     workers.spawn(engine.clone().timer_loop(stop_rx.clone()));
     workers.spawn(engine.clone().checkpoint_loop(stop_rx.clone()));
+    workers.spawn(engine.clone().follow_other_instances(stop_rx.clone()));
     workers.spawn(engine.clone().outbox_loop(STATUS_UPDATES, stop_rx.clone()));
     workers.spawn(
         engine

@@ -1,8 +1,8 @@
 //! Bearer tokens (stored as SHA-256 hashes, never in clear) and idempotency records.
 
+use crate::backend::{Cols, on_db};
 use crate::{Conn, Result};
 use jiff::Timestamp;
-use sqlx::Row;
 
 /// A minted token's record.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,28 +17,37 @@ pub struct TokenRecord {
 
 /// Stores a token hash.
 pub async fn insert_token(c: &mut Conn, hash: &str, t: &TokenRecord, at: Timestamp) -> Result<()> {
-    sqlx::query("INSERT INTO tokens (hash, id, role, label, created_at) VALUES (?,?,?,?,?)")
+    on_db!(c, |conn, _pg, _l| {
+        sqlx::query(
+            "INSERT INTO tokens (hash, id, role, label, created_at) VALUES ($1,$2,$3,$4,$5)",
+        )
         .bind(hash)
         .bind(&t.id)
         .bind(&t.role)
         .bind(&t.label)
         .bind(at.as_millisecond())
-        .execute(&mut *c)
+        .execute(&mut *conn)
         .await?;
+    });
     Ok(())
 }
 
 /// Looks a token up by its hash.
 pub async fn token_by_hash(c: &mut Conn, hash: &str) -> Result<Option<TokenRecord>> {
-    let row = sqlx::query("SELECT id, role, label FROM tokens WHERE hash = ?")
-        .bind(hash)
-        .fetch_optional(&mut *c)
-        .await?;
-    Ok(row.map(|r| TokenRecord {
-        id: r.get("id"),
-        role: r.get("role"),
-        label: r.get("label"),
-    }))
+    fn record(r: &impl Cols) -> TokenRecord {
+        TokenRecord {
+            id: r.text("id"),
+            role: r.text("role"),
+            label: r.text("label"),
+        }
+    }
+    on_db!(c, |conn, _pg, _l| {
+        let row = sqlx::query("SELECT id, role, label FROM tokens WHERE hash = $1")
+            .bind(hash)
+            .fetch_optional(&mut *conn)
+            .await?;
+        Ok(row.as_ref().map(record))
+    })
 }
 
 /// A stored response for an idempotency key.
@@ -58,18 +67,23 @@ pub async fn idempotent(
     scope: &str,
     key: &str,
 ) -> Result<Option<IdempotentResponse>> {
-    let row = sqlx::query(
-        "SELECT request_hash, status, body FROM idempotency WHERE scope = ? AND key = ?",
-    )
-    .bind(scope)
-    .bind(key)
-    .fetch_optional(&mut *c)
-    .await?;
-    Ok(row.map(|r| IdempotentResponse {
-        request_hash: r.get("request_hash"),
-        status: r.get::<i64, _>("status") as u16,
-        body: r.get("body"),
-    }))
+    fn response(r: &impl Cols) -> IdempotentResponse {
+        IdempotentResponse {
+            request_hash: r.text("request_hash"),
+            status: r.int("status") as u16,
+            body: r.text("body"),
+        }
+    }
+    on_db!(c, |conn, _pg, _l| {
+        let row = sqlx::query(
+            "SELECT request_hash, status, body FROM idempotency WHERE scope = $1 AND key = $2",
+        )
+        .bind(scope)
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?;
+        Ok(row.as_ref().map(response))
+    })
 }
 
 /// Stores the response for `(scope, key)`.
@@ -80,14 +94,19 @@ pub async fn remember(
     r: &IdempotentResponse,
     at: Timestamp,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO idempotency (scope, key, request_hash, status, body, created_at) VALUES (?,?,?,?,?,?)")
+    on_db!(c, |conn, _pg, _l| {
+        sqlx::query(
+            "INSERT INTO idempotency (scope, key, request_hash, status, body, created_at) \
+             VALUES ($1,$2,$3,$4,$5,$6)",
+        )
         .bind(scope)
         .bind(key)
         .bind(&r.request_hash)
         .bind(r.status as i64)
         .bind(&r.body)
         .bind(at.as_millisecond())
-        .execute(&mut *c)
+        .execute(&mut *conn)
         .await?;
+    });
     Ok(())
 }

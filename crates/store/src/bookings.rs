@@ -1,9 +1,8 @@
 //! Bookings: the working set a space's events need, and the API's reads.
 
+use crate::backend::{Cols, dialect, map_err, on_db};
 use crate::{Conn, Result, StoreError, opt_ts, ts};
 use jiff::Timestamp;
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 use zs_core::{Booking, BookingId, BookingStatus, SpaceId};
 
 const COLUMNS: &str = "id, space_id, title, start_ms, end_ms, status, created_at, checked_in_at, \
@@ -13,19 +12,19 @@ fn corrupt(what: &str, v: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("booking {what}: {v}"))
 }
 
-fn row_to_booking(r: &SqliteRow) -> Result<Booking> {
+fn row_to_booking(r: &impl Cols) -> Result<Booking> {
     Ok(Booking {
-        id: BookingId::parse(r.get("id")).map_err(|e| corrupt("id", e))?,
-        space_id: SpaceId::parse(r.get("space_id")).map_err(|e| corrupt("space_id", e))?,
-        title: r.get("title"),
-        start: ts(r.get("start_ms"))?,
-        end: ts(r.get("end_ms"))?,
-        status: BookingStatus::parse(r.get("status")).ok_or_else(|| corrupt("status", "?"))?,
-        created_at: ts(r.get("created_at"))?,
-        checked_in_at: opt_ts(r.get("checked_in_at"))?,
-        ended_at: opt_ts(r.get("ended_at"))?,
-        cancelled_at: opt_ts(r.get("cancelled_at"))?,
-        cancel_reason: r.get("cancel_reason"),
+        id: BookingId::parse(&r.text("id")).map_err(|e| corrupt("id", e))?,
+        space_id: SpaceId::parse(&r.text("space_id")).map_err(|e| corrupt("space_id", e))?,
+        title: r.text("title"),
+        start: ts(r.int("start_ms"))?,
+        end: ts(r.int("end_ms"))?,
+        status: BookingStatus::parse(&r.text("status")).ok_or_else(|| corrupt("status", "?"))?,
+        created_at: ts(r.int("created_at"))?,
+        checked_in_at: opt_ts(r.opt_int("checked_in_at"))?,
+        ended_at: opt_ts(r.opt_int("ended_at"))?,
+        cancelled_at: opt_ts(r.opt_int("cancelled_at"))?,
+        cancel_reason: r.opt_text("cancel_reason"),
     })
 }
 
@@ -53,16 +52,21 @@ pub async fn upsert_many(c: &mut Conn, list: &[&Booking]) -> Result<()> {
             ])
         })
         .collect();
-    sqlx::query(
-        "INSERT INTO bookings (id, space_id, title, start_ms, end_ms, status, created_at, checked_in_at, \
-         ended_at, cancelled_at, cancel_reason) SELECT value->>0, value->>1, value->>2, value->>3, value->>4, \
-         value->>5, value->>6, value->>7, value->>8, value->>9, value->>10 FROM json_each(?) WHERE true \
+    let rows = serde_json::Value::Array(rows).to_string();
+    const SQL: &str = "INSERT INTO bookings (id, space_id, title, start_ms, end_ms, status, created_at, \
+         checked_in_at, ended_at, cancelled_at, cancel_reason) SELECT value->>0, value->>1, value->>2, \
+         CAST(value->>3 AS BIGINT), CAST(value->>4 AS BIGINT), value->>5, CAST(value->>6 AS BIGINT), \
+         CAST(value->>7 AS BIGINT), CAST(value->>8 AS BIGINT), CAST(value->>9 AS BIGINT), value->>10 \
+         FROM ROWS($1) WHERE true \
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, checked_in_at = excluded.checked_in_at, \
-         ended_at = excluded.ended_at, cancelled_at = excluded.cancelled_at, cancel_reason = excluded.cancel_reason",
-    )
-    .bind(serde_json::Value::Array(rows).to_string())
-    .execute(&mut *c)
-    .await?;
+         ended_at = excluded.ended_at, cancelled_at = excluded.cancelled_at, cancel_reason = excluded.cancel_reason";
+    on_db!(c, |conn, pg, _l| {
+        sqlx::query(sqlx::AssertSqlSafe(dialect(pg, SQL)))
+            .bind(&rows)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+    });
     Ok(())
 }
 
@@ -86,14 +90,18 @@ pub async fn update_many(c: &mut Conn, list: &[&Booking]) -> Result<()> {
             ])
         })
         .collect();
-    sqlx::query(
-        "WITH j AS MATERIALIZED (SELECT value->>0 AS id, value->>1 AS st, value->>2 AS ci, value->>3 AS en, \
-         value->>4 AS ca, value->>5 AS cr FROM json_each(?)) UPDATE bookings SET status = j.st, \
-         checked_in_at = j.ci, ended_at = j.en, cancelled_at = j.ca, cancel_reason = j.cr FROM j WHERE bookings.id = j.id",
-    )
-    .bind(serde_json::Value::Array(rows).to_string())
-    .execute(&mut *c)
-    .await?;
+    let rows = serde_json::Value::Array(rows).to_string();
+    const SQL: &str = "WITH j AS MATERIALIZED (SELECT value->>0 AS id, value->>1 AS st, \
+         CAST(value->>2 AS BIGINT) AS ci, CAST(value->>3 AS BIGINT) AS en, CAST(value->>4 AS BIGINT) AS ca, \
+         value->>5 AS cr FROM ROWS($1)) UPDATE bookings SET status = j.st, checked_in_at = j.ci, \
+         ended_at = j.en, cancelled_at = j.ca, cancel_reason = j.cr FROM j WHERE bookings.id = j.id";
+    on_db!(c, |conn, pg, _l| {
+        sqlx::query(sqlx::AssertSqlSafe(dialect(pg, SQL)))
+            .bind(&rows)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+    });
     Ok(())
 }
 
@@ -110,18 +118,20 @@ pub async fn working_sets(
     let extra =
         serde_json::to_string(&extra.iter().map(|s| s.as_str()).collect::<Vec<_>>()).expect("ids");
     let q = format!(
-        "SELECT {COLUMNS} FROM bookings WHERE space_id IN (SELECT value FROM json_each(?1)) AND \
+        "SELECT {COLUMNS} FROM bookings WHERE space_id IN (SELECT value FROM LIST($1)) AND \
          (status IN ('scheduled','upcoming','awaiting_check_in','checked_in') OR \
-         (status = 'completed' AND ended_at + ?2 > ?3) OR id IN (SELECT value FROM json_each(?4))) ORDER BY start_ms"
+         (status = 'completed' AND ended_at + $2 > $3) OR id IN (SELECT value FROM LIST($4))) ORDER BY start_ms"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(q))
-        .bind(ids)
-        .bind(max_cleaning_ms)
-        .bind(at.as_millisecond())
-        .bind(extra)
-        .fetch_all(&mut *c)
-        .await?;
-    rows.iter().map(row_to_booking).collect()
+    on_db!(c, |conn, pg, _l| {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(dialect(pg, &q)))
+            .bind(&ids)
+            .bind(max_cleaning_ms)
+            .bind(at.as_millisecond())
+            .bind(&extra)
+            .fetch_all(&mut *conn)
+            .await?;
+        rows.iter().map(row_to_booking).collect()
+    })
 }
 
 /// The bookings a space's next event may concern: every live booking, completed ones whose
@@ -139,12 +149,14 @@ pub async fn working_set(
 
 /// One booking.
 pub async fn get(c: &mut Conn, id: &BookingId) -> Result<Option<Booking>> {
-    let q = format!("SELECT {COLUMNS} FROM bookings WHERE id = ?");
-    let row = sqlx::query(sqlx::AssertSqlSafe(q))
-        .bind(id.as_str())
-        .fetch_optional(&mut *c)
-        .await?;
-    row.as_ref().map(row_to_booking).transpose()
+    let q = format!("SELECT {COLUMNS} FROM bookings WHERE id = $1");
+    on_db!(c, |conn, _pg, _l| {
+        let row = sqlx::query(sqlx::AssertSqlSafe(q.clone()))
+            .bind(id.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+        row.as_ref().map(row_to_booking).transpose()
+    })
 }
 
 /// Bookings overlapping `[from, to)`, optionally of one space, by start.
@@ -156,15 +168,24 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<Booking>> {
     let q = format!(
-        "SELECT {COLUMNS} FROM bookings WHERE (?1 IS NULL OR space_id = ?1) AND (?2 IS NULL OR end_ms > ?2) \
-         AND (?3 IS NULL OR start_ms < ?3) ORDER BY start_ms, id LIMIT ?4"
+        "SELECT {COLUMNS} FROM bookings WHERE ($1::text IS NULL OR space_id = $1) AND \
+         ($2::bigint IS NULL OR end_ms > $2) AND ($3::bigint IS NULL OR start_ms < $3) \
+         ORDER BY start_ms, id LIMIT $4"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(q))
-        .bind(space.map(|s| s.as_str()))
-        .bind(from.map(|t| t.as_millisecond()))
-        .bind(to.map(|t| t.as_millisecond()))
-        .bind(limit)
-        .fetch_all(&mut *c)
-        .await?;
-    rows.iter().map(row_to_booking).collect()
+    on_db!(c, |conn, pg, _l| {
+        // SQLite has no `::type` casts; PostgreSQL needs them to type a bare NULL test.
+        let sql = if pg {
+            q.clone()
+        } else {
+            q.replace("::text", "").replace("::bigint", "")
+        };
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(space.map(|s| s.as_str()))
+            .bind(from.map(|t| t.as_millisecond()))
+            .bind(to.map(|t| t.as_millisecond()))
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?;
+        rows.iter().map(row_to_booking).collect()
+    })
 }

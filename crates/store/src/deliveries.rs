@@ -1,9 +1,9 @@
 //! Webhook endpoints, their deliveries and the log of every attempt.
 
+use crate::backend::{Cols, dialect, on_db};
 use crate::{Conn, Result, opt_ts, ts};
 use jiff::Timestamp;
 use serde::Serialize;
-use sqlx::Row;
 
 /// A webhook endpoint.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,79 +72,105 @@ pub struct Attempt {
     pub success: bool,
 }
 
-fn row_to_endpoint(r: &sqlx::sqlite::SqliteRow) -> Result<Endpoint> {
-    let events: String = r.get("events");
+fn row_to_endpoint(r: &impl Cols) -> Result<Endpoint> {
     Ok(Endpoint {
-        id: r.get("id"),
-        url: r.get("url"),
-        events: serde_json::from_str(&events).unwrap_or_default(),
-        secret: r.get("secret"),
-        created_at: ts(r.get("created_at"))?,
+        id: r.text("id"),
+        url: r.text("url"),
+        events: serde_json::from_str(&r.text("events")).unwrap_or_default(),
+        secret: r.text("secret"),
+        created_at: ts(r.int("created_at"))?,
     })
 }
 
 /// Adds an endpoint.
 pub async fn insert_endpoint(c: &mut Conn, e: &Endpoint) -> Result<()> {
-    sqlx::query("INSERT INTO webhooks (id, url, events, secret, created_at) VALUES (?,?,?,?,?)")
+    let events = serde_json::to_string(&e.events).expect("strings serialise");
+    on_db!(c, |conn, pg, _l| {
+        sqlx::query(
+            "INSERT INTO webhooks (id, url, events, secret, created_at) VALUES ($1,$2,$3,$4,$5)",
+        )
         .bind(&e.id)
         .bind(&e.url)
-        .bind(serde_json::to_string(&e.events).expect("strings serialise"))
+        .bind(&events)
         .bind(&e.secret)
         .bind(e.created_at.as_millisecond())
-        .execute(&mut *c)
+        .execute(&mut *conn)
         .await?;
+        if pg {
+            sqlx::query(crate::postgres::NOTIFY_SQL)
+                .bind("endpoints")
+                .execute(&mut *conn)
+                .await?;
+        }
+    });
     Ok(())
 }
 
 /// Every endpoint.
 pub async fn endpoints(c: &mut Conn) -> Result<Vec<Endpoint>> {
-    let rows = sqlx::query("SELECT * FROM webhooks ORDER BY created_at, id")
-        .fetch_all(&mut *c)
-        .await?;
-    rows.iter().map(row_to_endpoint).collect()
+    on_db!(c, |conn, _pg, _l| {
+        let rows = sqlx::query("SELECT * FROM webhooks ORDER BY created_at, id")
+            .fetch_all(&mut *conn)
+            .await?;
+        rows.iter().map(row_to_endpoint).collect()
+    })
 }
 
 /// One endpoint.
 pub async fn endpoint(c: &mut Conn, id: &str) -> Result<Option<Endpoint>> {
-    let row = sqlx::query("SELECT * FROM webhooks WHERE id = ?")
-        .bind(id)
-        .fetch_optional(&mut *c)
-        .await?;
-    row.as_ref().map(row_to_endpoint).transpose()
+    on_db!(c, |conn, _pg, _l| {
+        let row = sqlx::query("SELECT * FROM webhooks WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        row.as_ref().map(row_to_endpoint).transpose()
+    })
 }
 
 /// Removes an endpoint and its pending delivery jobs; `false` if unknown.
 pub async fn delete_endpoint(c: &mut Conn, id: &str) -> Result<bool> {
-    let r = sqlx::query("DELETE FROM webhooks WHERE id = ?")
+    let n = on_db!(c, |conn, pg, _l| {
+        if pg {
+            sqlx::query(crate::postgres::NOTIFY_SQL)
+                .bind("endpoints")
+                .execute(&mut *conn)
+                .await?;
+        }
+        let r = sqlx::query("DELETE FROM webhooks WHERE id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(
+            "DELETE FROM jobs WHERE queue = 'webhookDeliveryQueue' AND id IN \
+             (SELECT id FROM deliveries WHERE endpoint_id = $1 AND status = 'pending')",
+        )
         .bind(id)
-        .execute(&mut *c)
+        .execute(&mut *conn)
         .await?;
-    sqlx::query(
-        "DELETE FROM jobs WHERE queue = 'webhookDeliveryQueue' AND id IN \
-         (SELECT id FROM deliveries WHERE endpoint_id = ? AND status = 'pending')",
-    )
-    .bind(id)
-    .execute(&mut *c)
-    .await?;
-    sqlx::query("UPDATE deliveries SET status = 'failed', last_error = 'endpoint deleted' WHERE endpoint_id = ? AND status = 'pending'")
+        sqlx::query(
+            "UPDATE deliveries SET status = 'failed', last_error = 'endpoint deleted' \
+             WHERE endpoint_id = $1 AND status = 'pending'",
+        )
         .bind(id)
-        .execute(&mut *c)
+        .execute(&mut *conn)
         .await?;
-    Ok(r.rows_affected() > 0)
+        r.rows_affected()
+    });
+    Ok(n > 0)
 }
 
-fn row_to_delivery(r: &sqlx::sqlite::SqliteRow) -> Result<Delivery> {
+fn row_to_delivery(r: &impl Cols) -> Result<Delivery> {
     Ok(Delivery {
-        id: r.get("id"),
-        endpoint_id: r.get("endpoint_id"),
-        event_type: r.get("event_type"),
-        body: r.get("body"),
-        status: r.get("status"),
-        attempts: r.get("attempts"),
-        next_attempt_at: opt_ts(r.get("next_attempt_at"))?,
-        last_status: r.get("last_status"),
-        last_error: r.get("last_error"),
-        created_at: ts(r.get("created_at"))?,
+        id: r.text("id"),
+        endpoint_id: r.text("endpoint_id"),
+        event_type: r.text("event_type"),
+        body: r.text("body"),
+        status: r.text("status"),
+        attempts: r.int("attempts"),
+        next_attempt_at: opt_ts(r.opt_int("next_attempt_at"))?,
+        last_status: r.opt_int("last_status"),
+        last_error: r.opt_text("last_error"),
+        created_at: ts(r.int("created_at"))?,
     })
 }
 
@@ -166,36 +192,42 @@ pub async fn insert_many(c: &mut Conn, list: &[Delivery]) -> Result<()> {
             ])
         })
         .collect();
-    sqlx::query(
-        "INSERT INTO deliveries (id, endpoint_id, event_type, body, status, attempts, next_attempt_at, \
-         created_at, updated_at) SELECT value->>0, value->>1, value->>2, value->>3, 'pending', 0, value->>4, \
-         value->>5, value->>5 FROM json_each(?)",
-    )
-    .bind(serde_json::Value::Array(rows).to_string())
-    .execute(&mut *c)
-    .await?;
+    let rows = serde_json::Value::Array(rows).to_string();
+    const SQL: &str = "INSERT INTO deliveries (id, endpoint_id, event_type, body, status, attempts, \
+         next_attempt_at, created_at, updated_at) SELECT value->>0, value->>1, value->>2, value->>3, 'pending', \
+         0, CAST(value->>4 AS BIGINT), CAST(value->>5 AS BIGINT), CAST(value->>5 AS BIGINT) FROM ROWS($1)";
+    on_db!(c, |conn, pg, _l| {
+        sqlx::query(sqlx::AssertSqlSafe(dialect(pg, SQL)))
+            .bind(&rows)
+            .execute(&mut *conn)
+            .await?;
+    });
     Ok(())
 }
 
 /// One delivery.
 pub async fn get(c: &mut Conn, id: &str) -> Result<Option<Delivery>> {
-    let row = sqlx::query("SELECT * FROM deliveries WHERE id = ?")
-        .bind(id)
-        .fetch_optional(&mut *c)
-        .await?;
-    row.as_ref().map(row_to_delivery).transpose()
+    on_db!(c, |conn, _pg, _l| {
+        let row = sqlx::query("SELECT * FROM deliveries WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        row.as_ref().map(row_to_delivery).transpose()
+    })
 }
 
 /// An endpoint's deliveries, newest first.
 pub async fn for_endpoint(c: &mut Conn, endpoint_id: &str, limit: i64) -> Result<Vec<Delivery>> {
-    let rows = sqlx::query(
-        "SELECT * FROM deliveries WHERE endpoint_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
-    )
-    .bind(endpoint_id)
-    .bind(limit)
-    .fetch_all(&mut *c)
-    .await?;
-    rows.iter().map(row_to_delivery).collect()
+    on_db!(c, |conn, _pg, _l| {
+        let rows = sqlx::query(
+            "SELECT * FROM deliveries WHERE endpoint_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+        )
+        .bind(endpoint_id)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.iter().map(row_to_delivery).collect()
+    })
 }
 
 /// Records an attempt and the delivery's new status.
@@ -206,63 +238,73 @@ pub async fn record_attempt(
     status: &str,
     next_attempt_at: Option<Timestamp>,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT OR REPLACE INTO delivery_attempts (delivery_id, attempt, at, status_code, error, duration_ms, success) \
-         VALUES (?,?,?,?,?,?,?)",
-    )
-    .bind(id)
-    .bind(a.attempt)
-    .bind(a.at.as_millisecond())
-    .bind(a.status_code)
-    .bind(&a.error)
-    .bind(a.duration_ms)
-    .bind(a.success as i64)
-    .execute(&mut *c)
-    .await?;
-    sqlx::query(
-        "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_status = ?, last_error = ?, \
-         updated_at = ? WHERE id = ?",
-    )
-    .bind(status)
-    .bind(a.attempt)
-    .bind(next_attempt_at.map(|t| t.as_millisecond()))
-    .bind(a.status_code)
-    .bind(&a.error)
-    .bind(a.at.as_millisecond())
-    .bind(id)
-    .execute(&mut *c)
-    .await?;
+    on_db!(c, |conn, _pg, _l| {
+        sqlx::query(
+            "INSERT INTO delivery_attempts (delivery_id, attempt, at, status_code, error, duration_ms, success) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (delivery_id, attempt) DO UPDATE SET at = excluded.at, \
+             status_code = excluded.status_code, error = excluded.error, duration_ms = excluded.duration_ms, \
+             success = excluded.success",
+        )
+        .bind(id)
+        .bind(a.attempt)
+        .bind(a.at.as_millisecond())
+        .bind(a.status_code)
+        .bind(&a.error)
+        .bind(a.duration_ms)
+        .bind(a.success as i64)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "UPDATE deliveries SET status = $1, attempts = $2, next_attempt_at = $3, last_status = $4, \
+             last_error = $5, updated_at = $6 WHERE id = $7",
+        )
+        .bind(status)
+        .bind(a.attempt)
+        .bind(next_attempt_at.map(|t| t.as_millisecond()))
+        .bind(a.status_code)
+        .bind(&a.error)
+        .bind(a.at.as_millisecond())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    });
     Ok(())
 }
 
 /// Re-opens a delivery for a manual replay (its attempt count restarts).
 pub async fn reopen(c: &mut Conn, id: &str, at: Timestamp) -> Result<()> {
-    sqlx::query("UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ? WHERE id = ?")
-        .bind(at.as_millisecond())
+    on_db!(c, |conn, _pg, _l| {
+        sqlx::query(
+            "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $1, updated_at = $1 \
+             WHERE id = $2",
+        )
         .bind(at.as_millisecond())
         .bind(id)
-        .execute(&mut *c)
+        .execute(&mut *conn)
         .await?;
+    });
     Ok(())
 }
 
 /// The attempts of a delivery, oldest first.
 pub async fn attempts(c: &mut Conn, id: &str) -> Result<Vec<Attempt>> {
-    let rows =
-        sqlx::query("SELECT * FROM delivery_attempts WHERE delivery_id = ? ORDER BY at, attempt")
-            .bind(id)
-            .fetch_all(&mut *c)
-            .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Attempt {
-                attempt: r.get("attempt"),
-                at: ts(r.get("at"))?,
-                status_code: r.get("status_code"),
-                error: r.get("error"),
-                duration_ms: r.get("duration_ms"),
-                success: r.get::<i64, _>("success") != 0,
-            })
+    fn row_to_attempt(r: &impl Cols) -> Result<Attempt> {
+        Ok(Attempt {
+            attempt: r.int("attempt"),
+            at: ts(r.int("at"))?,
+            status_code: r.opt_int("status_code"),
+            error: r.opt_text("error"),
+            duration_ms: r.int("duration_ms"),
+            success: r.int("success") != 0,
         })
-        .collect()
+    }
+    on_db!(c, |conn, _pg, _l| {
+        let rows = sqlx::query(
+            "SELECT * FROM delivery_attempts WHERE delivery_id = $1 ORDER BY at, attempt",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.iter().map(row_to_attempt).collect()
+    })
 }

@@ -1,9 +1,9 @@
 //! The durable job queues (`meetingScheduler`, `statusUpdateQueue`, `webhookDeliveryQueue`):
 //! jobs are rows written in the same transaction as the change that causes them.
 
+use crate::backend::{Cols, dialect, map_err, on_db};
 use crate::{Conn, Result, ts};
 use jiff::Timestamp;
-use sqlx::Row;
 
 /// The timer and ingress queue.
 pub const MEETING_SCHEDULER: &str = "meetingScheduler";
@@ -52,27 +52,13 @@ pub struct Job {
     pub last_error: Option<String>,
 }
 
-/// Adds or replaces a job. Returns its due instant so callers can wake a sleeping runner.
+/// Adds or replaces one job (see [`put_many`]).
 pub async fn put(c: &mut Conn, j: &NewJob, now: Timestamp) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO jobs (id, queue, name, data, due_ms, rank, grp, created_at) VALUES (?,?,?,?,?,?,?,?) \
-         ON CONFLICT (id) DO UPDATE SET name = excluded.name, data = excluded.data, \
-         due_ms = excluded.due_ms, rank = excluded.rank, attempts_made = 0, last_error = NULL",
-    )
-    .bind(&j.id)
-    .bind(j.queue)
-    .bind(&j.name)
-    .bind(j.data.to_string())
-    .bind(j.due.as_millisecond())
-    .bind(j.rank as i64)
-    .bind(&j.group)
-    .bind(now.as_millisecond())
-    .execute(&mut *c)
-    .await?;
-    Ok(())
+    put_many(c, std::slice::from_ref(j), now).await
 }
 
-/// Adds or replaces many jobs in one statement (same semantics as [`put`]).
+/// Adds or replaces many jobs in one statement: adding an existing id replaces the
+/// pending job (its attempts start again).
 pub async fn put_many(c: &mut Conn, list: &[NewJob], now: Timestamp) -> Result<()> {
     if list.is_empty() {
         return Ok(());
@@ -91,26 +77,39 @@ pub async fn put_many(c: &mut Conn, list: &[NewJob], now: Timestamp) -> Result<(
             ])
         })
         .collect();
-    sqlx::query(
-        "INSERT INTO jobs (id, queue, name, data, due_ms, rank, grp, created_at) SELECT value->>0, value->>1, \
-         value->>2, value->>3, value->>4, value->>5, value->>6, ?2 FROM json_each(?1) WHERE true \
+    let rows = serde_json::Value::Array(rows).to_string();
+    const SQL: &str = "INSERT INTO jobs (id, queue, name, data, due_ms, rank, grp, created_at) SELECT value->>0, \
+         value->>1, value->>2, value->>3, CAST(value->>4 AS BIGINT), CAST(value->>5 AS BIGINT), value->>6, $2 \
+         FROM ROWS($1) WHERE true \
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, data = excluded.data, \
-         due_ms = excluded.due_ms, rank = excluded.rank, attempts_made = 0, last_error = NULL",
-    )
-    .bind(serde_json::Value::Array(rows).to_string())
-    .bind(now.as_millisecond())
-    .execute(&mut *c)
-    .await?;
+         due_ms = excluded.due_ms, rank = excluded.rank, attempts_made = 0, last_error = NULL";
+    on_db!(c, |conn, pg, _l| {
+        sqlx::query(sqlx::AssertSqlSafe(dialect(pg, SQL)))
+            .bind(&rows)
+            .bind(now.as_millisecond())
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+        if pg {
+            sqlx::query(crate::postgres::NOTIFY_SQL)
+                .bind("jobs")
+                .execute(&mut *conn)
+                .await?;
+        }
+    });
     Ok(())
 }
 
 /// Removes one job; `true` if it existed.
 pub async fn remove(c: &mut Conn, id: &str) -> Result<bool> {
-    let r = sqlx::query("DELETE FROM jobs WHERE id = ?")
-        .bind(id)
-        .execute(&mut *c)
-        .await?;
-    Ok(r.rows_affected() > 0)
+    let n = on_db!(c, |conn, _pg, _l| {
+        sqlx::query("DELETE FROM jobs WHERE id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+    });
+    Ok(n > 0)
 }
 
 /// Removes jobs by their insertion numbers (a claimed batch), in one statement.
@@ -119,10 +118,13 @@ pub async fn remove_seqs(c: &mut Conn, seqs: &[i64]) -> Result<()> {
         return Ok(());
     }
     let list = serde_json::to_string(seqs).expect("numbers serialise");
-    sqlx::query("DELETE FROM jobs WHERE seq IN (SELECT value FROM json_each(?))")
-        .bind(list)
-        .execute(&mut *c)
-        .await?;
+    const SQL: &str = "DELETE FROM jobs WHERE seq IN (SELECT CAST(value AS BIGINT) FROM LIST($1))";
+    on_db!(c, |conn, pg, _l| {
+        sqlx::query(sqlx::AssertSqlSafe(dialect(pg, SQL)))
+            .bind(&list)
+            .execute(&mut *conn)
+            .await?;
+    });
     Ok(())
 }
 
@@ -135,42 +137,61 @@ pub async fn remove_prefix(c: &mut Conn, queue: &str, prefix: &str) -> Result<u6
             .replace('%', "\\%")
             .replace('_', "\\_")
     );
-    let r = sqlx::query("DELETE FROM jobs WHERE queue = ? AND id LIKE ? ESCAPE '\\'")
-        .bind(queue)
-        .bind(like)
-        .execute(&mut *c)
-        .await?;
-    Ok(r.rows_affected())
+    let n = on_db!(c, |conn, _pg, _l| {
+        sqlx::query("DELETE FROM jobs WHERE queue = $1 AND id LIKE $2 ESCAPE '\\'")
+            .bind(queue)
+            .bind(&like)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+    });
+    Ok(n)
 }
 
-fn row_to_job(r: &sqlx::sqlite::SqliteRow) -> Result<Job> {
-    let data: String = r.get("data");
+fn row_to_job(r: &impl Cols) -> Result<Job> {
+    let data = r.text("data");
     Ok(Job {
-        seq: r.get("seq"),
-        id: r.get("id"),
-        queue: r.get("queue"),
-        name: r.get("name"),
+        seq: r.int("seq"),
+        id: r.text("id"),
+        queue: r.text("queue"),
+        name: r.text("name"),
         data: serde_json::from_str(&data).unwrap_or(serde_json::Value::String(data)),
-        due: ts(r.get("due_ms"))?,
-        attempts_made: r.get("attempts_made"),
-        last_error: r.get("last_error"),
+        due: ts(r.int("due_ms"))?,
+        attempts_made: r.int("attempts_made"),
+        last_error: r.opt_text("last_error"),
     })
 }
 
 /// Jobs of `queue` due at or before `now`, in run order (due, rank, insertion).
 ///
 /// The rows come back as one JSON array: a burst of due timers is read in one step
-/// instead of one driver round trip per row.
+/// instead of one driver round trip per row. Inside a PostgreSQL write transaction the
+/// jobs are claimed (`FOR UPDATE SKIP LOCKED`): another instance skips them.
 pub async fn due(c: &mut Conn, queue: &str, now: Timestamp, limit: i64) -> Result<Vec<Job>> {
-    let text: Option<String> = sqlx::query_scalar(
-        "SELECT json_group_array(json_array(seq, id, queue, name, data, due_ms, attempts_made, last_error)) \
-         FROM (SELECT * FROM jobs WHERE queue = ? AND due_ms <= ? ORDER BY due_ms, rank, seq LIMIT ?)",
-    )
-    .bind(queue)
-    .bind(now.as_millisecond())
-    .bind(limit)
-    .fetch_one(&mut *c)
-    .await?;
+    let text: Option<String> = on_db!(c, |conn, pg, locking| {
+        let sql = match (pg, locking) {
+            (false, _) => {
+                "SELECT json_group_array(json_array(seq, id, queue, name, data, due_ms, attempts_made, last_error)) \
+                 FROM (SELECT * FROM jobs WHERE queue = $1 AND due_ms <= $2 ORDER BY due_ms, rank, seq LIMIT $3)"
+            }
+            (true, false) => {
+                "SELECT json_agg(json_build_array(seq, id, queue, name, data, due_ms, attempts_made, last_error) \
+                 ORDER BY due_ms, rank, seq)::text FROM (SELECT * FROM jobs WHERE queue = $1 AND due_ms <= $2 \
+                 ORDER BY due_ms, rank, seq LIMIT $3) j"
+            }
+            (true, true) => {
+                "SELECT json_agg(json_build_array(seq, id, queue, name, data, due_ms, attempts_made, last_error) \
+                 ORDER BY due_ms, rank, seq)::text FROM (SELECT * FROM jobs WHERE queue = $1 AND due_ms <= $2 \
+                 ORDER BY due_ms, rank, seq LIMIT $3 FOR UPDATE SKIP LOCKED) j"
+            }
+        };
+        sqlx::query_scalar(sql)
+            .bind(queue)
+            .bind(now.as_millisecond())
+            .bind(limit)
+            .fetch_one(&mut *conn)
+            .await?
+    });
     type Row = (
         i64,
         String,
@@ -201,65 +222,87 @@ pub async fn due(c: &mut Conn, queue: &str, now: Timestamp, limit: i64) -> Resul
 
 /// Like [`due`], but only the oldest job of each group (so groups run in order).
 pub async fn due_heads(c: &mut Conn, queue: &str, now: Timestamp, limit: i64) -> Result<Vec<Job>> {
-    let rows = sqlx::query(
-        "SELECT * FROM jobs j WHERE queue = ?1 AND due_ms <= ?2 AND (grp IS NULL OR NOT EXISTS \
-         (SELECT 1 FROM jobs k WHERE k.queue = ?1 AND k.grp = j.grp AND k.seq < j.seq)) \
-         ORDER BY due_ms, rank, seq LIMIT ?3",
-    )
-    .bind(queue)
-    .bind(now.as_millisecond())
-    .bind(limit)
-    .fetch_all(&mut *c)
-    .await?;
-    rows.iter().map(row_to_job).collect()
+    const SQL: &str = "SELECT * FROM jobs j WHERE queue = $1 AND due_ms <= $2 AND (grp IS NULL OR NOT EXISTS \
+         (SELECT 1 FROM jobs k WHERE k.queue = $1 AND k.grp = j.grp AND k.seq < j.seq)) \
+         ORDER BY due_ms, rank, seq LIMIT $3";
+    on_db!(c, |conn, _pg, locking| {
+        let sql = if locking {
+            sqlx::AssertSqlSafe(format!("{SQL} FOR UPDATE SKIP LOCKED"))
+        } else {
+            sqlx::AssertSqlSafe(SQL.to_owned())
+        };
+        let rows = sqlx::query(sql)
+            .bind(queue)
+            .bind(now.as_millisecond())
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?;
+        rows.iter().map(row_to_job).collect()
+    })
 }
 
 /// Leases jobs until `until`: they are not due again unless the lease runs out (a crash).
 pub async fn lease(c: &mut Conn, ids: &[String], until: Timestamp) -> Result<()> {
-    for id in ids {
-        sqlx::query("UPDATE jobs SET due_ms = ? WHERE id = ?")
-            .bind(until.as_millisecond())
-            .bind(id)
-            .execute(&mut *c)
-            .await?;
+    if ids.is_empty() {
+        return Ok(());
     }
+    let list = serde_json::to_string(ids).expect("strings serialise");
+    const SQL: &str = "UPDATE jobs SET due_ms = $1 WHERE id IN (SELECT value FROM LIST($2))";
+    on_db!(c, |conn, pg, _l| {
+        sqlx::query(sqlx::AssertSqlSafe(dialect(pg, SQL)))
+            .bind(until.as_millisecond())
+            .bind(&list)
+            .execute(&mut *conn)
+            .await?;
+    });
     Ok(())
 }
 
 /// The earliest due instant in `queue`, if any job is pending.
 pub async fn next_due(c: &mut Conn, queue: &str) -> Result<Option<Timestamp>> {
-    let ms: Option<i64> = sqlx::query_scalar("SELECT MIN(due_ms) FROM jobs WHERE queue = ?")
-        .bind(queue)
-        .fetch_one(&mut *c)
-        .await?;
+    let ms: Option<i64> = on_db!(c, |conn, _pg, _l| {
+        sqlx::query_scalar("SELECT MIN(due_ms) FROM jobs WHERE queue = $1")
+            .bind(queue)
+            .fetch_one(&mut *conn)
+            .await?
+    });
     ms.map(ts).transpose()
 }
 
 /// Pending jobs of `queue` in run order (for inspection).
 pub async fn list(c: &mut Conn, queue: &str, limit: i64) -> Result<Vec<Job>> {
-    let rows = sqlx::query("SELECT * FROM jobs WHERE queue = ? ORDER BY due_ms, rank, seq LIMIT ?")
-        .bind(queue)
-        .bind(limit)
-        .fetch_all(&mut *c)
-        .await?;
-    rows.iter().map(row_to_job).collect()
+    on_db!(c, |conn, _pg, _l| {
+        let rows =
+            sqlx::query("SELECT * FROM jobs WHERE queue = $1 ORDER BY due_ms, rank, seq LIMIT $2")
+                .bind(queue)
+                .bind(limit)
+                .fetch_all(&mut *conn)
+                .await?;
+        rows.iter().map(row_to_job).collect()
+    })
 }
 
 /// Records a failed attempt and moves the job to `retry_at`.
 pub async fn retry_later(c: &mut Conn, id: &str, retry_at: Timestamp, error: &str) -> Result<()> {
-    sqlx::query("UPDATE jobs SET attempts_made = attempts_made + 1, due_ms = ?, last_error = ? WHERE id = ?")
+    on_db!(c, |conn, _pg, _l| {
+        sqlx::query(
+            "UPDATE jobs SET attempts_made = attempts_made + 1, due_ms = $1, last_error = $2 WHERE id = $3",
+        )
         .bind(retry_at.as_millisecond())
         .bind(error)
         .bind(id)
-        .execute(&mut *c)
+        .execute(&mut *conn)
         .await?;
+    });
     Ok(())
 }
 
 /// Pending job counts per queue (for `/metrics`).
 pub async fn depths(c: &mut Conn) -> Result<Vec<(String, i64)>> {
-    let rows = sqlx::query("SELECT queue, COUNT(*) AS n FROM jobs GROUP BY queue")
-        .fetch_all(&mut *c)
-        .await?;
-    Ok(rows.iter().map(|r| (r.get("queue"), r.get("n"))).collect())
+    on_db!(c, |conn, _pg, _l| {
+        let rows = sqlx::query("SELECT queue, COUNT(*) AS n FROM jobs GROUP BY queue")
+            .fetch_all(&mut *conn)
+            .await?;
+        Ok(rows.iter().map(|r| (r.text("queue"), r.int("n"))).collect())
+    })
 }

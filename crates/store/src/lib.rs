@@ -1,8 +1,18 @@
 //! Persistence for zs-scheduler: spaces, bookings, transitions, the job queues, webhook
-//! deliveries, tokens and idempotency keys, on one embedded SQLite file.
+//! deliveries, tokens and idempotency keys.
 //!
-//! Every write goes through one connection in `BEGIN IMMEDIATE` transactions, so a change
-//! and the jobs it causes commit together, and conflicting writes are serialised.
+//! Two backends behind one API:
+//! - **SQLite** (the embedded default): one file, every write through one connection in
+//!   `BEGIN IMMEDIATE` transactions, so a change and the jobs it causes commit together and
+//!   conflicting writes are serialised.
+//! - **PostgreSQL** (`ZS_DATABASE_URL`): many connections and many instances. A space read
+//!   inside a write transaction is locked (`FOR UPDATE`) until commit, so the commands of one
+//!   space are serialised, and an exclusion constraint makes two live bookings that overlap
+//!   in time impossible whatever the application does. Due jobs are claimed with
+//!   `FOR UPDATE SKIP LOCKED`.
+//!
+//! The SQL is shared where the dialects agree (`$n` parameters work in both); where they
+//! differ, each function says so with a branch on the backend.
 
 pub mod auth;
 pub mod bookings;
@@ -10,17 +20,15 @@ pub mod deliveries;
 pub mod jobs;
 pub mod spaces;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
-use std::path::Path;
-use std::str::FromStr;
-use std::time::Duration;
+mod backend;
+mod postgres;
+mod sqlite;
+#[doc(hidden)]
+pub mod testing;
 
+pub use backend::{Backend, Conn, Tx};
+pub use postgres::{Change, Listener};
 pub use sqlx::Error as SqlxError;
-pub use sqlx::SqliteConnection as Conn;
-
-/// A write transaction.
-pub type Tx = Transaction<'static, Sqlite>;
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -34,81 +42,114 @@ pub enum StoreError {
     /// A stored row does not parse (a bug or a hand-edited file).
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// The configuration cannot work (bad URL, bad schema name).
+    #[error("{0}")]
+    Config(String),
+    /// A write would make two live bookings of one space overlap (the database refused it).
+    #[error("booking overlaps a live booking of the same space")]
+    Overlap,
+    /// A row with this key exists already (a race between instances lost).
+    #[error("already exists: {0}")]
+    Duplicate(String),
+}
+
+impl StoreError {
+    /// Whether retrying the same transaction may succeed (a lost race, not a bad request).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::Db(sqlx::Error::Database(e)) => {
+                matches!(e.code().as_deref(), Some("40001" | "40P01"))
+            }
+            StoreError::Db(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => true,
+            _ => false,
+        }
+    }
 }
 
 /// Shorthand for store results.
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-/// The embedded store: one writer connection, a few readers (WAL lets them run alongside).
+/// The store: an embedded SQLite file or a PostgreSQL database.
 #[derive(Debug, Clone)]
 pub struct Store {
-    write: SqlitePool,
-    read: SqlitePool,
-    checkpointer: SqlitePool,
+    inner: backend::Pools,
 }
 
 impl Store {
     /// Opens (creating if needed) `dir/zs-scheduler.db` and runs the migrations.
-    pub async fn open(dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| StoreError::Corrupt(format!("{}: {e}", dir.display())))?;
-        let url = format!("sqlite://{}", dir.join("zs-scheduler.db").display());
-        let opts = SqliteConnectOptions::from_str(&url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
-        // The writer never checkpoints inline (a multi-millisecond stall at a random commit);
-        // a background task checkpoints through a reader connection instead.
-        let write_opts = opts.clone().pragma("wal_autocheckpoint", "0");
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(write_opts)
-            .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&write).await?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(opts.clone().read_only(true))
-            .await?;
-        let checkpointer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(opts)
-            .await?;
+    pub async fn open(dir: &std::path::Path) -> Result<Self> {
         Ok(Self {
-            write,
-            read,
-            checkpointer,
+            inner: backend::Pools::Sqlite(sqlite::SqliteStore::open(dir).await?),
         })
     }
 
-    /// Starts a write transaction (`BEGIN IMMEDIATE`: takes the write lock up front).
+    /// Connects to PostgreSQL at `url` and runs the migrations. With `schema`, every table
+    /// lives in that schema (created if missing); otherwise in the connection's default.
+    pub async fn connect_postgres(url: &str, schema: Option<&str>) -> Result<Self> {
+        Ok(Self {
+            inner: backend::Pools::Pg(postgres::PgStore::connect(url, schema).await?),
+        })
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        match &self.inner {
+            backend::Pools::Sqlite(_) => Backend::Sqlite,
+            backend::Pools::Pg(_) => Backend::Postgres,
+        }
+    }
+
+    /// Starts a write transaction. SQLite takes the write lock up front (`BEGIN IMMEDIATE`);
+    /// PostgreSQL locks the rows of the spaces the transaction reads.
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(self.write.begin_with("BEGIN IMMEDIATE").await?)
+        match &self.inner {
+            backend::Pools::Sqlite(s) => Ok(Conn::SqliteTx(s.begin().await?)),
+            backend::Pools::Pg(p) => Ok(Conn::PgTx(p.begin().await?)),
+        }
     }
 
-    /// Folds the write-ahead log back into the database without blocking the writer
-    /// (`PASSIVE`); call it periodically. Returns the WAL frames left uncheckpointed.
+    /// A connection for reads that need no transaction.
+    pub async fn read(&self) -> Result<Conn> {
+        match &self.inner {
+            backend::Pools::Sqlite(s) => Ok(Conn::SqliteRead(s.read().await?)),
+            backend::Pools::Pg(p) => Ok(Conn::PgRead(p.read().await?)),
+        }
+    }
+
+    /// SQLite: folds the write-ahead log back into the database without blocking the writer
+    /// (`PASSIVE`) and returns the frames left. PostgreSQL manages its own log: always 0.
     pub async fn checkpoint(&self) -> Result<i64> {
-        let mut c = self.checkpointer.acquire().await?;
-        let row: (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-            .fetch_one(&mut *c)
-            .await?;
-        Ok(row.1 - row.2)
+        match &self.inner {
+            backend::Pools::Sqlite(s) => s.checkpoint().await,
+            backend::Pools::Pg(_) => Ok(0),
+        }
     }
 
-    /// A pool for reads that need no transaction.
-    pub fn reader(&self) -> &SqlitePool {
-        &self.read
+    /// Notifications of what other instances on the same PostgreSQL schema change (jobs
+    /// added, endpoints changed); `None` on the embedded store, which has one process.
+    pub async fn listen(&self) -> Result<Option<Listener>> {
+        match &self.inner {
+            backend::Pools::Sqlite(_) => Ok(None),
+            backend::Pools::Pg(p) => Ok(Some(p.listen().await?)),
+        }
     }
 
-    /// Closes both pools.
+    /// Whether the database answers.
+    pub async fn ping(&self) -> bool {
+        let Ok(mut c) = self.read().await else {
+            return false;
+        };
+        jobs::next_due(&mut c, jobs::MEETING_SCHEDULER)
+            .await
+            .is_ok()
+    }
+
+    /// Closes every pool.
     pub async fn close(&self) {
-        self.write.close().await;
-        self.read.close().await;
-        self.checkpointer.close().await;
+        match &self.inner {
+            backend::Pools::Sqlite(s) => s.close().await,
+            backend::Pools::Pg(p) => p.close().await,
+        }
     }
 }
 

@@ -1,8 +1,7 @@
 //! Spaces: settings, maintenance flag, stored status, and their transition history.
 
+use crate::backend::{Cols, dialect, map_err, on_db};
 use crate::{Conn, Result, StoreError, opt_ts, ts};
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 use zs_core::calendar::{BusinessHours, Zone};
 use zs_core::{
     BookingId, EventKind, Period, RoomState, Space, SpaceId, SpaceSettings, SpaceState,
@@ -20,10 +19,9 @@ fn period(ms: i64) -> Result<Period> {
     Period::from_millis(ms).ok_or_else(|| corrupt("period", ms))
 }
 
-fn row_to_space(r: &SqliteRow) -> Result<(Space, SpaceStatus)> {
-    let zone = Zone::parse(r.get("timezone")).map_err(|e| corrupt("timezone", e))?;
-    let hours: Option<String> = r.get("business_hours");
-    let business_hours = match hours {
+fn row_to_space(r: &impl Cols) -> Result<(Space, SpaceStatus)> {
+    let zone = Zone::parse(&r.text("timezone")).map_err(|e| corrupt("timezone", e))?;
+    let business_hours = match r.opt_text("business_hours") {
         None => None,
         Some(h) => {
             let v: serde_json::Value = serde_json::from_str(&h).map_err(|e| corrupt("hours", e))?;
@@ -33,29 +31,29 @@ fn row_to_space(r: &SqliteRow) -> Result<(Space, SpaceStatus)> {
     let settings = SpaceSettings {
         zone,
         business_hours,
-        upcoming_lead: period(r.get("upcoming_lead_ms"))?,
-        no_show_grace: period(r.get("no_show_grace_ms"))?,
-        cleaning: period(r.get("cleaning_ms"))?,
+        upcoming_lead: period(r.int("upcoming_lead_ms"))?,
+        no_show_grace: period(r.int("no_show_grace_ms"))?,
+        cleaning: period(r.int("cleaning_ms"))?,
     };
-    let id: String = r.get("id");
+    let id = r.text("id");
     let space = Space {
         id: SpaceId::parse(&id).map_err(|e| corrupt("id", e))?,
-        name: r.get("name"),
+        name: r.text("name"),
         settings,
-        maintenance: r.get::<i64, _>("maintenance") != 0,
+        maintenance: r.int("maintenance") != 0,
     };
     let status = SpaceStatus {
-        space: SpaceState::parse(r.get("space_state"))
+        space: SpaceState::parse(&r.text("space_state"))
             .ok_or_else(|| corrupt("space_state", "?"))?,
-        room: RoomState::parse(r.get("room_state")).ok_or_else(|| corrupt("room_state", "?"))?,
+        room: RoomState::parse(&r.text("room_state")).ok_or_else(|| corrupt("room_state", "?"))?,
         booking_id: r
-            .get::<Option<String>, _>("booking_id")
+            .opt_text("booking_id")
             .map(|b| BookingId::parse(&b))
             .transpose()
             .map_err(|e| corrupt("booking_id", e))?,
-        next_booking_at: opt_ts(r.get("next_booking_at"))?,
-        since: ts(r.get("since"))?,
-        sequence: r.get::<i64, _>("sequence") as u64,
+        next_booking_at: opt_ts(r.opt_int("next_booking_at"))?,
+        since: ts(r.int("since"))?,
+        sequence: r.int("sequence") as u64,
     };
     Ok((space, status))
 }
@@ -67,51 +65,58 @@ fn hours_json(s: &Space) -> Option<String> {
         .map(|h| serde_json::to_string(h).expect("hours serialise"))
 }
 
-type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
-
 /// Binds every column after `id`, in table order (name … sequence).
-fn bind_fields<'q>(q: Query<'q>, s: &'q Space, st: &'q SpaceStatus) -> Query<'q> {
-    q.bind(&s.name)
-        .bind(s.settings.zone.name())
-        .bind(hours_json(s))
-        .bind(s.settings.upcoming_lead.as_millis())
-        .bind(s.settings.no_show_grace.as_millis())
-        .bind(s.settings.cleaning.as_millis())
-        .bind(s.maintenance as i64)
-        .bind(st.space.as_str())
-        .bind(st.room.as_str())
-        .bind(st.booking_id.as_ref().map(|b| b.as_str()))
-        .bind(st.next_booking_at.map(|t| t.as_millisecond()))
-        .bind(st.since.as_millisecond())
-        .bind(st.sequence as i64)
+macro_rules! bind_fields {
+    ($q:expr, $s:expr, $st:expr, $hours:expr) => {
+        $q.bind(&$s.name)
+            .bind($s.settings.zone.name())
+            .bind($hours)
+            .bind($s.settings.upcoming_lead.as_millis())
+            .bind($s.settings.no_show_grace.as_millis())
+            .bind($s.settings.cleaning.as_millis())
+            .bind($s.maintenance as i64)
+            .bind($st.space.as_str())
+            .bind($st.room.as_str())
+            .bind($st.booking_id.as_ref().map(|b| b.as_str()))
+            .bind($st.next_booking_at.map(|t| t.as_millisecond()))
+            .bind($st.since.as_millisecond())
+            .bind($st.sequence as i64)
+    };
 }
 
 /// Inserts a new space; `false` when the id is taken.
 pub async fn insert(c: &mut Conn, s: &Space, st: &SpaceStatus) -> Result<bool> {
-    let q = sqlx::query(
-        "INSERT INTO spaces (id, name, timezone, business_hours, upcoming_lead_ms, no_show_grace_ms, \
-         cleaning_ms, maintenance, space_state, room_state, booking_id, next_booking_at, since, sequence, created_at) \
-         VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO NOTHING",
-    )
-    .bind(s.id.as_str());
-    let r = bind_fields(q, s, st)
-        .bind(st.since.as_millisecond())
-        .execute(&mut *c)
-        .await?;
-    Ok(r.rows_affected() == 1)
+    let hours = hours_json(s);
+    let n = on_db!(c, |conn, _pg, _l| {
+        let q = sqlx::query(
+            "INSERT INTO spaces (id, name, timezone, business_hours, upcoming_lead_ms, no_show_grace_ms, \
+             cleaning_ms, maintenance, space_state, room_state, booking_id, next_booking_at, since, sequence, \
+             created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(s.id.as_str());
+        bind_fields!(q, s, st, &hours)
+            .bind(st.since.as_millisecond())
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+    });
+    Ok(n == 1)
 }
 
 /// Writes a space's settings, maintenance flag and status.
 pub async fn update(c: &mut Conn, s: &Space, st: &SpaceStatus) -> Result<()> {
-    let q = sqlx::query(
-        "UPDATE spaces SET name = ?, timezone = ?, business_hours = ?, upcoming_lead_ms = ?, \
-         no_show_grace_ms = ?, cleaning_ms = ?, maintenance = ?, space_state = ?, room_state = ?, \
-         booking_id = ?, next_booking_at = ?, since = ?, sequence = ? WHERE id = ?",
-    );
-    bind_fields(q, s, st)
-        .bind(s.id.as_str())
-        .execute(&mut *c)
-        .await?;
+    let hours = hours_json(s);
+    on_db!(c, |conn, _pg, _l| {
+        let q = sqlx::query(
+            "UPDATE spaces SET name = $1, timezone = $2, business_hours = $3, upcoming_lead_ms = $4, \
+             no_show_grace_ms = $5, cleaning_ms = $6, maintenance = $7, space_state = $8, room_state = $9, \
+             booking_id = $10, next_booking_at = $11, since = $12, sequence = $13 WHERE id = $14",
+        );
+        bind_fields!(q, s, st, &hours)
+            .bind(s.id.as_str())
+            .execute(&mut *conn)
+            .await?;
+    });
     Ok(())
 }
 
@@ -136,28 +141,41 @@ pub async fn update_status_many(c: &mut Conn, list: &[(&Space, &SpaceStatus)]) -
             ])
         })
         .collect();
-    sqlx::query(
-        "WITH j AS MATERIALIZED (SELECT value->>0 AS id, value->>1 AS m, value->>2 AS ss, value->>3 AS rs, \
-         value->>4 AS b, value->>5 AS n, value->>6 AS si, value->>7 AS sq FROM json_each(?)) \
+    let rows = serde_json::Value::Array(rows).to_string();
+    const SQL: &str = "WITH j AS MATERIALIZED (SELECT value->>0 AS id, CAST(value->>1 AS BIGINT) AS m, \
+         value->>2 AS ss, value->>3 AS rs, value->>4 AS b, CAST(value->>5 AS BIGINT) AS n, \
+         CAST(value->>6 AS BIGINT) AS si, CAST(value->>7 AS BIGINT) AS sq FROM ROWS($1)) \
          UPDATE spaces SET maintenance = j.m, space_state = j.ss, room_state = j.rs, booking_id = j.b, \
-         next_booking_at = j.n, since = j.si, sequence = j.sq FROM j WHERE spaces.id = j.id",
-    )
-    .bind(serde_json::Value::Array(rows).to_string())
-    .execute(&mut *c)
-    .await?;
+         next_booking_at = j.n, since = j.si, sequence = j.sq FROM j WHERE spaces.id = j.id";
+    on_db!(c, |conn, pg, _l| {
+        sqlx::query(sqlx::AssertSqlSafe(dialect(pg, SQL)))
+            .bind(&rows)
+            .execute(&mut *conn)
+            .await?;
+    });
     Ok(())
 }
 
-/// Many spaces with their statuses.
+/// Many spaces with their statuses. Inside a PostgreSQL write transaction the rows are
+/// locked until commit (in id order, so two transactions cannot deadlock on them): the
+/// commands of one space are serialised across connections and instances.
 pub async fn get_many(c: &mut Conn, ids: &[&SpaceId]) -> Result<Vec<(Space, SpaceStatus)>> {
     let list =
         serde_json::to_string(&ids.iter().map(|s| s.as_str()).collect::<Vec<_>>()).expect("ids");
-    let q = format!("SELECT {COLUMNS} FROM spaces WHERE id IN (SELECT value FROM json_each(?))");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(q))
-        .bind(list)
-        .fetch_all(&mut *c)
-        .await?;
-    rows.iter().map(row_to_space).collect()
+    let q = format!(
+        "SELECT {COLUMNS} FROM spaces WHERE id IN (SELECT value FROM LIST($1)) ORDER BY id"
+    );
+    on_db!(c, |conn, pg, locking| {
+        let mut sql = dialect(pg, &q);
+        if locking {
+            sql.push_str(" FOR UPDATE");
+        }
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&list)
+            .fetch_all(&mut *conn)
+            .await?;
+        rows.iter().map(row_to_space).collect()
+    })
 }
 
 /// Records many transitions in one statement.
@@ -183,58 +201,63 @@ pub async fn insert_transitions(c: &mut Conn, list: &[&Transition]) -> Result<()
             ])
         })
         .collect();
-    sqlx::query(
-        "INSERT INTO transitions (space_id, sequence, event, booking_id, from_space, from_room, to_space, \
-         to_room, state_booking_id, next_booking_at, occurred_at) SELECT value->>0, value->>1, value->>2, \
-         value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9, value->>10 FROM json_each(?)",
-    )
-    .bind(serde_json::Value::Array(rows).to_string())
-    .execute(&mut *c)
-    .await?;
+    let rows = serde_json::Value::Array(rows).to_string();
+    const SQL: &str = "INSERT INTO transitions (space_id, sequence, event, booking_id, from_space, from_room, \
+         to_space, to_room, state_booking_id, next_booking_at, occurred_at) SELECT value->>0, \
+         CAST(value->>1 AS BIGINT), value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, \
+         CAST(value->>9 AS BIGINT), CAST(value->>10 AS BIGINT) FROM ROWS($1)";
+    on_db!(c, |conn, pg, _l| {
+        sqlx::query(sqlx::AssertSqlSafe(dialect(pg, SQL)))
+            .bind(&rows)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+    });
     Ok(())
 }
 
-/// One space with its status.
+/// One space with its status (locked until commit inside a PostgreSQL write transaction,
+/// as [`get_many`]).
 pub async fn get(c: &mut Conn, id: &SpaceId) -> Result<Option<(Space, SpaceStatus)>> {
-    let q = format!("SELECT {COLUMNS} FROM spaces WHERE id = ?");
-    let row = sqlx::query(sqlx::AssertSqlSafe(q))
-        .bind(id.as_str())
-        .fetch_optional(&mut *c)
-        .await?;
-    row.as_ref().map(row_to_space).transpose()
+    Ok(get_many(c, &[id]).await?.into_iter().next())
 }
 
 /// All spaces, by id.
 pub async fn list(c: &mut Conn) -> Result<Vec<(Space, SpaceStatus)>> {
     let q = format!("SELECT {COLUMNS} FROM spaces ORDER BY id");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(q))
-        .fetch_all(&mut *c)
-        .await?;
-    rows.iter().map(row_to_space).collect()
+    on_db!(c, |conn, _pg, _l| {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(q.clone()))
+            .fetch_all(&mut *conn)
+            .await?;
+        rows.iter().map(row_to_space).collect()
+    })
 }
 
 /// A space's transitions, newest first.
 pub async fn history(c: &mut Conn, id: &SpaceId, limit: i64) -> Result<Vec<Transition>> {
-    let rows =
-        sqlx::query("SELECT * FROM transitions WHERE space_id = ? ORDER BY sequence DESC LIMIT ?")
-            .bind(id.as_str())
-            .bind(limit)
-            .fetch_all(&mut *c)
-            .await?;
-    rows.iter().map(row_to_transition).collect()
+    on_db!(c, |conn, _pg, _l| {
+        let rows = sqlx::query(
+            "SELECT * FROM transitions WHERE space_id = $1 ORDER BY sequence DESC LIMIT $2",
+        )
+        .bind(id.as_str())
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.iter().map(row_to_transition).collect()
+    })
 }
 
-fn row_to_transition(r: &SqliteRow) -> Result<Transition> {
+fn row_to_transition(r: &impl Cols) -> Result<Transition> {
     let bid = |col: &str| -> Result<Option<BookingId>> {
-        r.get::<Option<String>, _>(col)
+        r.opt_text(col)
             .map(|b| BookingId::parse(&b).map_err(|e| corrupt(col, e)))
             .transpose()
     };
-    let state = |col: &str| SpaceState::parse(r.get(col)).ok_or_else(|| corrupt(col, "?"));
-    let room = |col: &str| RoomState::parse(r.get(col)).ok_or_else(|| corrupt(col, "?"));
+    let state = |col: &str| SpaceState::parse(&r.text(col)).ok_or_else(|| corrupt(col, "?"));
+    let room = |col: &str| RoomState::parse(&r.text(col)).ok_or_else(|| corrupt(col, "?"));
     Ok(Transition {
-        space_id: SpaceId::parse(r.get("space_id")).map_err(|e| corrupt("space_id", e))?,
-        event: EventKind::parse(r.get("event")).ok_or_else(|| corrupt("event", "?"))?,
+        space_id: SpaceId::parse(&r.text("space_id")).map_err(|e| corrupt("space_id", e))?,
+        event: EventKind::parse(&r.text("event")).ok_or_else(|| corrupt("event", "?"))?,
         booking_id: bid("booking_id")?,
         from_space: state("from_space")?,
         from_room: room("from_room")?,
@@ -242,18 +265,20 @@ fn row_to_transition(r: &SqliteRow) -> Result<Transition> {
             space: state("to_space")?,
             room: room("to_room")?,
             booking_id: bid("state_booking_id")?,
-            next_booking_at: opt_ts(r.get("next_booking_at"))?,
-            since: ts(r.get("occurred_at"))?,
-            sequence: r.get::<i64, _>("sequence") as u64,
+            next_booking_at: opt_ts(r.opt_int("next_booking_at"))?,
+            since: ts(r.int("occurred_at"))?,
+            sequence: r.int("sequence") as u64,
         },
     })
 }
 
 /// Every space id (for start-up re-planning of business-hours timers).
 pub async fn ids(c: &mut Conn) -> Result<Vec<SpaceId>> {
-    let rows: Vec<String> = sqlx::query_scalar("SELECT id FROM spaces")
-        .fetch_all(&mut *c)
-        .await?;
+    let rows: Vec<String> = on_db!(c, |conn, _pg, _l| {
+        sqlx::query_scalar("SELECT id FROM spaces ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await?
+    });
     rows.iter()
         .map(|s| SpaceId::parse(s).map_err(|e| corrupt("id", e)))
         .collect()

@@ -131,7 +131,7 @@ pub async fn list(
         .transpose()?;
     let from = q.from.as_deref().map(|s| instant("from", s)).transpose()?;
     let to = q.to.as_deref().map(|s| instant("to", s)).transpose()?;
-    let mut c = st.engine.store.reader().acquire().await?;
+    let mut c = st.engine.store.read().await?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let items = bookings::list(&mut c, space.as_ref(), from, to, limit)
         .await?
@@ -151,7 +151,7 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     caller.require(&[Role::Member])?;
     let id = booking_id(&id)?;
-    let mut c = st.engine.store.reader().acquire().await?;
+    let mut c = st.engine.store.read().await?;
     let b = bookings::get(&mut c, &id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("booking {id}")))?;

@@ -14,19 +14,10 @@ pub async fn healthz() -> &'static str {
 /// Readiness: the store answers.
 #[utoipa::path(get, path = "/readyz", tag = "ops", responses((status = 200, description = "ready"), (status = 503, description = "store unavailable")))]
 pub async fn readyz(State(st): State<AppState>) -> impl IntoResponse {
-    match sqlx_ping(&st).await {
+    match st.engine.store.ping().await {
         true => (StatusCode::OK, "ready"),
         false => (StatusCode::SERVICE_UNAVAILABLE, "store unavailable"),
     }
-}
-
-async fn sqlx_ping(st: &AppState) -> bool {
-    let Ok(mut c) = st.engine.store.reader().acquire().await else {
-        return false;
-    };
-    zs_store::jobs::next_due(&mut c, zs_store::jobs::MEETING_SCHEDULER)
-        .await
-        .is_ok()
 }
 
 /// Prometheus metrics.
@@ -43,7 +34,7 @@ pub async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
 }
 
 async fn record_queue_depths(st: &AppState) {
-    let Ok(mut c) = st.engine.store.reader().acquire().await else {
+    let Ok(mut c) = st.engine.store.read().await else {
         return;
     };
     let Ok(depths) = zs_store::jobs::depths(&mut c).await else {

@@ -17,7 +17,7 @@ fn space_id(s: &str) -> Result<SpaceId, ApiError> {
 }
 
 pub(crate) async fn load(st: &AppState, id: &SpaceId) -> Result<SpaceView, ApiError> {
-    let mut c = st.engine.store.reader().acquire().await?;
+    let mut c = st.engine.store.read().await?;
     let (sp, status) = spaces::get(&mut c, id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("space {id}")))?;
@@ -62,7 +62,7 @@ pub async fn list(
     State(st): State<AppState>,
     _caller: Caller,
 ) -> Result<axum::Json<SpaceList>, ApiError> {
-    let mut c = st.engine.store.reader().acquire().await?;
+    let mut c = st.engine.store.read().await?;
     let items = spaces::list(&mut c)
         .await?
         .iter()
@@ -94,7 +94,7 @@ pub async fn patch(
 ) -> Result<axum::Json<SpaceView>, ApiError> {
     caller.require(&[Role::Admin])?;
     let id = space_id(&id)?;
-    let mut c = st.engine.store.reader().acquire().await?;
+    let mut c = st.engine.store.read().await?;
     let (sp, _) = spaces::get(&mut c, &id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("space {id}")))?;
@@ -167,7 +167,7 @@ pub async fn history(
 ) -> Result<axum::Json<History>, ApiError> {
     let id = space_id(&id)?;
     load(&st, &id).await?;
-    let mut c = st.engine.store.reader().acquire().await?;
+    let mut c = st.engine.store.read().await?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let items = spaces::history(&mut c, &id, limit)
         .await?
@@ -214,7 +214,7 @@ pub async fn availability(
             "to must be after from, at most 62 days later",
         ));
     }
-    let mut c = st.engine.store.reader().acquire().await?;
+    let mut c = st.engine.store.read().await?;
     let (sp, _) = spaces::get(&mut c, &id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("space {id}")))?;

@@ -66,7 +66,7 @@ pub async fn list(
     caller: Caller,
 ) -> Result<axum::Json<WebhookList>, ApiError> {
     caller.require(&[Role::Admin])?;
-    let mut c = st.engine.store.reader().acquire().await?;
+    let mut c = st.engine.store.read().await?;
     let items = deliveries::endpoints(&mut c)
         .await?
         .iter()
@@ -117,7 +117,7 @@ pub async fn deliveries_of(
     Path(id): Path<String>,
 ) -> Result<axum::Json<DeliveryList>, ApiError> {
     caller.require(&[Role::Admin])?;
-    let mut c = st.engine.store.reader().acquire().await?;
+    let mut c = st.engine.store.read().await?;
     deliveries::endpoint(&mut c, &id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("webhook {id}")))?;
@@ -138,7 +138,7 @@ pub async fn retry(
 ) -> Result<(StatusCode, axum::Json<DeliveryView>), ApiError> {
     caller.require(&[Role::Admin])?;
     let d = st.engine.retry_delivery(&id).await?;
-    let mut c = st.engine.store.reader().acquire().await?;
+    let mut c = st.engine.store.read().await?;
     Ok((
         StatusCode::ACCEPTED,
         axum::Json(delivery_view(&mut c, d).await?),

@@ -1,0 +1,47 @@
+//! Fresh stores for tests: every call gets its own SQLite directory or its own PostgreSQL
+//! schema, so tests never share state.
+
+use crate::{Result, Store};
+
+/// The PostgreSQL used by tests: `ZS_TEST_DATABASE_URL`, else the local server's `test`
+/// database (what `scripts/test.sh` makes sure is running).
+pub fn postgres_url() -> String {
+    std::env::var("ZS_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+fn unique(label: &str) -> String {
+    let clean: String = label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .take(30)
+        .collect();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "zs_t_{clean}_{}_{}",
+        std::process::id(),
+        nanos % 1_000_000_000_000
+    )
+}
+
+/// A new, empty schema on the test PostgreSQL, returned with its name (so more instances
+/// can open it with [`Store::connect_postgres`]).
+pub async fn fresh_postgres(label: &str) -> Result<(Store, String)> {
+    let schema = unique(label);
+    let store = Store::connect_postgres(&postgres_url(), Some(&schema)).await?;
+    Ok((store, schema))
+}
+
+/// A new, empty embedded store in a temporary directory.
+pub async fn fresh_sqlite(label: &str) -> Result<Store> {
+    Store::open(&std::env::temp_dir().join(unique(label))).await
+}
