@@ -6,6 +6,12 @@
 //! rules as the API; a malformed or refused job fails with a clear reason and the queue
 //! goes on.
 
+mod due_timer;
+pub mod failure;
+pub mod producer;
+pub mod scheduler;
+pub mod worker;
+
 use std::sync::Arc;
 use zs_engine::Engine;
 
@@ -17,9 +23,9 @@ pub const MEETING_SCHEDULER: &str = "meetingScheduler";
 #[error("redis queues: {0}")]
 pub struct QueueError(#[from] bullmq::Error);
 
-/// A running ingress worker.
+/// A running ingress worker (with exact timers for delayed jobs: [`worker::QueueWorker`]).
 pub struct IngressWorker {
-    worker: bullmq::Worker,
+    worker: worker::QueueWorker,
 }
 
 /// Starts a worker on `{prefix}:meetingScheduler` at `redis_url` that applies ingress jobs.
@@ -28,19 +34,19 @@ pub async fn start_ingress(
     redis_url: &str,
     prefix: &str,
 ) -> Result<IngressWorker, QueueError> {
-    let opts = bullmq::WorkerOptions {
-        connection: bullmq::options::RedisConnectionOptions {
-            url: redis_url.to_owned(),
-            ..Default::default()
-        },
+    let config = worker::WorkerConfig {
+        redis_url: redis_url.to_owned(),
         prefix: prefix.to_owned(),
+        queue: MEETING_SCHEDULER.to_owned(),
         concurrency: 8,
-        ..Default::default()
     };
     let processor = move |job: bullmq::Job, _token: bullmq::worker::CancellationToken| {
         let engine = engine.clone();
         async move {
             let name = job.name().to_owned();
+            if scheduler::is_timer(&name) {
+                return scheduler::run_timer(&engine, &job).await;
+            }
             match engine.apply_ingress(&name, job.data()).await {
                 Ok(v) => {
                     tracing::info!(job = %job.id(), %name, "ingress job applied");
@@ -53,15 +59,13 @@ pub async fn start_ingress(
             }
         }
     };
-    let worker = bullmq::Worker::with_options(MEETING_SCHEDULER, processor, opts).await?;
+    let worker = worker::QueueWorker::start(&config, processor, None).await?;
     Ok(IngressWorker { worker })
 }
 
 impl IngressWorker {
     /// Stops taking jobs and waits up to `timeout_ms` for the ones in hand.
     pub async fn close(&self, timeout_ms: u64) {
-        if let Err(e) = self.worker.close(timeout_ms).await {
-            tracing::warn!(error = %e, "closing the ingress worker");
-        }
+        self.worker.close(timeout_ms).await;
     }
 }

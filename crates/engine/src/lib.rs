@@ -108,6 +108,8 @@ pub struct Engine {
     outbox_wake: Notify,
     events: broadcast::Sender<Arc<Committed>>,
     endpoints: RwLock<Option<Arc<Vec<Endpoint>>>>,
+    relay_wake: Notify,
+    timer_lag_ms: std::sync::atomic::AtomicI64,
 }
 
 impl Engine {
@@ -122,6 +124,8 @@ impl Engine {
             outbox_wake: Notify::new(),
             events,
             endpoints: RwLock::new(None),
+            relay_wake: Notify::new(),
+            timer_lag_ms: std::sync::atomic::AtomicI64::new(0),
         })
     }
 
@@ -134,9 +138,51 @@ impl Engine {
         let _ = self.events.send(Arc::new(c));
     }
 
-    /// Wakes the timer runner (a job earlier than the one it sleeps for may exist).
+    /// Wakes the timer runner (a job earlier than the one it sleeps for may exist) and the
+    /// Redis relay (a plan changed).
     pub fn wake_timers(&self) {
         self.timers_wake.notify_one();
+        self.relay_wake.notify_one();
+    }
+
+    /// Resolves when timer plans may have changed since the last call (for the Redis relay).
+    pub async fn timers_changed(&self) {
+        self.relay_wake.notified().await;
+    }
+
+    /// With the timers relayed to a queue (Redis), the local runner becomes a safety net: it
+    /// only takes jobs overdue by `lag` (the queue lost them, e.g. Redis restarted empty).
+    pub fn set_timer_lag(&self, lag: std::time::Duration) {
+        let ms = i64::try_from(lag.as_millis()).unwrap_or(i64::MAX);
+        self.timer_lag_ms
+            .store(ms, std::sync::atomic::Ordering::Relaxed);
+        self.timers_wake.notify_one();
+    }
+
+    pub(crate) fn timer_lag(&self) -> jiff::SignedDuration {
+        jiff::SignedDuration::from_millis(
+            self.timer_lag_ms.load(std::sync::atomic::Ordering::Relaxed),
+        )
+    }
+
+    /// Timer jobs whose current plan is not in the queue yet, in due order.
+    pub async fn unrelayed_timers(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<zs_store::jobs::Job>, EngineError> {
+        let mut c = self.store.read().await?;
+        Ok(zs_store::jobs::unrelayed(&mut c, zs_store::jobs::MEETING_SCHEDULER, limit).await?)
+    }
+
+    /// Records that these plans (id, due) are in the queue.
+    pub async fn mark_relayed(
+        &self,
+        plans: &[(String, jiff::Timestamp)],
+    ) -> Result<(), EngineError> {
+        let mut tx = self.store.begin().await?;
+        zs_store::jobs::mark_relayed(&mut tx, plans).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Wakes the delivery workers.

@@ -19,7 +19,8 @@ pub fn timer_job(t: &zs_core::Timer) -> NewJob {
         data: payload::timer_data(t),
         due: t.due,
         rank: t.event.same_instant_rank(),
-        group: None,
+        // A space's timers form a group, so a queue worker can run them in order.
+        group: Some(t.space_id.as_str().to_owned()),
     }
 }
 

@@ -76,10 +76,41 @@ impl Engine {
 
     /// Applies up to [`BATCH`] due jobs in one transaction: the spaces they concern are read
     /// in two queries, the jobs applied in due order in memory, and the writes flushed in bulk.
+    /// With a timer lag (Redis mode), only jobs overdue by the lag are taken here.
     async fn run_batch(&self) -> Result<usize, EngineError> {
         let mut tx = self.store.begin().await?;
         let now = self.clock.now();
-        let due = jobs::due(&mut tx, MEETING_SCHEDULER, now, BATCH).await?;
+        let due = jobs::due(&mut tx, MEETING_SCHEDULER, now - self.timer_lag(), BATCH).await?;
+        self.apply_claimed(tx, due, now).await
+    }
+
+    /// Applies the timers of `space` due at or before `up_to`, in due order, in one
+    /// transaction; returns how many ran (0: another worker already ran them, or the plan
+    /// changed). A queue job for one of a space's timers runs them all up to its instant, so
+    /// timers due at the same instant keep their documented order whichever job arrives
+    /// first, and a job delivered twice finds nothing left to do.
+    pub async fn run_space_timers(
+        &self,
+        space: &SpaceId,
+        up_to: Timestamp,
+    ) -> Result<usize, EngineError> {
+        let mut tx = self.store.begin().await?;
+        let now = self.clock.now();
+        if up_to > now {
+            // Never early: a queue that hands a job over before its instant gets nothing.
+            return Ok(0);
+        }
+        let due = jobs::group_due(&mut tx, MEETING_SCHEDULER, space.as_str(), up_to, BATCH).await?;
+        self.apply_claimed(tx, due, now).await
+    }
+
+    /// Removes and applies `due` (claimed in `tx`), then commits.
+    async fn apply_claimed(
+        &self,
+        mut tx: zs_store::Tx,
+        due: Vec<Job>,
+        now: Timestamp,
+    ) -> Result<usize, EngineError> {
         if due.is_empty() {
             tx.commit().await?;
             return Ok(0);
@@ -192,6 +223,8 @@ impl Engine {
             // A job already due that this run did not take is being run by another instance
             // (PostgreSQL, `SKIP LOCKED`): look again shortly — if that instance dies, its
             // transaction is rolled back and the job is ours.
+            let lag = self.timer_lag();
+            let next = next.map(|due| due + lag);
             let held_elsewhere = next.is_some_and(|due| due <= self.clock.now());
             let sleep = async move {
                 match next {

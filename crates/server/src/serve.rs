@@ -100,6 +100,10 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
+/// With Redis, how long a timer may stay overdue before the store's own runner applies it
+/// (the queue lost it: Redis restarted without persistence, or its keys were deleted).
+const REDIS_TIMER_FALLBACK: Duration = Duration::from_secs(30);
+
 /// Runs the service until a shutdown signal.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_tracing();
@@ -143,10 +147,26 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     );
     let ingress = match args.redis_url.as_deref().filter(|u| !u.is_empty()) {
         Some(url) => {
+            // Timers become BullMQ jobs: the relay adds each plan to meetingScheduler, the
+            // worker runs them (and ingress jobs); the store's runner only catches timers
+            // Redis lost (still overdue after REDIS_TIMER_FALLBACK).
+            let producer = zs_bullmq::producer::Producer::connect(
+                url,
+                &args.queue_prefix,
+                zs_bullmq::MEETING_SCHEDULER,
+            )
+            .await
+            .context("connecting to Redis (ZS_REDIS_URL)")?;
+            engine.set_timer_lag(REDIS_TIMER_FALLBACK);
+            workers.spawn(zs_bullmq::scheduler::relay_loop(
+                engine.clone(),
+                producer,
+                stop_rx.clone(),
+            ));
             let w = zs_bullmq::start_ingress(engine.clone(), url, &args.queue_prefix)
                 .await
-                .context("starting the Redis ingress worker")?;
-            tracing::info!(prefix = %args.queue_prefix, "applying ingress jobs from Redis queue meetingScheduler");
+                .context("starting the Redis queue worker")?;
+            tracing::info!(prefix = %args.queue_prefix, "timers and ingress jobs on Redis queue meetingScheduler");
             Some(w)
         }
         None => None,

@@ -42,14 +42,30 @@ fn history_events(h: &serde_json::Value) -> Vec<(String, u64)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_instances_share_the_work_and_survive_a_sigkill() {
+    fleet(false).await;
+}
+
+/// The same with Redis: the timers are BullMQ jobs on `meetingScheduler`, run by whichever
+/// instance's worker takes them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_instances_on_redis_and_postgres_share_the_work_and_survive_a_sigkill() {
+    fleet(true).await;
+}
+
+async fn fleet(redis: bool) {
     let receiver = Receiver::start().await;
-    let schema = schema("fleet");
-    let env = vec![
+    let schema = schema(if redis { "fleetr" } else { "fleet" });
+    let mut env = vec![
         ("ZS_DATABASE_URL", pg_url()),
         ("ZS_DATABASE_SCHEMA", schema.clone()),
         ("ZS_STATUS_URL", receiver.url()),
         ("ZS_HTTP_TIMEOUT_MS", "1000".to_owned()),
     ];
+    let prefix = schema.replace('_', "-");
+    if redis {
+        env.push(("ZS_REDIS_URL", "redis://127.0.0.1:6379".to_owned()));
+        env.push(("ZS_QUEUE_PREFIX", prefix.clone()));
+    }
     // The first one creates the schema; the others join it.
     let mut servers = vec![Server::start(&data_dir("pg-a"), &env)];
     servers.push(Server::start(&data_dir("pg-b"), &env));
@@ -197,7 +213,30 @@ async fn three_instances_share_the_work_and_survive_a_sigkill() {
             "{s}: posts in sequence order: {seqs:?}"
         );
     }
+    if redis {
+        // The timers ran as BullMQ jobs: Redis holds their completions.
+        let completed = std::process::Command::new("redis-cli")
+            .args(["ZCARD", &format!("{prefix}:meetingScheduler:completed")])
+            .output()
+            .unwrap();
+        let n: u64 = String::from_utf8_lossy(&completed.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0);
+        assert!(n >= 5 * 3, "timer jobs completed in Redis: {n}");
+    }
     for s in servers {
         assert!(s.stop().success());
+    }
+    if redis {
+        let keys = std::process::Command::new("redis-cli")
+            .args(["--scan", "--pattern", &format!("{prefix}:*")])
+            .output()
+            .unwrap();
+        for k in String::from_utf8_lossy(&keys.stdout).lines() {
+            let _ = std::process::Command::new("redis-cli")
+                .args(["DEL", k])
+                .output();
+        }
     }
 }

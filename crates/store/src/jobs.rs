@@ -82,7 +82,8 @@ pub async fn put_many(c: &mut Conn, list: &[NewJob], now: Timestamp) -> Result<(
          value->>1, value->>2, value->>3, CAST(value->>4 AS BIGINT), CAST(value->>5 AS BIGINT), value->>6, $2 \
          FROM ROWS($1) WHERE true \
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, data = excluded.data, \
-         due_ms = excluded.due_ms, rank = excluded.rank, attempts_made = 0, last_error = NULL";
+         due_ms = excluded.due_ms, rank = excluded.rank, grp = excluded.grp, attempts_made = 0, \
+         last_error = NULL, relayed = 0";
     on_db!(c, |conn, pg, _l| {
         sqlx::query(sqlx::AssertSqlSafe(dialect(pg, SQL)))
             .bind(&rows)
@@ -293,6 +294,70 @@ pub async fn retry_later(c: &mut Conn, id: &str, retry_at: Timestamp, error: &st
         .bind(id)
         .execute(&mut *conn)
         .await?;
+    });
+    Ok(())
+}
+
+/// The jobs of one group (a space's timers) due at or before `up_to`, in run order. Inside a
+/// PostgreSQL write transaction they are locked until commit, so two instances never run
+/// the same job (the second waits, then finds it gone).
+pub async fn group_due(
+    c: &mut Conn,
+    queue: &str,
+    group: &str,
+    up_to: Timestamp,
+    limit: i64,
+) -> Result<Vec<Job>> {
+    const SQL: &str = "SELECT * FROM jobs WHERE queue = $1 AND grp = $2 AND due_ms <= $3 \
+         ORDER BY due_ms, rank, seq LIMIT $4";
+    on_db!(c, |conn, _pg, locking| {
+        let sql = if locking {
+            sqlx::AssertSqlSafe(format!("{SQL} FOR UPDATE"))
+        } else {
+            sqlx::AssertSqlSafe(SQL.to_owned())
+        };
+        let rows = sqlx::query(sql)
+            .bind(queue)
+            .bind(group)
+            .bind(up_to.as_millisecond())
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?;
+        rows.iter().map(row_to_job).collect()
+    })
+}
+
+/// Jobs of `queue` whose current plan has not been relayed to Redis yet, in due order.
+pub async fn unrelayed(c: &mut Conn, queue: &str, limit: i64) -> Result<Vec<Job>> {
+    on_db!(c, |conn, _pg, _l| {
+        let rows = sqlx::query(
+            "SELECT * FROM jobs WHERE queue = $1 AND relayed = 0 ORDER BY due_ms, rank, seq LIMIT $2",
+        )
+        .bind(queue)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.iter().map(row_to_job).collect()
+    })
+}
+
+/// Marks jobs relayed, each only if its plan is still the one relayed (same id and due).
+pub async fn mark_relayed(c: &mut Conn, plans: &[(String, Timestamp)]) -> Result<()> {
+    if plans.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<serde_json::Value> = plans
+        .iter()
+        .map(|(id, due)| serde_json::json!([id, due.as_millisecond()]))
+        .collect();
+    let rows = serde_json::Value::Array(rows).to_string();
+    const SQL: &str = "UPDATE jobs SET relayed = 1 WHERE EXISTS (SELECT 1 FROM ROWS($1) \
+         WHERE value->>0 = jobs.id AND CAST(value->>1 AS BIGINT) = jobs.due_ms)";
+    on_db!(c, |conn, pg, _l| {
+        sqlx::query(sqlx::AssertSqlSafe(dialect(pg, SQL)))
+            .bind(&rows)
+            .execute(&mut *conn)
+            .await?;
     });
     Ok(())
 }

@@ -1,0 +1,153 @@
+//! Timers as BullMQ jobs on `{prefix}:meetingScheduler`.
+//!
+//! The store stays the authority: a timer is a row written in the same transaction as the
+//! change that plans it. The **relay** adds each plan to the queue as an ordinary delayed
+//! BullMQ job (name = the event, data = CONTRACT §7's timer payload, id =
+//! `{timer id}.{due ms}`, `timestamp + delay` = the due instant), so Node's tools see it and
+//! any of our workers — on any instance — can run it. The **worker** runs a timer job by
+//! applying, in one transaction, every timer of that space due up to the job's instant:
+//! same-instant timers keep their documented order whichever job comes first, a job
+//! delivered twice finds nothing left (`alreadyApplied`), and a job whose plan was
+//! cancelled or moved finds no row and completes as superseded. A change of plan therefore
+//! never has to chase a job in Redis.
+//!
+//! If Redis loses jobs (restarted without persistence), the store's own runner applies any
+//! timer still overdue after a lag (`Engine::set_timer_lag`).
+
+use crate::producer::{Backoff, Due, JobId, NewJob, Producer, Retention};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::watch;
+use zs_core::{EventKind, SpaceId};
+use zs_engine::Engine;
+
+/// How many plans the relay reads per round.
+const RELAY_BATCH: i64 = 500;
+/// Finished timer jobs kept in Redis for inspection (BullMQ retention by count).
+const KEEP_COMPLETED: usize = 10_000;
+/// Failed attempts are retried (transient store errors) this many times in all.
+const ATTEMPTS: u32 = 5;
+
+/// The queue job id of a timer plan: the timer's own deterministic id and its due instant,
+/// so a moved plan is a new job and the old one completes as superseded.
+pub fn job_id(timer_id: &str, due_ms: i64) -> String {
+    format!("{timer_id}.{due_ms}")
+}
+
+/// Whether a `meetingScheduler` job name is a timer event (the rest are ingress jobs).
+pub fn is_timer(name: &str) -> bool {
+    EventKind::parse(name).is_some_and(|e| e.is_timer())
+}
+
+/// Runs a timer job: applies the space's timers due up to the job's instant.
+pub async fn run_timer(engine: &Engine, job: &bullmq::Job) -> Result<Value, bullmq::Error> {
+    let space = job
+        .data()
+        .get("spaceId")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bullmq::Error::Unrecoverable("data.spaceId must be a string".into()))?;
+    let space = SpaceId::parse(space)
+        .map_err(|e| bullmq::Error::Unrecoverable(format!("data.spaceId: {e}")))?;
+    let due_ms = job.timestamp() + job.opts().delay.unwrap_or(0);
+    let due = jiff::Timestamp::from_millisecond(i64::try_from(due_ms).unwrap_or(i64::MAX))
+        .map_err(|e| bullmq::Error::Unrecoverable(format!("due instant: {e}")))?;
+    // Never early: a queue that hands the job over before its instant (another worker's
+    // clock, a manual promote) waits for it here.
+    let early = due.as_millisecond() - engine.clock.now().as_millisecond();
+    if early > 0 {
+        tokio::time::sleep(Duration::from_millis(early as u64)).await;
+        while engine.clock.now() < due {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+    match engine.run_space_timers(&space, due).await {
+        Ok(0) => Ok(json!({"alreadyApplied": true})),
+        Ok(n) => Ok(json!({"applied": n})),
+        Err(e) => Err(bullmq::Error::ProcessingError(format!("store: {e}"))),
+    }
+}
+
+/// Adds every unrelayed timer plan to the queue, until `stop`; woken when plans change.
+pub async fn relay_loop(engine: Arc<Engine>, producer: Producer, mut stop: watch::Receiver<bool>) {
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let changed = engine.timers_changed();
+        let n = match relay_once(&engine, &producer).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "relaying timers to Redis failed; retrying in 1 s");
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = stop.changed() => {}
+                }
+                continue;
+            }
+        };
+        if n as i64 >= RELAY_BATCH {
+            continue;
+        }
+        tokio::select! {
+            _ = changed => {}
+            // A safety net for a wake-up lost to a race: plans are re-read now and then.
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+/// One relay round; returns how many plans were added.
+pub async fn relay_once(engine: &Engine, producer: &Producer) -> Result<usize, String> {
+    let plans = engine
+        .unrelayed_timers(RELAY_BATCH)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut done = Vec::with_capacity(plans.len());
+    for j in &plans {
+        let id = job_id(&j.id, j.due.as_millisecond());
+        let id = JobId::parse(&id).map_err(|e| e.to_string())?;
+        let at = UNIX_EPOCH + Duration::from_millis(j.due.as_millisecond().max(0) as u64);
+        let job = NewJob::new(j.name.clone(), j.data.clone())
+            .id(id)
+            .due(if at > SystemTime::now() {
+                Due::At(at)
+            } else {
+                Due::Now
+            })
+            .retries(ATTEMPTS, Backoff::Exponential(Duration::from_millis(500)))
+            .remove_on_complete(Retention::KeepLast(KEEP_COMPLETED))
+            .remove_on_fail(Retention::KeepLast(KEEP_COMPLETED));
+        producer.add(job).await.map_err(|e| e.to_string())?;
+        done.push((j.id.clone(), j.due));
+    }
+    engine
+        .mark_relayed(&done)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(done.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timer_names_are_told_from_ingress_names() {
+        assert!(is_timer("START_TIME_REACHED"));
+        assert!(is_timer("DAY_START"));
+        assert!(!is_timer("BOOKING_CREATED"));
+        assert!(!is_timer("USER_CHECKS_IN"));
+        assert!(!is_timer("nonsense"));
+    }
+
+    #[test]
+    fn job_ids_are_valid_bullmq_ids_and_change_with_the_plan() {
+        let a = job_id("bk-1.START_TIME_REACHED", 1_800_000_000_000);
+        let b = job_id("bk-1.START_TIME_REACHED", 1_800_000_060_000);
+        assert_ne!(a, b);
+        assert!(JobId::parse(&a).is_ok());
+        assert!(JobId::parse(&job_id("room.DAY.1800000000000", 1_800_000_000_000)).is_ok());
+    }
+}
