@@ -1,10 +1,11 @@
 //! BullMQ-compatible Redis queues, through the BullMQ maintainers' own crate
 //! (`bullmq-official`, which runs the upstream scripts unchanged).
 //!
-//! So far: the `meetingScheduler` ingress worker. Node services that `Queue.add` ingress
-//! jobs (CONTRACT §7) on the same Redis have them applied by zs-scheduler with the same
-//! rules as the API; a malformed or refused job fails with a clear reason and the queue
-//! goes on.
+//! - `meetingScheduler`: timers as delayed jobs ([`scheduler`]) and ingress jobs from Node
+//!   services (CONTRACT §7), applied with the same rules as the API; a malformed or refused
+//!   job fails with a clear reason and the queue goes on.
+//! - `statusUpdateQueue`, `webhookDeliveryQueue`: one job per delivery attempt.
+//! - Our workers keep an exact timer for the earliest delayed job ([`worker`]).
 
 mod due_timer;
 pub mod failure;
@@ -15,7 +16,7 @@ pub mod worker;
 use std::sync::Arc;
 use zs_engine::Engine;
 
-/// The queue that carries ingress (and, later, timer) jobs.
+/// The queue that carries timer and ingress jobs.
 pub const MEETING_SCHEDULER: &str = "meetingScheduler";
 
 /// Why the Redis side could not start.
@@ -61,6 +62,32 @@ pub async fn start_ingress(
     };
     let worker = worker::QueueWorker::start(&config, processor, None).await?;
     Ok(IngressWorker { worker })
+}
+
+/// Starts workers on `{prefix}:statusUpdateQueue` and `{prefix}:webhookDeliveryQueue` that
+/// send the status posts and webhooks the relay put there (see [`scheduler`]).
+pub async fn start_delivery_workers(
+    engine: Arc<Engine>,
+    redis_url: &str,
+    prefix: &str,
+) -> Result<Vec<IngressWorker>, QueueError> {
+    let mut list = Vec::new();
+    for queue in [scheduler::STATUS_UPDATES, scheduler::WEBHOOK_DELIVERIES] {
+        let config = worker::WorkerConfig {
+            redis_url: redis_url.to_owned(),
+            prefix: prefix.to_owned(),
+            queue: queue.to_owned(),
+            concurrency: 16,
+        };
+        let engine = engine.clone();
+        let processor = move |job: bullmq::Job, _token: bullmq::worker::CancellationToken| {
+            let engine = engine.clone();
+            async move { scheduler::run_delivery(&engine, queue, &job).await }
+        };
+        let worker = worker::QueueWorker::start(&config, processor, None).await?;
+        list.push(IngressWorker { worker });
+    }
+    Ok(list)
 }
 
 impl IngressWorker {

@@ -11,8 +11,14 @@
 //! cancelled or moved finds no row and completes as superseded. A change of plan therefore
 //! never has to chase a job in Redis.
 //!
-//! If Redis loses jobs (restarted without persistence), the store's own runner applies any
-//! timer still overdue after a lag (`Engine::set_timer_lag`).
+//! Status posts and webhook deliveries go the same way on `statusUpdateQueue` and
+//! `webhookDeliveryQueue`: one queue job per attempt (id `{delivery job id}.{due ms}`); the
+//! store keeps the retry schedule, so a failed attempt fails its queue job (with the reason
+//! as `failedReason`) and the retry is a new delayed job. A status job drains its space's
+//! pending posts in sequence order.
+//!
+//! If Redis loses jobs (restarted without persistence), the store's own runners apply any
+//! job still overdue after a lag (`Engine::set_timer_lag`).
 
 use crate::producer::{Backoff, Due, JobId, NewJob, Producer, Retention};
 use serde_json::{Value, json};
@@ -21,6 +27,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
 use zs_core::{EventKind, SpaceId};
 use zs_engine::Engine;
+use zs_engine::outbox::QueuedRun;
+
+/// The delivery queues (status posts, webhooks).
+pub const STATUS_UPDATES: &str = "statusUpdateQueue";
+/// Webhook deliveries.
+pub const WEBHOOK_DELIVERIES: &str = "webhookDeliveryQueue";
+/// Every queue the relay feeds.
+pub const QUEUES: [&str; 3] = [crate::MEETING_SCHEDULER, STATUS_UPDATES, WEBHOOK_DELIVERIES];
 
 /// How many plans the relay reads per round.
 const RELAY_BATCH: i64 = 500;
@@ -68,17 +82,61 @@ pub async fn run_timer(engine: &Engine, job: &bullmq::Job) -> Result<Value, bull
     }
 }
 
-/// Adds every unrelayed timer plan to the queue, until `stop`; woken when plans change.
-pub async fn relay_loop(engine: Arc<Engine>, producer: Producer, mut stop: watch::Receiver<bool>) {
+/// Runs a delivery job (`statusUpdateQueue`, `webhookDeliveryQueue`): the attempt its id
+/// names. A failed attempt fails the job with its reason; the retry is a new job.
+pub async fn run_delivery(
+    engine: &Arc<Engine>,
+    queue: &str,
+    job: &bullmq::Job,
+) -> Result<Value, bullmq::Error> {
+    let (id, due) = job
+        .id()
+        .rsplit_once('.')
+        .and_then(|(id, ms)| Some((id, ms.parse::<i64>().ok()?)))
+        .ok_or_else(|| {
+            bullmq::Error::Unrecoverable(format!("job id {:?} is not {{id}}.{{due ms}}", job.id()))
+        })?;
+    let due = jiff::Timestamp::from_millisecond(due)
+        .map_err(|e| bullmq::Error::Unrecoverable(format!("due instant: {e}")))?;
+    match engine.run_queued_delivery(queue, id, due, job.data()).await {
+        Ok(QueuedRun::NothingLeft) => Ok(json!({"alreadyApplied": true})),
+        Ok(QueuedRun::Sent {
+            sent,
+            failure: None,
+        }) => Ok(json!({"sent": sent})),
+        Ok(QueuedRun::Sent {
+            failure: Some(why), ..
+        }) => Err(bullmq::Error::Unrecoverable(format!(
+            "attempt failed: {why}"
+        ))),
+        Err(e) => Err(bullmq::Error::Unrecoverable(format!("store: {e}"))),
+    }
+}
+
+/// Adds every unrelayed plan (timers, status posts, webhooks) to its queue, until `stop`;
+/// woken when plans change. `producers` holds one producer per queue of [`QUEUES`].
+pub async fn relay_loop(
+    engine: Arc<Engine>,
+    producers: Vec<(&'static str, Producer)>,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
         if *stop.borrow() {
             return;
         }
         let changed = engine.timers_changed();
-        let n = match relay_once(&engine, &producer).await {
-            Ok(n) => n,
-            Err(e) => {
-                tracing::warn!(error = %e, "relaying timers to Redis failed; retrying in 1 s");
+        let mut n = 0;
+        let mut failed = None;
+        for (queue, producer) in &producers {
+            match relay_once(&engine, queue, producer).await {
+                Ok(k) => n = n.max(k),
+                Err(e) => failed = Some(e),
+            }
+        }
+        let n = match failed {
+            None => n,
+            Some(e) => {
+                tracing::warn!(error = %e, "relaying jobs to Redis failed; retrying in 1 s");
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                     _ = stop.changed() => {}
@@ -98,10 +156,14 @@ pub async fn relay_loop(engine: Arc<Engine>, producer: Producer, mut stop: watch
     }
 }
 
-/// One relay round; returns how many plans were added.
-pub async fn relay_once(engine: &Engine, producer: &Producer) -> Result<usize, String> {
+/// One relay round on `queue`; returns how many plans were added.
+pub async fn relay_once(
+    engine: &Engine,
+    queue: &str,
+    producer: &Producer,
+) -> Result<usize, String> {
     let plans = engine
-        .unrelayed_timers(RELAY_BATCH)
+        .unrelayed(queue, RELAY_BATCH)
         .await
         .map_err(|e| e.to_string())?;
     let mut done = Vec::with_capacity(plans.len());

@@ -53,7 +53,11 @@ async fn timers_run_from_redis_exactly_once_at_their_instants() {
     e.set_timer_lag(Duration::from_secs(60));
     let producer = Producer::connect(REDIS, &p, QUEUE).await.unwrap();
     let (stop_tx, stop) = watch::channel(false);
-    let relay = tokio::spawn(scheduler::relay_loop(e.arc(), producer.clone(), stop));
+    let relay = tokio::spawn(scheduler::relay_loop(
+        e.arc(),
+        vec![(QUEUE, producer.clone())],
+        stop,
+    ));
     let worker = zs_bullmq::start_ingress(e.arc(), REDIS, &p).await.unwrap();
 
     let t0 = Timestamp::from_millisecond(Timestamp::now().as_millisecond()).unwrap();

@@ -145,13 +145,15 @@ impl Engine {
         self.relay_wake.notify_one();
     }
 
-    /// Resolves when timer plans may have changed since the last call (for the Redis relay).
+    /// Resolves when job plans (timers or deliveries) may have changed since the last call
+    /// (for the Redis relay).
     pub async fn timers_changed(&self) {
         self.relay_wake.notified().await;
     }
 
-    /// With the timers relayed to a queue (Redis), the local runner becomes a safety net: it
-    /// only takes jobs overdue by `lag` (the queue lost them, e.g. Redis restarted empty).
+    /// With the jobs relayed to queues (Redis), the store's own runners (timers and
+    /// deliveries) become a safety net: they only take jobs overdue by `lag` (the queue lost
+    /// them, e.g. Redis restarted empty, or a worker died holding a claimed delivery).
     pub fn set_timer_lag(&self, lag: std::time::Duration) {
         let ms = i64::try_from(lag.as_millis()).unwrap_or(i64::MAX);
         self.timer_lag_ms
@@ -165,13 +167,14 @@ impl Engine {
         )
     }
 
-    /// Timer jobs whose current plan is not in the queue yet, in due order.
-    pub async fn unrelayed_timers(
+    /// Jobs of `queue` whose current plan is not in the Redis queue yet, in due order.
+    pub async fn unrelayed(
         &self,
+        queue: &str,
         limit: i64,
     ) -> Result<Vec<zs_store::jobs::Job>, EngineError> {
         let mut c = self.store.read().await?;
-        Ok(zs_store::jobs::unrelayed(&mut c, zs_store::jobs::MEETING_SCHEDULER, limit).await?)
+        Ok(zs_store::jobs::unrelayed(&mut c, queue, limit).await?)
     }
 
     /// Records that these plans (id, due) are in the queue.
@@ -185,10 +188,11 @@ impl Engine {
         Ok(())
     }
 
-    /// Wakes the delivery workers.
+    /// Wakes the delivery workers and the Redis relay.
     pub fn wake_outbox(&self) {
         self.outbox_wake.notify_waiters();
         self.outbox_wake.notify_one();
+        self.relay_wake.notify_one();
     }
 
     /// Checkpoints the store's write-ahead log every second until `shutdown`.

@@ -20,17 +20,87 @@ impl Engine {
     async fn claim(&self, queue: &str) -> Result<Vec<Job>, EngineError> {
         let mut tx = self.store.begin().await?;
         let now = self.clock.now();
+        // With Redis, the queue workers send; this runner only catches what they lost.
+        let up_to = now - self.timer_lag();
         let due = if queue == STATUS_UPDATES {
-            jobs::due_heads(&mut tx, queue, now, PARALLEL as i64).await?
+            jobs::due_heads(&mut tx, queue, up_to, PARALLEL as i64).await?
         } else {
-            jobs::due(&mut tx, queue, now, PARALLEL as i64).await?
+            jobs::due(&mut tx, queue, up_to, PARALLEL as i64).await?
         };
         let ids: Vec<String> = due.iter().map(|j| j.id.clone()).collect();
-        let lease = SignedDuration::try_from(self.outbound.claim_lease)
-            .unwrap_or(SignedDuration::from_secs(30));
-        jobs::lease(&mut tx, &ids, now + lease).await?;
+        jobs::lease(&mut tx, &ids, now + self.lease()).await?;
         tx.commit().await?;
         Ok(due)
+    }
+
+    fn lease(&self) -> SignedDuration {
+        SignedDuration::try_from(self.outbound.claim_lease).unwrap_or(SignedDuration::from_secs(30))
+    }
+
+    /// Runs one delivery job handed over by a queue (Redis): the plan `id` due at `due`.
+    ///
+    /// A webhook is sent if that plan is still pending (claimed with a lease, so a second
+    /// delivery of the queue job finds nothing). A status post drains its space's pending
+    /// posts in sequence order from the oldest, stopping at the first failure (which is
+    /// re-planned for its retry). Returns what was sent, or `None` when nothing was left.
+    pub async fn run_queued_delivery(
+        self: &Arc<Self>,
+        queue: &str,
+        id: &str,
+        due: Timestamp,
+        data: &serde_json::Value,
+    ) -> Result<QueuedRun, EngineError> {
+        if queue == STATUS_UPDATES {
+            let Some(space) = data.get("spaceId").and_then(|v| v.as_str()) else {
+                return Err(EngineError::Invalid("data.spaceId must be a string".into()));
+            };
+            return self.drain_status_group(space).await;
+        }
+        let mut tx = self.store.begin().await?;
+        let now = self.clock.now();
+        let job = jobs::claim_exact(&mut tx, queue, id, due, now + self.lease()).await?;
+        tx.commit().await?;
+        match job {
+            None => Ok(QueuedRun::NothingLeft),
+            Some(job) => {
+                let out = self.send_webhook(job).await?;
+                Ok(QueuedRun::Sent {
+                    sent: 1,
+                    failure: out.filter(|o| !o.success).map(|o| describe(&o)),
+                })
+            }
+        }
+    }
+
+    async fn drain_status_group(&self, space: &str) -> Result<QueuedRun, EngineError> {
+        let mut sent = 0;
+        loop {
+            let mut tx = self.store.begin().await?;
+            let now = self.clock.now();
+            let head = jobs::group_head(&mut tx, STATUS_UPDATES, space).await?;
+            let Some(head) = head.filter(|h| h.due <= now) else {
+                // Empty, held by another worker, leased, or waiting for its retry.
+                tx.commit().await?;
+                return Ok(if sent == 0 {
+                    QueuedRun::NothingLeft
+                } else {
+                    QueuedRun::Sent {
+                        sent,
+                        failure: None,
+                    }
+                });
+            };
+            jobs::lease(&mut tx, std::slice::from_ref(&head.id), now + self.lease()).await?;
+            tx.commit().await?;
+            let out = self.send_status(head).await?;
+            sent += 1;
+            if let Some(o) = out.filter(|o| !o.success) {
+                return Ok(QueuedRun::Sent {
+                    sent,
+                    failure: Some(describe(&o)),
+                });
+            }
+        }
     }
 
     /// Sends everything due on `queue` now; returns how many jobs were attempted.
@@ -46,7 +116,7 @@ impl Engine {
             let me = self.clone();
             let permit = gate.clone().acquire_owned().await.expect("semaphore open");
             tasks.spawn(async move {
-                let r = if queue == STATUS_UPDATES { me.send_status(job).await } else { me.send_webhook(job).await };
+                let r = if queue == STATUS_UPDATES { me.send_status(job).await.map(drop) } else { me.send_webhook(job).await.map(drop) };
                 if let Err(e) = r {
                     tracing::error!(error = %e, "recording a delivery failed; the lease will retry it");
                 }
@@ -57,12 +127,12 @@ impl Engine {
         Ok(n)
     }
 
-    async fn send_status(&self, job: Job) -> Result<(), EngineError> {
+    async fn send_status(&self, job: Job) -> Result<Option<AttemptOutcome>, EngineError> {
         let Some(url) = self.outbound.status_url.clone() else {
             let mut c = self.store.begin().await?;
             jobs::remove(&mut c, &job.id).await?;
             c.commit().await?;
-            return Ok(());
+            return Ok(None);
         };
         let body = job.data.to_string().into_bytes();
         let headers = signing::signed_headers(
@@ -94,10 +164,10 @@ impl Engine {
         tx.commit().await?;
         tracing::info!(job = %job.id, attempt = job.attempts_made + 1, success = out.success, error = ?out.error, status = ?out.status, "status post");
         record("status", &out);
-        Ok(())
+        Ok(Some(out))
     }
 
-    async fn send_webhook(&self, job: Job) -> Result<(), EngineError> {
+    async fn send_webhook(&self, job: Job) -> Result<Option<AttemptOutcome>, EngineError> {
         let mut c = self.store.read().await?;
         let delivery = deliveries::get(&mut c, &job.id).await?;
         let endpoint = match &delivery {
@@ -109,7 +179,7 @@ impl Engine {
             let mut tx = self.store.begin().await?;
             jobs::remove(&mut tx, &job.id).await?;
             tx.commit().await?;
-            return Ok(());
+            return Ok(None);
         };
         let secret = WebhookSecret::parse(&e.secret).ok();
         let body = d.body.clone().into_bytes();
@@ -155,7 +225,7 @@ impl Engine {
         if status == "failed" {
             metrics::counter!("zs_deliveries_total", "queue" => "webhook", "outcome" => "dead_lettered").increment(1);
         }
-        Ok(())
+        Ok(Some(out))
     }
 
     /// Runs one delivery queue until `shutdown`: sleeps until its next due job or a wake-up.
@@ -181,7 +251,9 @@ impl Engine {
             }
             let sleep = match self.next_due(queue).await {
                 Ok(Some(due)) => Duration::from_millis(
-                    (due.as_millisecond() - self.clock.now().as_millisecond()).max(1) as u64,
+                    (due.as_millisecond() + self.timer_lag().as_millis() as i64
+                        - self.clock.now().as_millisecond())
+                    .max(1) as u64,
                 ),
                 Ok(None) => Duration::from_secs(3600),
                 Err(_) => Duration::from_secs(1),
@@ -222,6 +294,21 @@ impl Engine {
         self.wake_outbox();
         Ok(d)
     }
+}
+
+/// What a queued delivery job did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueuedRun {
+    /// Its plan was gone: delivered already, superseded, or held by another worker.
+    NothingLeft,
+    /// `sent` attempts were made; `failure` describes the last one if it failed (its retry
+    /// is planned in the store and relayed as a new queue job).
+    Sent {
+        /// Attempts made.
+        sent: usize,
+        /// Why the last attempt failed.
+        failure: Option<String>,
+    },
 }
 
 fn describe(o: &AttemptOutcome) -> String {

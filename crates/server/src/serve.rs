@@ -147,27 +147,32 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     );
     let ingress = match args.redis_url.as_deref().filter(|u| !u.is_empty()) {
         Some(url) => {
-            // Timers become BullMQ jobs: the relay adds each plan to meetingScheduler, the
-            // worker runs them (and ingress jobs); the store's runner only catches timers
-            // Redis lost (still overdue after REDIS_TIMER_FALLBACK).
-            let producer = zs_bullmq::producer::Producer::connect(
-                url,
-                &args.queue_prefix,
-                zs_bullmq::MEETING_SCHEDULER,
-            )
-            .await
-            .context("connecting to Redis (ZS_REDIS_URL)")?;
+            // Timers, status posts and webhooks become BullMQ jobs: the relay adds each plan
+            // to its queue and the workers run them (meetingScheduler also takes ingress
+            // jobs); the store's runners only catch what Redis lost (still overdue after
+            // REDIS_TIMER_FALLBACK).
+            let mut producers = Vec::new();
+            for queue in zs_bullmq::scheduler::QUEUES {
+                let p = zs_bullmq::producer::Producer::connect(url, &args.queue_prefix, queue)
+                    .await
+                    .context("connecting to Redis (ZS_REDIS_URL)")?;
+                producers.push((queue, p));
+            }
             engine.set_timer_lag(REDIS_TIMER_FALLBACK);
             workers.spawn(zs_bullmq::scheduler::relay_loop(
                 engine.clone(),
-                producer,
+                producers,
                 stop_rx.clone(),
             ));
+            let deliveries =
+                zs_bullmq::start_delivery_workers(engine.clone(), url, &args.queue_prefix)
+                    .await
+                    .context("starting the Redis delivery workers")?;
             let w = zs_bullmq::start_ingress(engine.clone(), url, &args.queue_prefix)
                 .await
                 .context("starting the Redis queue worker")?;
-            tracing::info!(prefix = %args.queue_prefix, "timers and ingress jobs on Redis queue meetingScheduler");
-            Some(w)
+            tracing::info!(prefix = %args.queue_prefix, "timers, ingress, status posts and webhooks on Redis queues");
+            Some((w, deliveries))
         }
         None => None,
     };
@@ -185,8 +190,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     tracing::info!("shutting down: finishing in-flight work");
-    if let Some(w) = &ingress {
+    if let Some((w, deliveries)) = &ingress {
         w.close(10_000).await;
+        for d in deliveries {
+            d.close(10_000).await;
+        }
     }
     let _ = stop_tx.send(true);
     let drain = async { while workers.join_next().await.is_some() {} };

@@ -287,7 +287,8 @@ pub async fn list(c: &mut Conn, queue: &str, limit: i64) -> Result<Vec<Job>> {
 pub async fn retry_later(c: &mut Conn, id: &str, retry_at: Timestamp, error: &str) -> Result<()> {
     on_db!(c, |conn, _pg, _l| {
         sqlx::query(
-            "UPDATE jobs SET attempts_made = attempts_made + 1, due_ms = $1, last_error = $2 WHERE id = $3",
+            "UPDATE jobs SET attempts_made = attempts_made + 1, due_ms = $1, last_error = $2, relayed = 0 \
+             WHERE id = $3",
         )
         .bind(retry_at.as_millisecond())
         .bind(error)
@@ -324,6 +325,61 @@ pub async fn group_due(
             .fetch_all(&mut *conn)
             .await?;
         rows.iter().map(row_to_job).collect()
+    })
+}
+
+/// Claims the job `id` of `queue` if its plan is still the one due at `due`: moves it to
+/// `until` (a lease, as [`lease`]) and returns it; `None` when it was removed, moved, or
+/// claimed already (a queue job delivered twice, or superseded).
+pub async fn claim_exact(
+    c: &mut Conn,
+    queue: &str,
+    id: &str,
+    due: Timestamp,
+    until: Timestamp,
+) -> Result<Option<Job>> {
+    on_db!(c, |conn, _pg, _l| {
+        let row = sqlx::query(
+            "UPDATE jobs SET due_ms = $4 WHERE queue = $1 AND id = $2 AND due_ms = $3 RETURNING *",
+        )
+        .bind(queue)
+        .bind(id)
+        .bind(due.as_millisecond())
+        .bind(until.as_millisecond())
+        .fetch_optional(&mut *conn)
+        .await?;
+        row.as_ref().map(row_to_job).transpose()
+    })
+}
+
+/// The oldest job of a group (the next status post of a space), if any. Inside a
+/// PostgreSQL write transaction it is locked, or skipped (`None`) when another transaction
+/// holds it.
+pub async fn group_head(c: &mut Conn, queue: &str, group: &str) -> Result<Option<Job>> {
+    const SQL: &str = "SELECT * FROM jobs WHERE queue = $1 AND grp = $2 ORDER BY seq LIMIT 1";
+    on_db!(c, |conn, _pg, locking| {
+        let sql = if locking {
+            sqlx::AssertSqlSafe(format!("{SQL} FOR UPDATE SKIP LOCKED"))
+        } else {
+            sqlx::AssertSqlSafe(SQL.to_owned())
+        };
+        let row = sqlx::query(sql)
+            .bind(queue)
+            .bind(group)
+            .fetch_optional(&mut *conn)
+            .await?;
+        row.as_ref().map(row_to_job).transpose()
+    })
+}
+
+/// The job `id`, if pending.
+pub async fn get(c: &mut Conn, id: &str) -> Result<Option<Job>> {
+    on_db!(c, |conn, _pg, _l| {
+        let row = sqlx::query("SELECT * FROM jobs WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        row.as_ref().map(row_to_job).transpose()
     })
 }
 
