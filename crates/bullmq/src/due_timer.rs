@@ -30,6 +30,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+/// A `ZRANGE … WITHSCORES` reply.
+type Head = Vec<(String, f64)>;
+/// `HMGET meta paused concurrency`.
+type Settings = (Option<String>, Option<u64>);
+
 /// Delayed-set scores are `due_ms × 4096 + seq` (spec §7).
 const SCORE_SCALE: u64 = 4096;
 /// The tokio timer sleeps until this long before the due instant; a blocking thread sleeps
@@ -93,6 +98,10 @@ struct Timer {
     armed: Option<u64>,
     /// The last due ms the timer fired for: jobs due by then are the worker's to promote.
     fired: Option<u64>,
+    /// Whether the queue is paused (`meta.paused`), as of the last resync.
+    paused: bool,
+    /// The queue's global concurrency (`meta.concurrency`), as of the last resync.
+    global_concurrency: Option<u64>,
 }
 
 async fn run(conn: RedisConnection, keys: QueueKeys, mut stopped: watch::Receiver<bool>) {
@@ -102,6 +111,8 @@ async fn run(conn: RedisConnection, keys: QueueKeys, mut stopped: watch::Receive
         keys,
         armed: None,
         fired: None,
+        paused: false,
+        global_concurrency: None,
     };
     while !*stopped.borrow() {
         tokio::select! {
@@ -141,9 +152,7 @@ impl Timer {
                 () = sleep_until_opt(wake_at) => {
                     let due = self.armed.take().unwrap_or_default();
                     wait_until_wall_ms(due).await;
-                    self.wake_workers().await?;
-                    self.fired = Some(due);
-                    self.armed = self.next_due().await?;
+                    self.fire(due).await?;
                 }
                 rang = &mut read => {
                     let issued = Instant::now();
@@ -151,7 +160,7 @@ impl Timer {
                         // Something was written: catch up with the newest entry, then the head.
                         Ok(true) => last_id = self.resync().await?,
                         // A quiet stream: re-read the head anyway, in case a change was missed.
-                        Ok(false) => self.armed = self.next_due().await?,
+                        Ok(false) => last_id = self.resync().await?,
                         Err(e) => {
                             tracing::debug!(error = %e, "delayed-job timer: events read failed, reconnecting");
                             blocking = self.conn.dedicated_any_connection().await.map_err(to_redis_error)?;
@@ -164,10 +173,12 @@ impl Timer {
         }
     }
 
-    /// Reads the newest entry id of the events stream, then the delayed head, in one round
-    /// trip and in that order: a job delayed in between shows up in both, never in neither.
+    /// Reads the newest entry id of the events stream, then the delayed head and the queue's
+    /// pause and global-concurrency settings, in one round trip and in that order: a job
+    /// delayed in between shows up in both, never in neither. (Pausing and resuming write
+    /// events too, so the settings are re-read within a doorbell of a change.)
     async fn resync(&mut self) -> redis::RedisResult<String> {
-        let (newest, head): (Value, Vec<(String, f64)>) = redis::pipe()
+        let (newest, head, (paused, concurrency)): (Value, Head, Settings) = redis::pipe()
             .cmd("XREVRANGE")
             .arg(self.keys.events())
             .arg("+")
@@ -175,18 +186,18 @@ impl Timer {
             .arg("COUNT")
             .arg(1)
             .add_command(self.head_query())
+            .cmd("HMGET")
+            .arg(self.keys.meta())
+            .arg("paused")
+            .arg("concurrency")
             .query_async(&mut self.cmd)
             .await?;
         self.armed = head.first().map(|(_, score)| due_of_score(*score));
+        self.paused = paused.is_some();
+        self.global_concurrency = concurrency;
         let mut last = None;
         for_each_entry(&newest, &mut |id| last = Some(id.to_owned()));
         Ok(last.unwrap_or_else(|| "0-0".to_owned()))
-    }
-
-    /// The earliest due ms in the delayed set after the last one fired for.
-    async fn next_due(&mut self) -> redis::RedisResult<Option<u64>> {
-        let head: Vec<(String, f64)> = self.head_query().query_async(&mut self.cmd).await?;
-        Ok(head.first().map(|(_, score)| due_of_score(*score)))
     }
 
     /// `ZRANGEBYSCORE` for the first delayed job due after the last fired due ms.
@@ -206,28 +217,38 @@ impl Timer {
         cmd
     }
 
-    /// Adds the ready marker, unless the queue is paused or at its global concurrency (where
-    /// BullMQ's scripts add none either).
-    async fn wake_workers(&mut self) -> redis::RedisResult<()> {
-        let ((paused, concurrency), active): ((Option<String>, Option<u64>), u64) = redis::pipe()
-            .cmd("HMGET")
-            .arg(self.keys.meta())
-            .arg("paused")
-            .arg("concurrency")
-            .cmd("LLEN")
-            .arg(self.keys.active())
-            .query_async(&mut self.cmd)
-            .await?;
-        if paused.is_some() || concurrency.is_some_and(|max| active >= max) {
-            tracing::debug!("delayed-job timer: queue paused or maxed, no marker");
-            return Ok(());
-        }
-        redis::cmd("ZADD")
-            .arg(self.keys.marker())
-            .arg(0)
-            .arg("0")
-            .exec_async(&mut self.cmd)
-            .await
+    /// At the due instant `due`: adds the ready marker, unless the queue is paused or at its
+    /// global concurrency (where BullMQ's scripts add none either), and sets the timer for
+    /// the next due job — in one round trip in the usual case.
+    async fn fire(&mut self, due: u64) -> redis::RedisResult<()> {
+        self.fired = Some(due);
+        let mut marker = redis::cmd("ZADD");
+        marker.arg(self.keys.marker()).arg(0).arg("0");
+        let head: Head = if self.paused {
+            self.head_query().query_async(&mut self.cmd).await?
+        } else if let Some(max) = self.global_concurrency {
+            let active: u64 = redis::cmd("LLEN")
+                .arg(self.keys.active())
+                .query_async(&mut self.cmd)
+                .await?;
+            let mut pipe = redis::pipe();
+            if active < max {
+                pipe.add_command(marker).ignore();
+            }
+            pipe.add_command(self.head_query());
+            let (head,): (Head,) = pipe.query_async(&mut self.cmd).await?;
+            head
+        } else {
+            let (head,): (Head,) = redis::pipe()
+                .add_command(marker)
+                .ignore()
+                .add_command(self.head_query())
+                .query_async(&mut self.cmd)
+                .await?;
+            head
+        };
+        self.armed = head.first().map(|(_, score)| due_of_score(*score));
+        Ok(())
     }
 }
 

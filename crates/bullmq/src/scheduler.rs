@@ -171,16 +171,19 @@ pub async fn relay_once(
         let id = job_id(&j.id, j.due.as_millisecond());
         let id = JobId::parse(&id).map_err(|e| e.to_string())?;
         let at = UNIX_EPOCH + Duration::from_millis(j.due.as_millisecond().max(0) as u64);
-        let job = NewJob::new(j.name.clone(), j.data.clone())
+        let mut job = NewJob::new(j.name.clone(), j.data.clone())
             .id(id)
             .due(if at > SystemTime::now() {
                 Due::At(at)
             } else {
                 Due::Now
             })
-            .retries(ATTEMPTS, Backoff::Exponential(Duration::from_millis(500)))
             .remove_on_complete(Retention::KeepLast(KEEP_COMPLETED))
             .remove_on_fail(Retention::KeepLast(KEEP_COMPLETED));
+        if queue == crate::MEETING_SCHEDULER {
+            // Timers retry transient store errors; a delivery's retries are its own plan.
+            job = job.retries(ATTEMPTS, Backoff::Exponential(Duration::from_millis(500)));
+        }
         producer.add(job).await.map_err(|e| e.to_string())?;
         done.push((j.id.clone(), j.due));
     }

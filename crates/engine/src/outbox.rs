@@ -23,9 +23,9 @@ impl Engine {
         // With Redis, the queue workers send; this runner only catches what they lost.
         let up_to = now - self.timer_lag();
         let due = if queue == STATUS_UPDATES {
-            jobs::due_heads(&mut tx, queue, up_to, PARALLEL as i64).await?
+            jobs::due_heads(&mut tx, queue, up_to, now, PARALLEL as i64).await?
         } else {
-            jobs::due(&mut tx, queue, up_to, PARALLEL as i64).await?
+            jobs::due(&mut tx, queue, up_to, now, PARALLEL as i64).await?
         };
         let ids: Vec<String> = due.iter().map(|j| j.id.clone()).collect();
         jobs::lease(&mut tx, &ids, now + self.lease()).await?;
@@ -116,7 +116,20 @@ impl Engine {
             let me = self.clone();
             let permit = gate.clone().acquire_owned().await.expect("semaphore open");
             tasks.spawn(async move {
-                let r = if queue == STATUS_UPDATES { me.send_status(job).await.map(drop) } else { me.send_webhook(job).await.map(drop) };
+                let r = if queue == STATUS_UPDATES {
+                    let space = job.data.get("spaceId").and_then(|v| v.as_str()).map(str::to_owned);
+                    match me.send_status(job).await {
+                        // Caught up after a lost lease (Redis mode): the space's later posts
+                        // may be waiting behind this one; send them in order now.
+                        Ok(Some(o)) if o.success && me.timer_lag().is_positive() => match space {
+                            Some(s) => me.drain_status_group(&s).await.map(drop),
+                            None => Ok(()),
+                        },
+                        r => r.map(drop),
+                    }
+                } else {
+                    me.send_webhook(job).await.map(drop)
+                };
                 if let Err(e) = r {
                     tracing::error!(error = %e, "recording a delivery failed; the lease will retry it");
                 }
@@ -257,6 +270,13 @@ impl Engine {
                 ),
                 Ok(None) => Duration::from_secs(3600),
                 Err(_) => Duration::from_secs(1),
+            };
+            // With Redis, this runner is the safety net for claims whose lease ran out: it
+            // looks again every second (it cannot be woken by a process that died).
+            let sleep = if self.timer_lag().is_positive() {
+                sleep.min(Duration::from_secs(1))
+            } else {
+                sleep
             };
             tokio::select! {
                 _ = wake => {}

@@ -80,7 +80,8 @@ impl Engine {
     async fn run_batch(&self) -> Result<usize, EngineError> {
         let mut tx = self.store.begin().await?;
         let now = self.clock.now();
-        let due = jobs::due(&mut tx, MEETING_SCHEDULER, now - self.timer_lag(), BATCH).await?;
+        let up_to = now - self.timer_lag();
+        let due = jobs::due(&mut tx, MEETING_SCHEDULER, up_to, up_to, BATCH).await?;
         self.apply_claimed(tx, due, now).await
     }
 

@@ -60,6 +60,7 @@ async fn fleet(redis: bool) {
         ("ZS_DATABASE_SCHEMA", schema.clone()),
         ("ZS_STATUS_URL", receiver.url()),
         ("ZS_HTTP_TIMEOUT_MS", "1000".to_owned()),
+        ("ZS_ALLOW_PRIVATE_WEBHOOKS", "true".to_owned()),
     ];
     let prefix = schema.replace('_', "-");
     if redis {
@@ -74,7 +75,7 @@ async fn fleet(redis: bool) {
 
     let t0 = now_ms();
     let ts = |ms: i64| (t0 + jiff::SignedDuration::from_millis(ms)).to_string();
-    let spaces: Vec<String> = (0..6).map(|i| format!("room-{i}")).collect();
+    let spaces: Vec<String> = (0..18).map(|i| format!("room-{i}")).collect();
     for (i, id) in spaces.iter().enumerate() {
         let body = json!({"id": id, "name": id, "timezone": "UTC", "upcomingLead": "PT1S", "noShowGrace": "PT1S", "cleaning": "PT1S"});
         assert_eq!(apis[i % 3].post("/v1/spaces", body).await.0, 201);
@@ -83,8 +84,22 @@ async fn fleet(redis: bool) {
     for api in &apis {
         let (st, v) = api.get("/v1/spaces").await;
         assert_eq!(st, 200);
-        assert_eq!(v["items"].as_array().map(Vec::len), Some(6), "{v}");
+        assert_eq!(
+            v["items"].as_array().map(Vec::len),
+            Some(spaces.len()),
+            "{v}"
+        );
     }
+
+    // Every event as a signed webhook, registered through instance b (the others learn of it
+    // through PostgreSQL's NOTIFY).
+    let hooks = Receiver::start().await;
+    let (st, ep) = apis[1]
+        .post("/v1/webhooks", json!({"url": hooks.url()}))
+        .await;
+    assert_eq!(st, 201, "{ep}");
+    let ep_id = ep["id"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(200)).await;
 
     // Conflicting creates for room-0, sent to the three instances at once.
     let mut tasks = tokio::task::JoinSet::new();
@@ -104,7 +119,7 @@ async fn fleet(redis: bool) {
     assert_eq!(codes.iter().filter(|c| **c == 201).count(), 1, "{codes:?}");
     assert_eq!(codes.iter().filter(|c| **c == 409).count(), 8, "{codes:?}");
 
-    // Room 1–5: a booking each starting at +3 s for 2 s, created through different instances.
+    // Room 1–17: a booking each starting at +3 s for 2 s, created through different instances.
     let t1 = now_ms();
     let ts = |ms: i64| (t1 + jiff::SignedDuration::from_millis(ms)).to_string();
     for (i, id) in spaces.iter().enumerate().skip(1) {
@@ -192,10 +207,63 @@ async fn fleet(redis: bool) {
         if complete {
             break;
         }
+        if std::time::Instant::now() >= deadline {
+            for (i, srv) in servers.iter().enumerate() {
+                for l in srv.log.lock().unwrap().iter() {
+                    if l.contains("status") || l.contains("WARN") || l.contains("ERROR") {
+                        eprintln!("[{i}] {l}");
+                    }
+                }
+            }
+        }
         assert!(
             std::time::Instant::now() < deadline,
             "status posts missing: {got:?}"
         );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Every webhook delivered (at least once; a send in flight in the killed instance may
+    // be repeated with the same webhook-id) and recorded as delivered.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, d) = apis[0]
+            .get(&format!("/v1/webhooks/{ep_id}/deliveries"))
+            .await;
+        let items = d["items"].as_array().cloned().unwrap_or_default();
+        let received: BTreeSet<String> = hooks
+            .all()
+            .iter()
+            .filter_map(|r| r.header("webhook-id").map(str::to_owned))
+            .collect();
+        let all_done = !items.is_empty()
+            && items.iter().all(|i| {
+                i["status"] == "delivered" && received.contains(i["id"].as_str().unwrap())
+            });
+        if all_done {
+            println!(
+                "webhooks: {} deliveries, {} requests received",
+                items.len(),
+                hooks.all().len()
+            );
+            // 17 bookings: created, upcoming, start, then check-in/end/cleaning or no-show.
+            assert!(items.len() >= 17 * 4, "{}", items.len());
+            break;
+        }
+        if std::time::Instant::now() >= deadline {
+            let pending: Vec<_> = items
+                .iter()
+                .filter(|i| i["status"] != "delivered")
+                .collect();
+            let unseen: Vec<_> = items
+                .iter()
+                .filter(|i| !received.contains(i["id"].as_str().unwrap_or("")))
+                .map(|i| (&i["id"], &i["eventType"], &i["status"]))
+                .collect();
+            panic!(
+                "webhooks missing: {} deliveries, not delivered: {pending:?}, not received: {unseen:?}",
+                items.len()
+            );
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     for (s, seqs) in &got {

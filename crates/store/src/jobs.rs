@@ -163,33 +163,41 @@ fn row_to_job(r: &impl Cols) -> Result<Job> {
     })
 }
 
-/// Jobs of `queue` due at or before `now`, in run order (due, rank, insertion).
+/// Jobs of `queue` due at or before `now`, in run order (due, rank, insertion), and jobs
+/// a queue worker claimed whose lease ran out by `claimed_by` (the worker died mid-send).
 ///
 /// The rows come back as one JSON array: a burst of due timers is read in one step
 /// instead of one driver round trip per row. Inside a PostgreSQL write transaction the
 /// jobs are claimed (`FOR UPDATE SKIP LOCKED`): another instance skips them.
-pub async fn due(c: &mut Conn, queue: &str, now: Timestamp, limit: i64) -> Result<Vec<Job>> {
+pub async fn due(
+    c: &mut Conn,
+    queue: &str,
+    now: Timestamp,
+    claimed_by: Timestamp,
+    limit: i64,
+) -> Result<Vec<Job>> {
     let text: Option<String> = on_db!(c, |conn, pg, locking| {
         let sql = match (pg, locking) {
             (false, _) => {
                 "SELECT json_group_array(json_array(seq, id, queue, name, data, due_ms, attempts_made, last_error)) \
-                 FROM (SELECT * FROM jobs WHERE queue = $1 AND due_ms <= $2 ORDER BY due_ms, rank, seq LIMIT $3)"
+                 FROM (SELECT * FROM jobs WHERE queue = $1 AND (due_ms <= $2 OR (relayed = 2 AND due_ms <= $4)) ORDER BY due_ms, rank, seq LIMIT $3)"
             }
             (true, false) => {
                 "SELECT json_agg(json_build_array(seq, id, queue, name, data, due_ms, attempts_made, last_error) \
-                 ORDER BY due_ms, rank, seq)::text FROM (SELECT * FROM jobs WHERE queue = $1 AND due_ms <= $2 \
-                 ORDER BY due_ms, rank, seq LIMIT $3) j"
+                 ORDER BY due_ms, rank, seq)::text FROM (SELECT * FROM jobs WHERE queue = $1 AND (due_ms <= $2 OR \
+                 (relayed = 2 AND due_ms <= $4)) ORDER BY due_ms, rank, seq LIMIT $3) j"
             }
             (true, true) => {
                 "SELECT json_agg(json_build_array(seq, id, queue, name, data, due_ms, attempts_made, last_error) \
-                 ORDER BY due_ms, rank, seq)::text FROM (SELECT * FROM jobs WHERE queue = $1 AND due_ms <= $2 \
-                 ORDER BY due_ms, rank, seq LIMIT $3 FOR UPDATE SKIP LOCKED) j"
+                 ORDER BY due_ms, rank, seq)::text FROM (SELECT * FROM jobs WHERE queue = $1 AND (due_ms <= $2 OR \
+                 (relayed = 2 AND due_ms <= $4)) ORDER BY due_ms, rank, seq LIMIT $3 FOR UPDATE SKIP LOCKED) j"
             }
         };
         sqlx::query_scalar(sql)
             .bind(queue)
             .bind(now.as_millisecond())
             .bind(limit)
+            .bind(claimed_by.as_millisecond())
             .fetch_one(&mut *conn)
             .await?
     });
@@ -222,8 +230,15 @@ pub async fn due(c: &mut Conn, queue: &str, now: Timestamp, limit: i64) -> Resul
 }
 
 /// Like [`due`], but only the oldest job of each group (so groups run in order).
-pub async fn due_heads(c: &mut Conn, queue: &str, now: Timestamp, limit: i64) -> Result<Vec<Job>> {
-    const SQL: &str = "SELECT * FROM jobs j WHERE queue = $1 AND due_ms <= $2 AND (grp IS NULL OR NOT EXISTS \
+pub async fn due_heads(
+    c: &mut Conn,
+    queue: &str,
+    now: Timestamp,
+    claimed_by: Timestamp,
+    limit: i64,
+) -> Result<Vec<Job>> {
+    const SQL: &str = "SELECT * FROM jobs j WHERE queue = $1 AND (due_ms <= $2 OR (relayed = 2 AND due_ms <= $4)) \
+         AND (grp IS NULL OR NOT EXISTS \
          (SELECT 1 FROM jobs k WHERE k.queue = $1 AND k.grp = j.grp AND k.seq < j.seq)) \
          ORDER BY due_ms, rank, seq LIMIT $3";
     on_db!(c, |conn, _pg, locking| {
@@ -236,6 +251,7 @@ pub async fn due_heads(c: &mut Conn, queue: &str, now: Timestamp, limit: i64) ->
             .bind(queue)
             .bind(now.as_millisecond())
             .bind(limit)
+            .bind(claimed_by.as_millisecond())
             .fetch_all(&mut *conn)
             .await?;
         rows.iter().map(row_to_job).collect()
@@ -248,7 +264,10 @@ pub async fn lease(c: &mut Conn, ids: &[String], until: Timestamp) -> Result<()>
         return Ok(());
     }
     let list = serde_json::to_string(ids).expect("strings serialise");
-    const SQL: &str = "UPDATE jobs SET due_ms = $1 WHERE id IN (SELECT value FROM LIST($2))";
+    // A relayed job leased here is marked claimed (2): if the lease runs out, the store's
+    // runner takes it at once instead of waiting for the queue's fallback lag.
+    const SQL: &str = "UPDATE jobs SET due_ms = $1, relayed = CASE WHEN relayed = 0 THEN 0 ELSE 2 END \
+         WHERE id IN (SELECT value FROM LIST($2))";
     on_db!(c, |conn, pg, _l| {
         sqlx::query(sqlx::AssertSqlSafe(dialect(pg, SQL)))
             .bind(until.as_millisecond())
@@ -340,7 +359,7 @@ pub async fn claim_exact(
 ) -> Result<Option<Job>> {
     on_db!(c, |conn, _pg, _l| {
         let row = sqlx::query(
-            "UPDATE jobs SET due_ms = $4 WHERE queue = $1 AND id = $2 AND due_ms = $3 RETURNING *",
+            "UPDATE jobs SET due_ms = $4, relayed = 2 WHERE queue = $1 AND id = $2 AND due_ms = $3 RETURNING *",
         )
         .bind(queue)
         .bind(id)
@@ -353,13 +372,13 @@ pub async fn claim_exact(
 }
 
 /// The oldest job of a group (the next status post of a space), if any. Inside a
-/// PostgreSQL write transaction it is locked, or skipped (`None`) when another transaction
-/// holds it.
+/// PostgreSQL write transaction it is locked until commit (waiting for a transaction that
+/// holds it, such as the relay marking it relayed: skipping it would lose the turn).
 pub async fn group_head(c: &mut Conn, queue: &str, group: &str) -> Result<Option<Job>> {
     const SQL: &str = "SELECT * FROM jobs WHERE queue = $1 AND grp = $2 ORDER BY seq LIMIT 1";
     on_db!(c, |conn, _pg, locking| {
         let sql = if locking {
-            sqlx::AssertSqlSafe(format!("{SQL} FOR UPDATE SKIP LOCKED"))
+            sqlx::AssertSqlSafe(format!("{SQL} FOR UPDATE"))
         } else {
             sqlx::AssertSqlSafe(SQL.to_owned())
         };
