@@ -157,10 +157,9 @@ impl Timer {
                 rang = &mut read => {
                     let issued = Instant::now();
                     match rang {
-                        // Something was written: catch up with the newest entry, then the head.
-                        Ok(true) => last_id = self.resync().await?,
-                        // A quiet stream: re-read the head anyway, in case a change was missed.
-                        Ok(false) => last_id = self.resync().await?,
+                        // Something was written: catch up with the newest entry and re-read
+                        // the head. After a quiet block too, in case a change was missed.
+                        Ok(_) => last_id = self.resync().await?,
                         Err(e) => {
                             tracing::debug!(error = %e, "delayed-job timer: events read failed, reconnecting");
                             blocking = self.conn.dedicated_any_connection().await.map_err(to_redis_error)?;

@@ -1,5 +1,5 @@
 //! Our queue worker: `bullmq::Worker` (BullMQ's own scripts, unchanged) for any processor,
-//! plus the exact timer of [`crate::due_timer`], so delayed jobs start at their due instant
+//! plus the exact timer of `due_timer.rs`, so delayed jobs start at their due instant
 //! rather than up to 1000/hz ms later, and a close that does not sit out the idle wait.
 //!
 //! - **Exact delayed jobs.** The companion timer wakes the worker's blocking read at the due
