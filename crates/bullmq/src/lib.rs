@@ -29,18 +29,33 @@ pub struct IngressWorker {
     worker: worker::QueueWorker,
 }
 
-/// Starts a worker on `{prefix}:meetingScheduler` at `redis_url` that applies ingress jobs.
+/// Starts a worker on `{prefix}:meetingScheduler` at `redis_url` that runs timer jobs and
+/// applies ingress jobs, with BullMQ's default lock duration.
 pub async fn start_ingress(
     engine: Arc<Engine>,
     redis_url: &str,
     prefix: &str,
+) -> Result<IngressWorker, QueueError> {
+    start_scheduler_worker(engine, redis_url, prefix, worker::DEFAULT_LOCK_MS).await
+}
+
+/// [`start_ingress`] with a lock duration (`lock_ms`: how soon a job held by a worker that
+/// died is taken over by a live one). Each failed attempt of a retried job keeps its reason
+/// (`failedReason`, `stacktrace`) for Node's tools ([`failure::FailureLog`]).
+pub async fn start_scheduler_worker(
+    engine: Arc<Engine>,
+    redis_url: &str,
+    prefix: &str,
+    lock_ms: u64,
 ) -> Result<IngressWorker, QueueError> {
     let config = worker::WorkerConfig {
         redis_url: redis_url.to_owned(),
         prefix: prefix.to_owned(),
         queue: MEETING_SCHEDULER.to_owned(),
         concurrency: 8,
+        lock_ms,
     };
+    let failures = failure::FailureLog::connect(redis_url, prefix, MEETING_SCHEDULER).await?;
     let processor = move |job: bullmq::Job, _token: bullmq::worker::CancellationToken| {
         let engine = engine.clone();
         async move {
@@ -60,7 +75,7 @@ pub async fn start_ingress(
             }
         }
     };
-    let worker = worker::QueueWorker::start(&config, processor, None).await?;
+    let worker = worker::QueueWorker::start(&config, failures.wrap(processor), None).await?;
     Ok(IngressWorker { worker })
 }
 
@@ -70,6 +85,7 @@ pub async fn start_delivery_workers(
     engine: Arc<Engine>,
     redis_url: &str,
     prefix: &str,
+    lock_ms: u64,
 ) -> Result<Vec<IngressWorker>, QueueError> {
     let mut list = Vec::new();
     for queue in [scheduler::STATUS_UPDATES, scheduler::WEBHOOK_DELIVERIES] {
@@ -78,6 +94,7 @@ pub async fn start_delivery_workers(
             prefix: prefix.to_owned(),
             queue: queue.to_owned(),
             concurrency: 16,
+            lock_ms,
         };
         let engine = engine.clone();
         let processor = move |job: bullmq::Job, _token: bullmq::worker::CancellationToken| {

@@ -31,7 +31,14 @@ pub struct WorkerConfig {
     pub queue: String,
     /// Most jobs in flight at once.
     pub concurrency: usize,
+    /// BullMQ's `lockDuration` (ms): how long a job taken by a worker that died stays
+    /// locked before a live worker's stalled check takes it over. The stalled check runs
+    /// at the same interval. BullMQ's default is [`DEFAULT_LOCK_MS`].
+    pub lock_ms: u64,
 }
+
+/// BullMQ's default `lockDuration` and `stalledInterval` (30 s).
+pub const DEFAULT_LOCK_MS: u64 = 30_000;
 
 /// Called with every event of the worker (on the task that drains them; keep it short).
 pub type EventHook = Arc<dyn Fn(&WorkerEvent) + Send + Sync>;
@@ -73,6 +80,8 @@ impl QueueWorker {
             prefix: config.prefix.clone(),
             concurrency: config.concurrency.max(1),
             drain_delay: DRAIN_DELAY_S,
+            lock_duration: config.lock_ms.max(1000),
+            stalled_interval: config.lock_ms.max(1000),
             ..Default::default()
         };
         let conn = bullmq::redis_connection::RedisConnection::new_managed_only(&connection).await?;

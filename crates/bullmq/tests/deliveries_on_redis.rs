@@ -115,9 +115,10 @@ async fn deliveries_run_as_queue_jobs_with_retries_as_new_jobs() {
     let timers = zs_bullmq::start_ingress(e.clone(), REDIS, &p)
         .await
         .unwrap();
-    let deliveries = zs_bullmq::start_delivery_workers(e.clone(), REDIS, &p)
-        .await
-        .unwrap();
+    let deliveries =
+        zs_bullmq::start_delivery_workers(e.clone(), REDIS, &p, zs_bullmq::worker::DEFAULT_LOCK_MS)
+            .await
+            .unwrap();
 
     let ep = e
         .create_endpoint(format!("{}/hook", rx.addr), vec!["booking.created".into()])

@@ -37,6 +37,7 @@ async fn start_worker(prefix: &str, runs: Arc<Mutex<Vec<Run>>>) -> QueueWorker {
         prefix: prefix.to_owned(),
         queue: QUEUE.to_owned(),
         concurrency: 10,
+        lock_ms: zs_bullmq::worker::DEFAULT_LOCK_MS,
     };
     let processor = move |job: Job, _token: CancellationToken| {
         let due = job.timestamp() + job.opts().delay.unwrap_or(0);

@@ -33,6 +33,11 @@ pub struct ServeArgs {
     /// PostgreSQL schema for zs-scheduler's tables (created if missing).
     #[arg(long, env = "ZS_DATABASE_SCHEMA")]
     pub database_schema: Option<String>,
+    /// BullMQ lock duration (ms) of our Redis workers: a job held by an instance that died
+    /// is taken over by another after this long; the stores' own runners also take over
+    /// jobs Redis lost once they are this overdue.
+    #[arg(long, env = "ZS_QUEUE_LOCK_MS", default_value_t = 30_000)]
+    pub queue_lock_ms: u64,
     /// BullMQ key prefix.
     #[arg(long, env = "ZS_QUEUE_PREFIX", default_value = "bull")]
     pub queue_prefix: String,

@@ -100,10 +100,6 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
-/// With Redis, how long a timer may stay overdue before the store's own runner applies it
-/// (the queue lost it: Redis restarted without persistence, or its keys were deleted).
-const REDIS_TIMER_FALLBACK: Duration = Duration::from_secs(30);
-
 /// Runs the service until a shutdown signal.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_tracing();
@@ -150,7 +146,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             // Timers, status posts and webhooks become BullMQ jobs: the relay adds each plan
             // to its queue and the workers run them (meetingScheduler also takes ingress
             // jobs); the store's runners only catch what Redis lost (still overdue after
-            // REDIS_TIMER_FALLBACK).
+            // ZS_QUEUE_LOCK_MS, the same time a dead worker's job takes to be taken over).
             let mut producers = Vec::new();
             for queue in zs_bullmq::scheduler::QUEUES {
                 let p = zs_bullmq::producer::Producer::connect(url, &args.queue_prefix, queue)
@@ -158,19 +154,21 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
                     .context("connecting to Redis (ZS_REDIS_URL)")?;
                 producers.push((queue, p));
             }
-            engine.set_timer_lag(REDIS_TIMER_FALLBACK);
+            let lock_ms = args.queue_lock_ms.max(1000);
+            engine.set_timer_lag(Duration::from_millis(lock_ms));
             workers.spawn(zs_bullmq::scheduler::relay_loop(
                 engine.clone(),
                 producers,
                 stop_rx.clone(),
             ));
             let deliveries =
-                zs_bullmq::start_delivery_workers(engine.clone(), url, &args.queue_prefix)
+                zs_bullmq::start_delivery_workers(engine.clone(), url, &args.queue_prefix, lock_ms)
                     .await
                     .context("starting the Redis delivery workers")?;
-            let w = zs_bullmq::start_ingress(engine.clone(), url, &args.queue_prefix)
-                .await
-                .context("starting the Redis queue worker")?;
+            let w =
+                zs_bullmq::start_scheduler_worker(engine.clone(), url, &args.queue_prefix, lock_ms)
+                    .await
+                    .context("starting the Redis queue worker")?;
             tracing::info!(prefix = %args.queue_prefix, "timers, ingress, status posts and webhooks on Redis queues");
             Some((w, deliveries))
         }

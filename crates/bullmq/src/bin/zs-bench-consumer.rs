@@ -109,6 +109,7 @@ async fn main() -> anyhow::Result<()> {
             .transpose()
             .context("CONCURRENCY is not a number")?
             .unwrap_or(10),
+        lock_ms: zs_bullmq::worker::DEFAULT_LOCK_MS,
     };
     let record_lateness = env("RECORD_LATENESS", "RECORD_LATENESS").as_deref() == Some("1");
     let tally = Arc::new(Tally::default());

@@ -132,16 +132,19 @@ pub struct Receiver {
     pub addr: SocketAddr,
     pub got: Arc<Mutex<Vec<Received>>>,
     pub fail_first: Arc<AtomicUsize>,
+    /// While non-zero, each request is answered only after this many milliseconds.
+    pub hold_ms: Arc<AtomicUsize>,
 }
 
 impl Receiver {
     pub async fn start() -> Receiver {
         let got: Arc<Mutex<Vec<Received>>> = Arc::default();
         let fail_first = Arc::new(AtomicUsize::new(0));
-        let (g, f) = (got.clone(), fail_first.clone());
+        let hold_ms = Arc::new(AtomicUsize::new(0));
+        let (g, f, h) = (got.clone(), fail_first.clone(), hold_ms.clone());
         let app =
             axum::Router::new().fallback(move |headers: axum::http::HeaderMap, body: String| {
-                let (g, f) = (g.clone(), f.clone());
+                let (g, f, h) = (g.clone(), f.clone(), h.clone());
                 async move {
                     let headers = headers
                         .iter()
@@ -152,6 +155,10 @@ impl Receiver {
                         body,
                         at: jiff::Timestamp::now(),
                     });
+                    let hold = h.load(Ordering::SeqCst);
+                    if hold > 0 {
+                        tokio::time::sleep(Duration::from_millis(hold as u64)).await;
+                    }
                     let fail = f
                         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
                         .is_ok();
@@ -169,6 +176,7 @@ impl Receiver {
             addr,
             got,
             fail_first,
+            hold_ms,
         }
     }
 
