@@ -201,18 +201,22 @@ impl Engine {
 
     /// Runs timers until `shutdown` turns true: sleeps exactly until the next due job.
     pub async fn timer_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let mut looked_again = false;
         loop {
             if *shutdown.borrow() {
                 return;
             }
-            if let Err(e) = self.run_due_timers().await {
-                tracing::error!(error = %e, "timer runner failed; retrying in 1 s");
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    _ = shutdown.changed() => {}
+            let ran = match self.run_due_timers().await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::error!(error = %e, "timer runner failed; retrying in 1 s");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                    continue;
                 }
-                continue;
-            }
+            };
             let next = match self.next_timer_due().await {
                 Ok(n) => n,
                 Err(e) => {
@@ -226,7 +230,16 @@ impl Engine {
             // transaction is rolled back and the job is ours.
             let lag = self.timer_lag();
             let next = next.map(|due| due + lag);
-            let held_elsewhere = next.is_some_and(|due| due <= self.clock.now());
+            let due_now = next.is_some_and(|due| due <= self.clock.now());
+            if due_now && (ran > 0 || !looked_again) {
+                // It came due while this run was committing, or just after the run looked:
+                // run again at once.
+                looked_again = ran == 0;
+                continue;
+            }
+            // Due, yet two runs in a row found nothing to take: another instance holds it.
+            let held_elsewhere = due_now;
+            looked_again = false;
             let sleep = async move {
                 match next {
                     Some(_) if held_elsewhere => {

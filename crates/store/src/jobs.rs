@@ -165,6 +165,7 @@ fn row_to_job(r: &impl Cols) -> Result<Job> {
 
 /// Jobs of `queue` due at or before `now`, in run order (due, rank, insertion), and jobs
 /// a queue worker claimed whose lease ran out by `claimed_by` (the worker died mid-send).
+/// `claimed_by` must not be earlier than `now` (the index range is `due_ms <= claimed_by`).
 ///
 /// The rows come back as one JSON array: a burst of due timers is read in one step
 /// instead of one driver round trip per row. Inside a PostgreSQL write transaction the
@@ -180,17 +181,17 @@ pub async fn due(
         let sql = match (pg, locking) {
             (false, _) => {
                 "SELECT json_group_array(json_array(seq, id, queue, name, data, due_ms, attempts_made, last_error)) \
-                 FROM (SELECT * FROM jobs WHERE queue = $1 AND (due_ms <= $2 OR (relayed = 2 AND due_ms <= $4)) ORDER BY due_ms, rank, seq LIMIT $3)"
+                 FROM (SELECT * FROM jobs WHERE queue = $1 AND due_ms <= $4 AND (due_ms <= $2 OR relayed = 2) ORDER BY due_ms, rank, seq LIMIT $3)"
             }
             (true, false) => {
                 "SELECT json_agg(json_build_array(seq, id, queue, name, data, due_ms, attempts_made, last_error) \
-                 ORDER BY due_ms, rank, seq)::text FROM (SELECT * FROM jobs WHERE queue = $1 AND (due_ms <= $2 OR \
-                 (relayed = 2 AND due_ms <= $4)) ORDER BY due_ms, rank, seq LIMIT $3) j"
+                 ORDER BY due_ms, rank, seq)::text FROM (SELECT * FROM jobs WHERE queue = $1 AND due_ms <= $4 AND \
+                 (due_ms <= $2 OR relayed = 2) ORDER BY due_ms, rank, seq LIMIT $3) j"
             }
             (true, true) => {
                 "SELECT json_agg(json_build_array(seq, id, queue, name, data, due_ms, attempts_made, last_error) \
-                 ORDER BY due_ms, rank, seq)::text FROM (SELECT * FROM jobs WHERE queue = $1 AND (due_ms <= $2 OR \
-                 (relayed = 2 AND due_ms <= $4)) ORDER BY due_ms, rank, seq LIMIT $3 FOR UPDATE SKIP LOCKED) j"
+                 ORDER BY due_ms, rank, seq)::text FROM (SELECT * FROM jobs WHERE queue = $1 AND due_ms <= $4 AND \
+                 (due_ms <= $2 OR relayed = 2) ORDER BY due_ms, rank, seq LIMIT $3 FOR UPDATE SKIP LOCKED) j"
             }
         };
         sqlx::query_scalar(sql)
@@ -237,7 +238,7 @@ pub async fn due_heads(
     claimed_by: Timestamp,
     limit: i64,
 ) -> Result<Vec<Job>> {
-    const SQL: &str = "SELECT * FROM jobs j WHERE queue = $1 AND (due_ms <= $2 OR (relayed = 2 AND due_ms <= $4)) \
+    const SQL: &str = "SELECT * FROM jobs j WHERE queue = $1 AND due_ms <= $4 AND (due_ms <= $2 OR relayed = 2) \
          AND (grp IS NULL OR NOT EXISTS \
          (SELECT 1 FROM jobs k WHERE k.queue = $1 AND k.grp = j.grp AND k.seq < j.seq)) \
          ORDER BY due_ms, rank, seq LIMIT $3";
