@@ -20,6 +20,14 @@ use zs_engine::Engine;
 /// The largest request body accepted (64 KiB).
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+/// A readiness check of something the service depends on besides its store (Redis):
+/// `Err` says what is wrong.
+pub type Probe = Arc<
+    dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>>
+        + Send
+        + Sync,
+>;
+
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
@@ -27,6 +35,8 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     /// SHA-256 of the admin token.
     pub admin_token_hash: String,
+    /// Checked by `/readyz` with the store, by name.
+    pub probes: Vec<(&'static str, Probe)>,
 }
 
 /// The process-wide Prometheus recorder (installed on first use).

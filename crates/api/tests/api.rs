@@ -30,6 +30,10 @@ enum Db {
 }
 
 async fn harness(db: Db) -> Harness {
+    harness_with(db, vec![]).await
+}
+
+async fn harness_with(db: Db, probes: Vec<(&'static str, zs_api::Probe)>) -> Harness {
     let dir = std::env::temp_dir().join(format!(
         "zs-api-{}-{}",
         std::process::id(),
@@ -46,6 +50,7 @@ async fn harness(db: Db) -> Harness {
     let app = app(AppState {
         engine,
         admin_token_hash: token_hash(ADMIN),
+        probes,
     });
     let mut h = Harness {
         app,
@@ -269,6 +274,20 @@ async fn every_route_enforces_its_roles(db: Db) {
             "{path} needs no token"
         );
     }
+}
+
+async fn readiness_names_a_dependency_that_is_down(db: Db) {
+    let down: zs_api::Probe = Arc::new(|| Box::pin(async { Err("connection refused".to_owned()) }));
+    let up: zs_api::Probe = Arc::new(|| Box::pin(async { Ok(()) }));
+    let h = harness_with(db, vec![("queue", up), ("redis", down)]).await;
+    let (status, body) = h.call("", Method::GET, "/readyz", None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body, Value::String("redis: connection refused".into()));
+    assert_eq!(
+        h.call("", Method::GET, "/healthz", None).await.0,
+        StatusCode::OK,
+        "alive all the same"
+    );
 }
 
 async fn bad_input_is_refused_clearly_and_stores_nothing(db: Db) {
@@ -700,6 +719,7 @@ macro_rules! on_both {
 }
 
 on_both!(
+    readiness_names_a_dependency_that_is_down,
     every_route_enforces_its_roles,
     bad_input_is_refused_clearly_and_stores_nothing,
     conflicts_windows_and_idempotency,

@@ -228,6 +228,16 @@ impl Producer {
         Ok(added.id().to_owned())
     }
 
+    /// Whether Redis answers (`PING`); `Err` says why not.
+    pub async fn ping(&self) -> Result<(), String> {
+        self.queue
+            .connection()
+            .cmd::<String>(&mut redis::cmd("PING"))
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+
     /// The underlying crate queue (counts, inspection, obliterate).
     pub fn queue(&self) -> &bullmq::Queue {
         &self.queue

@@ -141,6 +141,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             .clone()
             .outbox_loop(WEBHOOK_DELIVERIES, stop_rx.clone()),
     );
+    let mut probes: Vec<(&'static str, zs_api::Probe)> = vec![];
     let ingress = match args.redis_url.as_deref().filter(|u| !u.is_empty()) {
         Some(url) => {
             // Timers, status posts and webhooks become BullMQ jobs: the relay adds each plan
@@ -154,6 +155,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
                     .context("connecting to Redis (ZS_REDIS_URL)")?;
                 producers.push((queue, p));
             }
+            let redis = producers[0].1.clone();
+            let probe: zs_api::Probe = Arc::new(move || {
+                let redis = redis.clone();
+                Box::pin(async move { redis.ping().await })
+            });
+            probes.push(("redis", probe));
             let lock_ms = args.queue_lock_ms.max(1000);
             engine.set_timer_lag(Duration::from_millis(lock_ms));
             workers.spawn(zs_bullmq::scheduler::relay_loop(
@@ -177,6 +184,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let app = zs_api::app(AppState {
         engine: engine.clone(),
         admin_token_hash: token_hash(&admin),
+        probes,
     });
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

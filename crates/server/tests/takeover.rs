@@ -65,6 +65,8 @@ async fn a_job_held_by_a_killed_instance_is_taken_over() {
     status.hold_ms.store(0, Ordering::SeqCst);
 
     let b = Server::start(&data_dir("takeover-b"), &env);
+    let ready = reqwest::get(format!("{}/readyz", b.base)).await.unwrap();
+    assert_eq!(ready.status().as_u16(), 200, "store and Redis answer");
     eventually(30, "the status post sent again by instance b", || {
         status.all().len() >= 2
     })

@@ -11,12 +11,22 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Readiness: the store answers.
-#[utoipa::path(get, path = "/readyz", tag = "ops", responses((status = 200, description = "ready"), (status = 503, description = "store unavailable")))]
+/// Readiness: the store answers, and so does every other dependency (Redis, when used).
+#[utoipa::path(get, path = "/readyz", tag = "ops", responses((status = 200, description = "ready"), (status = 503, description = "the store or another dependency is unavailable; the body names it")))]
 pub async fn readyz(State(st): State<AppState>) -> impl IntoResponse {
-    match st.engine.store.ping().await {
-        true => (StatusCode::OK, "ready"),
-        false => (StatusCode::SERVICE_UNAVAILABLE, "store unavailable"),
+    let mut down = vec![];
+    if !st.engine.store.ping().await {
+        down.push("store: unavailable".to_owned());
+    }
+    for (name, probe) in &st.probes {
+        if let Err(e) = probe().await {
+            down.push(format!("{name}: {e}"));
+        }
+    }
+    if down.is_empty() {
+        (StatusCode::OK, "ready".to_owned())
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, down.join("\n"))
     }
 }
 
