@@ -18,7 +18,7 @@
 //! pending posts in sequence order.
 //!
 //! If Redis loses jobs (restarted without persistence), the store's own runners apply any
-//! job still overdue after a lag (`Engine::set_timer_lag`).
+//! job still overdue after a lag (`Engine::set_fallback_lag`).
 
 use crate::producer::{Backoff, Due, JobId, NewJob, Producer, Retention};
 use serde_json::{Value, json};
@@ -124,7 +124,7 @@ pub async fn relay_loop(
         if *stop.borrow() {
             return;
         }
-        let changed = engine.timers_changed();
+        let changed = engine.plans_changed();
         let mut n = 0;
         let mut failed = None;
         for (queue, producer) in &producers {

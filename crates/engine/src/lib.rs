@@ -109,7 +109,7 @@ pub struct Engine {
     events: broadcast::Sender<Arc<Committed>>,
     endpoints: RwLock<Option<Arc<Vec<Endpoint>>>>,
     relay_wake: Notify,
-    timer_lag_ms: std::sync::atomic::AtomicI64,
+    fallback_lag_ms: std::sync::atomic::AtomicI64,
 }
 
 impl Engine {
@@ -125,7 +125,7 @@ impl Engine {
             events,
             endpoints: RwLock::new(None),
             relay_wake: Notify::new(),
-            timer_lag_ms: std::sync::atomic::AtomicI64::new(0),
+            fallback_lag_ms: std::sync::atomic::AtomicI64::new(0),
         })
     }
 
@@ -147,23 +147,24 @@ impl Engine {
 
     /// Resolves when job plans (timers or deliveries) may have changed since the last call
     /// (for the Redis relay).
-    pub async fn timers_changed(&self) {
+    pub async fn plans_changed(&self) {
         self.relay_wake.notified().await;
     }
 
     /// With the jobs relayed to queues (Redis), the store's own runners (timers and
     /// deliveries) become a safety net: they only take jobs overdue by `lag` (the queue lost
     /// them, e.g. Redis restarted empty, or a worker died holding a claimed delivery).
-    pub fn set_timer_lag(&self, lag: std::time::Duration) {
+    pub fn set_fallback_lag(&self, lag: std::time::Duration) {
         let ms = i64::try_from(lag.as_millis()).unwrap_or(i64::MAX);
-        self.timer_lag_ms
+        self.fallback_lag_ms
             .store(ms, std::sync::atomic::Ordering::Relaxed);
         self.timers_wake.notify_one();
     }
 
-    pub(crate) fn timer_lag(&self) -> jiff::SignedDuration {
+    pub(crate) fn fallback_lag(&self) -> jiff::SignedDuration {
         jiff::SignedDuration::from_millis(
-            self.timer_lag_ms.load(std::sync::atomic::Ordering::Relaxed),
+            self.fallback_lag_ms
+                .load(std::sync::atomic::Ordering::Relaxed),
         )
     }
 

@@ -21,7 +21,7 @@ impl Engine {
         let mut tx = self.store.begin().await?;
         let now = self.clock.now();
         // With Redis, the queue workers send; this runner only catches what they lost.
-        let up_to = now - self.timer_lag();
+        let up_to = now - self.fallback_lag();
         let due = if queue == STATUS_UPDATES {
             jobs::due_heads(&mut tx, queue, up_to, now, PARALLEL as i64).await?
         } else {
@@ -121,7 +121,7 @@ impl Engine {
                     match me.send_status(job).await {
                         // Caught up after a lost lease (Redis mode): the space's later posts
                         // may be waiting behind this one; send them in order now.
-                        Ok(Some(o)) if o.success && me.timer_lag().is_positive() => match space {
+                        Ok(Some(o)) if o.success && me.fallback_lag().is_positive() => match space {
                             Some(s) => me.drain_status_group(&s).await.map(drop),
                             None => Ok(()),
                         },
@@ -264,7 +264,7 @@ impl Engine {
             }
             let sleep = match self.next_due(queue).await {
                 Ok(Some(due)) => Duration::from_millis(
-                    (due.as_millisecond() + self.timer_lag().as_millis() as i64
+                    (due.as_millisecond() + self.fallback_lag().as_millis() as i64
                         - self.clock.now().as_millisecond())
                     .max(1) as u64,
                 ),
@@ -273,7 +273,7 @@ impl Engine {
             };
             // With Redis, this runner is the safety net for claims whose lease ran out: it
             // looks again every second (it cannot be woken by a process that died).
-            let sleep = if self.timer_lag().is_positive() {
+            let sleep = if self.fallback_lag().is_positive() {
                 sleep.min(Duration::from_secs(1))
             } else {
                 sleep

@@ -80,7 +80,7 @@ impl Engine {
     async fn run_batch(&self) -> Result<usize, EngineError> {
         let mut tx = self.store.begin().await?;
         let now = self.clock.now();
-        let up_to = now - self.timer_lag();
+        let up_to = now - self.fallback_lag();
         let due = jobs::due(&mut tx, MEETING_SCHEDULER, up_to, up_to, BATCH).await?;
         self.apply_claimed(tx, due, now).await
     }
@@ -228,7 +228,7 @@ impl Engine {
             // A job already due that this run did not take is being run by another instance
             // (PostgreSQL, `SKIP LOCKED`): look again shortly — if that instance dies, its
             // transaction is rolled back and the job is ours.
-            let lag = self.timer_lag();
+            let lag = self.fallback_lag();
             let next = next.map(|due| due + lag);
             let due_now = next.is_some_and(|due| due <= self.clock.now());
             if due_now && (ran > 0 || !looked_again) {

@@ -162,7 +162,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             });
             probes.push(("redis", probe));
             let lock_ms = args.queue_lock_ms.max(1000);
-            engine.set_timer_lag(Duration::from_millis(lock_ms));
+            engine.set_fallback_lag(Duration::from_millis(lock_ms));
             workers.spawn(zs_bullmq::scheduler::relay_loop(
                 engine.clone(),
                 producers,

@@ -60,15 +60,6 @@ impl Conn {
             Conn::SqliteRead(_) | Conn::PgRead(_) => Ok(()),
         }
     }
-
-    /// Rolls a write transaction back (dropping it does the same).
-    pub async fn rollback(self) -> Result<()> {
-        match self {
-            Conn::SqliteTx(t) => Ok(t.rollback().await?),
-            Conn::PgTx(t) => Ok(t.rollback().await?),
-            Conn::SqliteRead(_) | Conn::PgRead(_) => Ok(()),
-        }
-    }
 }
 
 /// Maps database errors the domain understands (the booking exclusion constraint).
@@ -135,6 +126,16 @@ pub(crate) fn dialect(pg: bool, sql: &str) -> String {
         out.push_str(&after[..digits]);
         out.push_str(cast);
         rest = &after[digits..];
+    }
+}
+
+/// `sql` with the row-lock clause `lock` appended when `locking` (inside a PostgreSQL write
+/// transaction; SQLite's single writer needs no row locks).
+pub(crate) fn locked(sql: &str, locking: bool, lock: &str) -> String {
+    if locking {
+        format!("{sql} {lock}")
+    } else {
+        sql.to_owned()
     }
 }
 

@@ -1,7 +1,7 @@
 //! The durable job queues (`meetingScheduler`, `statusUpdateQueue`, `webhookDeliveryQueue`):
 //! jobs are rows written in the same transaction as the change that causes them.
 
-use crate::backend::{Cols, dialect, map_err, on_db};
+use crate::backend::{Cols, dialect, locked, map_err, on_db};
 use crate::{Conn, Result, ts};
 use jiff::Timestamp;
 
@@ -177,24 +177,19 @@ pub async fn due(
     claimed_by: Timestamp,
     limit: i64,
 ) -> Result<Vec<Job>> {
+    const DUE: &str = "SELECT * FROM jobs WHERE queue = $1 AND due_ms <= $4 AND (due_ms <= $2 OR relayed = 2) \
+         ORDER BY due_ms, rank, seq LIMIT $3";
+    const ROW: &str = "seq, id, queue, name, data, due_ms, attempts_made, last_error";
     let text: Option<String> = on_db!(c, |conn, pg, locking| {
-        let sql = match (pg, locking) {
-            (false, _) => {
-                "SELECT json_group_array(json_array(seq, id, queue, name, data, due_ms, attempts_made, last_error)) \
-                 FROM (SELECT * FROM jobs WHERE queue = $1 AND due_ms <= $4 AND (due_ms <= $2 OR relayed = 2) ORDER BY due_ms, rank, seq LIMIT $3)"
-            }
-            (true, false) => {
-                "SELECT json_agg(json_build_array(seq, id, queue, name, data, due_ms, attempts_made, last_error) \
-                 ORDER BY due_ms, rank, seq)::text FROM (SELECT * FROM jobs WHERE queue = $1 AND due_ms <= $4 AND \
-                 (due_ms <= $2 OR relayed = 2) ORDER BY due_ms, rank, seq LIMIT $3) j"
-            }
-            (true, true) => {
-                "SELECT json_agg(json_build_array(seq, id, queue, name, data, due_ms, attempts_made, last_error) \
-                 ORDER BY due_ms, rank, seq)::text FROM (SELECT * FROM jobs WHERE queue = $1 AND due_ms <= $4 AND \
-                 (due_ms <= $2 OR relayed = 2) ORDER BY due_ms, rank, seq LIMIT $3 FOR UPDATE SKIP LOCKED) j"
-            }
+        let due = locked(DUE, locking, "FOR UPDATE SKIP LOCKED");
+        let sql = if pg {
+            format!(
+                "SELECT json_agg(json_build_array({ROW}) ORDER BY due_ms, rank, seq)::text FROM ({due}) j"
+            )
+        } else {
+            format!("SELECT json_group_array(json_array({ROW})) FROM ({due})")
         };
-        sqlx::query_scalar(sql)
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(queue)
             .bind(now.as_millisecond())
             .bind(limit)
@@ -243,18 +238,17 @@ pub async fn due_heads(
          (SELECT 1 FROM jobs k WHERE k.queue = $1 AND k.grp = j.grp AND k.seq < j.seq)) \
          ORDER BY due_ms, rank, seq LIMIT $3";
     on_db!(c, |conn, _pg, locking| {
-        let sql = if locking {
-            sqlx::AssertSqlSafe(format!("{SQL} FOR UPDATE SKIP LOCKED"))
-        } else {
-            sqlx::AssertSqlSafe(SQL.to_owned())
-        };
-        let rows = sqlx::query(sql)
-            .bind(queue)
-            .bind(now.as_millisecond())
-            .bind(limit)
-            .bind(claimed_by.as_millisecond())
-            .fetch_all(&mut *conn)
-            .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(locked(
+            SQL,
+            locking,
+            "FOR UPDATE SKIP LOCKED",
+        )))
+        .bind(queue)
+        .bind(now.as_millisecond())
+        .bind(limit)
+        .bind(claimed_by.as_millisecond())
+        .fetch_all(&mut *conn)
+        .await?;
         rows.iter().map(row_to_job).collect()
     })
 }
@@ -332,12 +326,7 @@ pub async fn group_due(
     const SQL: &str = "SELECT * FROM jobs WHERE queue = $1 AND grp = $2 AND due_ms <= $3 \
          ORDER BY due_ms, rank, seq LIMIT $4";
     on_db!(c, |conn, _pg, locking| {
-        let sql = if locking {
-            sqlx::AssertSqlSafe(format!("{SQL} FOR UPDATE"))
-        } else {
-            sqlx::AssertSqlSafe(SQL.to_owned())
-        };
-        let rows = sqlx::query(sql)
+        let rows = sqlx::query(sqlx::AssertSqlSafe(locked(SQL, locking, "FOR UPDATE")))
             .bind(queue)
             .bind(group)
             .bind(up_to.as_millisecond())
@@ -378,25 +367,9 @@ pub async fn claim_exact(
 pub async fn group_head(c: &mut Conn, queue: &str, group: &str) -> Result<Option<Job>> {
     const SQL: &str = "SELECT * FROM jobs WHERE queue = $1 AND grp = $2 ORDER BY seq LIMIT 1";
     on_db!(c, |conn, _pg, locking| {
-        let sql = if locking {
-            sqlx::AssertSqlSafe(format!("{SQL} FOR UPDATE"))
-        } else {
-            sqlx::AssertSqlSafe(SQL.to_owned())
-        };
-        let row = sqlx::query(sql)
+        let row = sqlx::query(sqlx::AssertSqlSafe(locked(SQL, locking, "FOR UPDATE")))
             .bind(queue)
             .bind(group)
-            .fetch_optional(&mut *conn)
-            .await?;
-        row.as_ref().map(row_to_job).transpose()
-    })
-}
-
-/// The job `id`, if pending.
-pub async fn get(c: &mut Conn, id: &str) -> Result<Option<Job>> {
-    on_db!(c, |conn, _pg, _l| {
-        let row = sqlx::query("SELECT * FROM jobs WHERE id = $1")
-            .bind(id)
             .fetch_optional(&mut *conn)
             .await?;
         row.as_ref().map(row_to_job).transpose()

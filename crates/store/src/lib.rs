@@ -53,19 +53,6 @@ pub enum StoreError {
     Duplicate(String),
 }
 
-impl StoreError {
-    /// Whether retrying the same transaction may succeed (a lost race, not a bad request).
-    pub fn is_transient(&self) -> bool {
-        match self {
-            StoreError::Db(sqlx::Error::Database(e)) => {
-                matches!(e.code().as_deref(), Some("40001" | "40P01"))
-            }
-            StoreError::Db(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => true,
-            _ => false,
-        }
-    }
-}
-
 /// Shorthand for store results.
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -89,14 +76,6 @@ impl Store {
         Ok(Self {
             inner: backend::Pools::Pg(postgres::PgStore::connect(url, schema).await?),
         })
-    }
-
-    /// Which backend this is.
-    pub fn backend(&self) -> Backend {
-        match &self.inner {
-            backend::Pools::Sqlite(_) => Backend::Sqlite,
-            backend::Pools::Pg(_) => Backend::Postgres,
-        }
     }
 
     /// Starts a write transaction. SQLite takes the write lock up front (`BEGIN IMMEDIATE`);

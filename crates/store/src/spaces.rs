@@ -1,6 +1,6 @@
 //! Spaces: settings, maintenance flag, stored status, and their transition history.
 
-use crate::backend::{Cols, dialect, map_err, on_db};
+use crate::backend::{Cols, dialect, locked, map_err, on_db};
 use crate::{Conn, Result, StoreError, opt_ts, ts};
 use zs_core::calendar::{BusinessHours, Zone};
 use zs_core::{
@@ -166,10 +166,7 @@ pub async fn get_many(c: &mut Conn, ids: &[&SpaceId]) -> Result<Vec<(Space, Spac
         "SELECT {COLUMNS} FROM spaces WHERE id IN (SELECT value FROM LIST($1)) ORDER BY id"
     );
     on_db!(c, |conn, pg, locking| {
-        let mut sql = dialect(pg, &q);
-        if locking {
-            sql.push_str(" FOR UPDATE");
-        }
+        let sql = locked(&dialect(pg, &q), locking, "FOR UPDATE");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(&list)
             .fetch_all(&mut *conn)

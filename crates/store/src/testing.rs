@@ -1,7 +1,7 @@
 //! Fresh stores for tests: every call gets its own SQLite directory or its own PostgreSQL
 //! schema, so tests never share state.
 
-use crate::{Result, Store};
+use crate::{Backend, Result, Store};
 
 /// The PostgreSQL used by tests: `ZS_TEST_DATABASE_URL`, else the local server's `test`
 /// database (what `scripts/test.sh` makes sure is running).
@@ -44,4 +44,32 @@ pub async fn fresh_postgres(label: &str) -> Result<(Store, String)> {
 /// A new, empty embedded store in a temporary directory.
 pub async fn fresh_sqlite(label: &str) -> Result<Store> {
     Store::open(&std::env::temp_dir().join(unique(label))).await
+}
+
+/// A new, empty store on `backend` ([`fresh_sqlite`] or [`fresh_postgres`]).
+pub async fn fresh(backend: Backend, label: &str) -> Result<Store> {
+    match backend {
+        Backend::Sqlite => fresh_sqlite(label).await,
+        Backend::Postgres => Ok(fresh_postgres(label).await?.0),
+    }
+}
+
+/// For each `async fn case(backend: zs_store::Backend)` named, generates a `#[tokio::test]`
+/// in a module `sqlite` and one in a module `postgres`, so every case runs on both stores.
+#[macro_export]
+macro_rules! test_on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name($crate::Backend::Sqlite).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name($crate::Backend::Postgres).await
+            })*
+        }
+    };
 }
