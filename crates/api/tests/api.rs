@@ -11,6 +11,7 @@ use zs_api::{AppState, app, auth::token_hash};
 use zs_core::ManualClock;
 use zs_delivery::{Sender, SenderConfig};
 use zs_engine::{Engine, OutboundConfig};
+use zs_store::Backend;
 
 const ADMIN: &str = "admin-secret";
 
@@ -19,30 +20,14 @@ struct Harness {
     clock: ManualClock,
     member: String,
     device: String,
-    _dir: std::path::PathBuf,
 }
 
-/// Which store a test runs on: every test here runs on both.
-#[derive(Debug, Clone, Copy)]
-enum Db {
-    Sqlite,
-    Postgres,
-}
-
-async fn harness(db: Db) -> Harness {
+async fn harness(db: Backend) -> Harness {
     harness_with(db, vec![]).await
 }
 
-async fn harness_with(db: Db, probes: Vec<(&'static str, zs_api::Probe)>) -> Harness {
-    let dir = std::env::temp_dir().join(format!(
-        "zs-api-{}-{}",
-        std::process::id(),
-        Timestamp::now().as_nanosecond()
-    ));
-    let store = match db {
-        Db::Sqlite => zs_store::Store::open(&dir).await.unwrap(),
-        Db::Postgres => zs_store::testing::fresh_postgres("api").await.unwrap().0,
-    };
+async fn harness_with(db: Backend, probes: Vec<(&'static str, zs_api::Probe)>) -> Harness {
+    let store = zs_store::testing::fresh(db, "api").await.unwrap();
     let clock = ManualClock::new("2026-05-04T06:00:00Z".parse().unwrap());
     let sender = Sender::new(SenderConfig::default()).unwrap();
     let out = OutboundConfig::with_sender(sender);
@@ -57,7 +42,6 @@ async fn harness_with(db: Db, probes: Vec<(&'static str, zs_api::Probe)>) -> Har
         clock,
         member: String::new(),
         device: String::new(),
-        _dir: dir,
     };
     h.member = h
         .call(
@@ -152,7 +136,7 @@ fn space_body(id: &str) -> Value {
            "businessHours": {"mon": [{"open": "08:00", "close": "18:00"}], "tue": [{"open": "08:00", "close": "18:00"}]}})
 }
 
-async fn every_route_enforces_its_roles(db: Db) {
+async fn every_route_enforces_its_roles(db: Backend) {
     let h = harness(db).await;
     assert_eq!(
         h.call(ADMIN, Method::POST, "/v1/spaces", Some(space_body("s1")))
@@ -276,7 +260,7 @@ async fn every_route_enforces_its_roles(db: Db) {
     }
 }
 
-async fn readiness_names_a_dependency_that_is_down(db: Db) {
+async fn readiness_names_a_dependency_that_is_down(db: Backend) {
     let down: zs_api::Probe = Arc::new(|| Box::pin(async { Err("connection refused".to_owned()) }));
     let up: zs_api::Probe = Arc::new(|| Box::pin(async { Ok(()) }));
     let h = harness_with(db, vec![("queue", up), ("redis", down)]).await;
@@ -290,7 +274,7 @@ async fn readiness_names_a_dependency_that_is_down(db: Db) {
     );
 }
 
-async fn bad_input_is_refused_clearly_and_stores_nothing(db: Db) {
+async fn bad_input_is_refused_clearly_and_stores_nothing(db: Backend) {
     let h = harness(db).await;
     h.call(ADMIN, Method::POST, "/v1/spaces", Some(space_body("s1")))
         .await;
@@ -425,7 +409,7 @@ async fn bad_input_is_refused_clearly_and_stores_nothing(db: Db) {
     );
 }
 
-async fn conflicts_windows_and_idempotency(db: Db) {
+async fn conflicts_windows_and_idempotency(db: Backend) {
     let h = harness(db).await;
     h.call(ADMIN, Method::POST, "/v1/spaces", Some(space_body("s1")))
         .await;
@@ -536,7 +520,7 @@ async fn conflicts_windows_and_idempotency(db: Db) {
     );
 }
 
-async fn openapi_describes_every_route(db: Db) {
+async fn openapi_describes_every_route(db: Backend) {
     let h = harness(db).await;
     let (s, doc) = h.call("", Method::GET, "/openapi.json", None).await;
     assert_eq!(s, StatusCode::OK);
@@ -568,7 +552,7 @@ async fn openapi_describes_every_route(db: Db) {
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
 }
 
-async fn availability_subtracts_bookings_and_cleaning_within_business_hours(db: Db) {
+async fn availability_subtracts_bookings_and_cleaning_within_business_hours(db: Backend) {
     let h = harness(db).await;
     h.call(ADMIN, Method::POST, "/v1/spaces", Some(space_body("s1")))
         .await;
@@ -621,7 +605,7 @@ async fn availability_subtracts_bookings_and_cleaning_within_business_hours(db: 
     );
 }
 
-async fn patching_hours_and_timing_respects_live_bookings(db: Db) {
+async fn patching_hours_and_timing_respects_live_bookings(db: Backend) {
     let h = harness(db).await;
     let (_, v) = h
         .call(ADMIN, Method::POST, "/v1/spaces", Some(space_body("s1")))
@@ -700,25 +684,7 @@ async fn patching_hours_and_timing_respects_live_bookings(db: Db) {
     );
 }
 
-/// Runs each case on the embedded store and on PostgreSQL.
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(super::Db::Sqlite).await
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(super::Db::Postgres).await
-            })*
-        }
-    };
-}
-
-on_both!(
+zs_store::test_on_both_backends!(
     readiness_names_a_dependency_that_is_down,
     every_route_enforces_its_roles,
     bad_input_is_refused_clearly_and_stores_nothing,

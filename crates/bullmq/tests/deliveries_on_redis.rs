@@ -14,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
 use zs_bullmq::producer::Producer;
 use zs_bullmq::scheduler;
-use zs_core::{BookingId, NewBooking, Period, Space, SpaceId, SpaceSettings};
+use zs_core::{BookingId, NewBooking, SpaceId};
 
 /// A real HTTP receiver on 127.0.0.1: records each request body and answers 500 to the
 /// first `fail_first` requests on `/hook`, 200 otherwise.
@@ -104,7 +104,7 @@ async fn deliveries_run_as_queue_jobs_with_retries_as_new_jobs() {
     out.allow_private = true;
     out.webhook_retry = zs_delivery::RetrySchedule::parse("0s,1s,1s").unwrap();
     let e = zs_engine::Engine::new(store, Arc::new(zs_core::SystemClock), out);
-    e.set_timer_lag(Duration::from_secs(60));
+    e.set_fallback_lag(Duration::from_secs(60));
 
     let mut producers = vec![];
     for q in scheduler::QUEUES {
@@ -125,19 +125,7 @@ async fn deliveries_run_as_queue_jobs_with_retries_as_new_jobs() {
         .await
         .unwrap();
     let room = SpaceId::parse("room").unwrap();
-    e.create_space(Space {
-        id: room.clone(),
-        name: "room".into(),
-        settings: SpaceSettings {
-            upcoming_lead: Period::seconds(1),
-            no_show_grace: Period::seconds(1),
-            cleaning: Period::seconds(1),
-            ..SpaceSettings::defaults(zs_core::calendar::Zone::parse("UTC").unwrap())
-        },
-        maintenance: false,
-    })
-    .await
-    .unwrap();
+    e.create_space(fast_space("room")).await.unwrap();
     let start = Timestamp::now() + SignedDuration::from_millis(1500);
     e.create_booking(
         &room,

@@ -12,24 +12,11 @@ use std::time::Duration;
 use tokio::sync::watch;
 use zs_bullmq::producer::{Due, JobId, NewJob, Producer};
 use zs_bullmq::scheduler;
-use zs_core::{BookingId, Command, NewBooking, Period, Space, SpaceId, SpaceSettings};
+use zs_core::{BookingId, Command, NewBooking, SpaceId};
 
 async fn engine_with_fast_space(id: &str) -> TestEngine {
     let e = engine("unused").await;
-    let zone = zs_core::calendar::Zone::parse("UTC").unwrap();
-    e.create_space(Space {
-        id: SpaceId::parse(id).unwrap(),
-        name: id.into(),
-        settings: SpaceSettings {
-            upcoming_lead: Period::seconds(1),
-            no_show_grace: Period::seconds(1),
-            cleaning: Period::seconds(1),
-            ..SpaceSettings::defaults(zone)
-        },
-        maintenance: false,
-    })
-    .await
-    .unwrap();
+    e.create_space(fast_space(id)).await.unwrap();
     e
 }
 
@@ -50,7 +37,7 @@ async fn timers_run_from_redis_exactly_once_at_their_instants() {
     let e = engine_with_fast_space("room").await;
     let room = SpaceId::parse("room").unwrap();
     // The store's own runner only as a late safety net, as in production with Redis.
-    e.set_timer_lag(Duration::from_secs(60));
+    e.set_fallback_lag(Duration::from_secs(60));
     let producer = Producer::connect(REDIS, &p, QUEUE).await.unwrap();
     let (stop_tx, stop) = watch::channel(false);
     let relay = tokio::spawn(scheduler::relay_loop(
@@ -74,19 +61,7 @@ async fn timers_run_from_redis_exactly_once_at_their_instants() {
     // Another space's booking at the same instants, cancelled once relayed: its jobs in
     // Redis are superseded and must change nothing.
     let other = SpaceId::parse("other").unwrap();
-    e.create_space(Space {
-        id: other.clone(),
-        name: "other".into(),
-        settings: SpaceSettings {
-            upcoming_lead: Period::seconds(1),
-            no_show_grace: Period::seconds(1),
-            cleaning: Period::seconds(1),
-            ..SpaceSettings::defaults(zs_core::calendar::Zone::parse("UTC").unwrap())
-        },
-        maintenance: false,
-    })
-    .await
-    .unwrap();
+    e.create_space(fast_space("other")).await.unwrap();
     e.create_booking(&other, booking("gone", start), None)
         .await
         .unwrap();

@@ -10,20 +10,10 @@ use zs_core::{
 use zs_delivery::{Sender, SenderConfig};
 use zs_engine::{Engine, OutboundConfig};
 use zs_store::jobs::{self, MEETING_SCHEDULER};
-use zs_store::spaces;
+use zs_store::{Backend, spaces};
 
-/// Which store a test runs on: every test here runs on both.
-#[derive(Debug, Clone, Copy)]
-enum Db {
-    Sqlite,
-    Postgres,
-}
-
-async fn engine(start: &str, db: Db) -> (Arc<Engine>, ManualClock) {
-    let store = match db {
-        Db::Sqlite => zs_store::testing::fresh_sqlite("engine").await.unwrap(),
-        Db::Postgres => zs_store::testing::fresh_postgres("engine").await.unwrap().0,
-    };
+async fn engine(start: &str, db: Backend) -> (Arc<Engine>, ManualClock) {
+    let store = zs_store::testing::fresh(db, "engine").await.unwrap();
     let clock = ManualClock::new(start.parse().unwrap());
     let sender = Sender::new(SenderConfig::default()).unwrap();
     let out = OutboundConfig::with_sender(sender);
@@ -70,7 +60,7 @@ async fn run_until(e: &Engine, clock: &ManualClock, until: Timestamp) {
     clock.set(until);
 }
 
-async fn business_hours_follow_the_local_clock_across_spring_forward(db: Db) {
+async fn business_hours_follow_the_local_clock_across_spring_forward(db: Backend) {
     // Saturday before the 2026-03-29 change; Berlin is UTC+1 until then, UTC+2 after.
     let (e, clock) = engine("2026-03-27T20:00:00Z", db).await;
     let id = SpaceId::parse("berlin").unwrap();
@@ -99,7 +89,7 @@ async fn business_hours_follow_the_local_clock_across_spring_forward(db: Db) {
     );
 }
 
-async fn a_timer_run_twice_changes_nothing_the_second_time(db: Db) {
+async fn a_timer_run_twice_changes_nothing_the_second_time(db: Backend) {
     let (e, clock) = engine("2026-05-04T08:00:00Z", db).await;
     let id = SpaceId::parse("s").unwrap();
     let settings = SpaceSettings::defaults(Zone::parse("UTC").unwrap());
@@ -179,7 +169,7 @@ async fn a_timer_run_twice_changes_nothing_the_second_time(db: Db) {
     assert_eq!(clock.now(), start + SignedDuration::from_mins(20));
 }
 
-async fn overdue_timers_run_in_due_order_with_their_own_instants(db: Db) {
+async fn overdue_timers_run_in_due_order_with_their_own_instants(db: Backend) {
     let (e, clock) = engine("2026-05-04T08:00:00Z", db).await;
     let id = SpaceId::parse("s").unwrap();
     let settings = SpaceSettings {
@@ -229,25 +219,7 @@ async fn overdue_timers_run_in_due_order_with_their_own_instants(db: Db) {
     );
 }
 
-/// Runs each case on the embedded store and on PostgreSQL.
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(super::Db::Sqlite).await
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(super::Db::Postgres).await
-            })*
-        }
-    };
-}
-
-on_both!(
+zs_store::test_on_both_backends!(
     business_hours_follow_the_local_clock_across_spring_forward,
     a_timer_run_twice_changes_nothing_the_second_time,
     overdue_timers_run_in_due_order_with_their_own_instants

@@ -10,36 +10,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 use support::*;
 
-fn pg_url() -> String {
-    std::env::var("ZS_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
-
-fn schema(label: &str) -> String {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
-        % 1_000_000_000_000;
-    format!("zs_t_{label}_{}_{n}", std::process::id())
-}
-
-fn history_events(h: &serde_json::Value) -> Vec<(String, u64)> {
-    let mut v: Vec<_> = h["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| {
-            (
-                t["event"].as_str().unwrap().to_owned(),
-                t["sequence"].as_u64().unwrap(),
-            )
-        })
-        .collect();
-    v.reverse();
-    v
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_instances_share_the_work_and_survive_a_sigkill() {
     fleet(false).await;
@@ -54,7 +24,7 @@ async fn three_instances_on_redis_and_postgres_share_the_work_and_survive_a_sigk
 
 async fn fleet(redis: bool) {
     let receiver = Receiver::start().await;
-    let schema = schema(if redis { "fleetr" } else { "fleet" });
+    let schema = unique_schema(if redis { "fleetr" } else { "fleet" });
     let mut env = vec![
         ("ZS_DATABASE_URL", pg_url()),
         ("ZS_DATABASE_SCHEMA", schema.clone()),
@@ -183,7 +153,7 @@ async fn fleet(redis: bool) {
             ]
         };
         assert_eq!(names, want, "{id}: each event exactly once");
-        let seqs: Vec<u64> = ev.iter().map(|e| e.1).collect();
+        let seqs: Vec<u64> = ev.iter().map(|e| e.2).collect();
         assert_eq!(seqs, (1..=want.len() as u64).collect::<Vec<_>>(), "{id}");
         expected.insert(id.clone(), want.len() as u64);
     }
@@ -283,28 +253,14 @@ async fn fleet(redis: bool) {
     }
     if redis {
         // The timers ran as BullMQ jobs: Redis holds their completions.
-        let completed = std::process::Command::new("redis-cli")
-            .args(["ZCARD", &format!("{prefix}:meetingScheduler:completed")])
-            .output()
-            .unwrap();
-        let n: u64 = String::from_utf8_lossy(&completed.stdout)
-            .trim()
-            .parse()
-            .unwrap_or(0);
+        let completed = redis_cli(&["ZCARD", &format!("{prefix}:meetingScheduler:completed")]);
+        let n: u64 = completed.trim().parse().unwrap_or(0);
         assert!(n >= 5 * 3, "timer jobs completed in Redis: {n}");
     }
     for s in servers {
         assert!(s.stop().success());
     }
     if redis {
-        let keys = std::process::Command::new("redis-cli")
-            .args(["--scan", "--pattern", &format!("{prefix}:*")])
-            .output()
-            .unwrap();
-        for k in String::from_utf8_lossy(&keys.stdout).lines() {
-            let _ = std::process::Command::new("redis-cli")
-                .args(["DEL", k])
-                .output();
-        }
+        redis_forget(&prefix);
     }
 }

@@ -12,23 +12,6 @@ async fn setup_space(api: &Api, id: &str) {
     assert_eq!(api.post("/v1/spaces", body).await.0, 201);
 }
 
-fn events(h: &serde_json::Value) -> Vec<(String, String, u64)> {
-    let mut v: Vec<_> = h["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| {
-            (
-                t["event"].as_str().unwrap().to_owned(),
-                t["occurredAt"].as_str().unwrap().to_owned(),
-                t["sequence"].as_u64().unwrap(),
-            )
-        })
-        .collect();
-    v.reverse();
-    v
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_loses_nothing_and_fires_nothing_twice() {
     let dir = data_dir("kill");
@@ -74,7 +57,7 @@ async fn sigkill_loses_nothing_and_fires_nothing_twice() {
 
     for (space, start_ms) in [("x", 2000i64), ("y", 3000), ("z", 6000)] {
         let (_, h) = api.get(&format!("/v1/spaces/{space}/history")).await;
-        let ev = events(&h);
+        let ev = history_events(&h);
         let names: Vec<&str> = ev.iter().map(|e| e.0.as_str()).collect();
         assert_eq!(
             names,

@@ -9,34 +9,13 @@ use serde_json::json;
 use std::sync::atomic::Ordering;
 use support::*;
 
-fn unique(label: &str) -> String {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
-        % 1_000_000_000_000;
-    format!("zs_t_{label}_{}_{n}", std::process::id())
-}
-
-fn redis(args: &[&str]) -> String {
-    let out = std::process::Command::new("redis-cli")
-        .args(args)
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_held_by_a_killed_instance_is_taken_over() {
     let status = Receiver::start().await;
-    let schema = unique("takeover");
+    let schema = unique_schema("takeover");
     let prefix = schema.replace('_', "-");
     let env = vec![
-        (
-            "ZS_DATABASE_URL",
-            std::env::var("ZS_TEST_DATABASE_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned()),
-        ),
+        ("ZS_DATABASE_URL", pg_url()),
         ("ZS_DATABASE_SCHEMA", schema.clone()),
         ("ZS_REDIS_URL", "redis://127.0.0.1:6379".to_owned()),
         ("ZS_QUEUE_PREFIX", prefix.clone()),
@@ -80,7 +59,7 @@ async fn a_job_held_by_a_killed_instance_is_taken_over() {
     );
 
     // The queue job a held was recovered by the stalled check and finished by b.
-    let ids = redis(&[
+    let ids = redis_cli(&[
         "ZRANGE",
         &format!("{prefix}:statusUpdateQueue:completed"),
         "0",
@@ -88,7 +67,7 @@ async fn a_job_held_by_a_killed_instance_is_taken_over() {
     ]);
     let job = ids.lines().next().unwrap_or("").to_owned();
     assert!(job.starts_with("status.room.1."), "completed: {ids:?}");
-    let events = redis(&[
+    let events = redis_cli(&[
         "XRANGE",
         &format!("{prefix}:statusUpdateQueue:events"),
         "-",
@@ -98,14 +77,12 @@ async fn a_job_held_by_a_killed_instance_is_taken_over() {
         events.contains("stalled"),
         "a stalled event for the job: {events}"
     );
-    let stalled_count = redis(&["HGET", &format!("{prefix}:statusUpdateQueue:{job}"), "stc"]);
+    let stalled_count = redis_cli(&["HGET", &format!("{prefix}:statusUpdateQueue:{job}"), "stc"]);
     println!(
         "job {job}: stalled events seen, stc = {}",
         stalled_count.trim()
     );
 
     assert!(b.stop().success());
-    for k in redis(&["--scan", "--pattern", &format!("{prefix}:*")]).lines() {
-        redis(&["DEL", k]);
-    }
+    redis_forget(&prefix);
 }

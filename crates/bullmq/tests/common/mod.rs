@@ -317,6 +317,23 @@ pub async fn engine(space: &str) -> TestEngine {
     TestEngine { engine, dir }
 }
 
+/// A space `id` in UTC, open around the clock, with 1 s lead, grace and cleaning, so a
+/// booking's whole day passes in seconds.
+pub fn fast_space(id: &str) -> zs_core::Space {
+    let one = zs_core::Period::seconds(1);
+    zs_core::Space {
+        id: zs_core::SpaceId::parse(id).unwrap(),
+        name: id.into(),
+        settings: zs_core::SpaceSettings {
+            upcoming_lead: one,
+            no_show_grace: one,
+            cleaning: one,
+            ..zs_core::SpaceSettings::defaults(zs_core::calendar::Zone::parse("UTC").unwrap())
+        },
+        maintenance: false,
+    }
+}
+
 /// RFC 3339 for now + `ms`.
 pub fn at(ms: i64) -> String {
     (jiff::Timestamp::now() + jiff::SignedDuration::from_millis(ms)).to_string()

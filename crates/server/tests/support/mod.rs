@@ -254,3 +254,52 @@ pub async fn eventually<F: FnMut() -> bool>(secs: u64, what: &str, mut f: F) {
 pub fn now_ms() -> jiff::Timestamp {
     jiff::Timestamp::from_millisecond(jiff::Timestamp::now().as_millisecond()).unwrap()
 }
+
+/// A space's history (`GET /v1/spaces/{id}/history`) oldest first, as
+/// (event, occurredAt, sequence).
+pub fn history_events(h: &serde_json::Value) -> Vec<(String, String, u64)> {
+    let mut v: Vec<_> = h["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["event"].as_str().unwrap().to_owned(),
+                t["occurredAt"].as_str().unwrap().to_owned(),
+                t["sequence"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    v.reverse();
+    v
+}
+
+/// The PostgreSQL the tests use: `ZS_TEST_DATABASE_URL`, else the local `test` database
+/// (what scripts/test.sh makes sure is running).
+pub fn pg_url() -> String {
+    std::env::var("ZS_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// A PostgreSQL schema name no other test (or run) uses; `scripts/test.sh` drops leftovers.
+pub fn unique_schema(label: &str) -> String {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+        % 1_000_000_000_000;
+    format!("zs_t_{label}_{}_{n}", std::process::id())
+}
+
+/// Runs `redis-cli` on the test Redis and returns its output.
+pub fn redis_cli(args: &[&str]) -> String {
+    let out = Command::new("redis-cli").args(args).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Deletes every key under `prefix` on the test Redis.
+pub fn redis_forget(prefix: &str) {
+    for k in redis_cli(&["--scan", "--pattern", &format!("{prefix}:*")]).lines() {
+        redis_cli(&["DEL", k]);
+    }
+}
