@@ -62,9 +62,24 @@ if [ ! -d "$interop/node_modules/bullmq" ] || [ "$interop/package-lock.json" -nt
   npm ci --prefix "$interop" --no-audit --no-fund >&2
 fi
 
+status=0
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --workspace --no-fail-fast "$@"
+  cargo nextest run --workspace --no-fail-fast "$@" || status=$?
 else
   echo "test.sh: cargo-nextest not found; using cargo test" >&2
-  cargo test --workspace --no-fail-fast "$@"
+  cargo test --workspace --no-fail-fast "$@" || status=$?
 fi
+
+# Then fuzz the API from its OpenAPI document (schemathesis; see scripts/fuzz-api.sh). Its
+# report goes to target/fuzz-api.log, so the test runner's summary stays the last word.
+if [ "${SKIP_FUZZ:-}" != 1 ]; then
+  echo "test.sh: fuzzing the API (scripts/fuzz-api.sh; report in target/fuzz-api.log)" >&2
+  if ! ./scripts/fuzz-api.sh >target/fuzz-api.log 2>&1; then
+    tail -n 60 target/fuzz-api.log >&2
+    echo "test.sh: the API fuzz failed (full report: target/fuzz-api.log)" >&2
+    [ "$status" -ne 0 ] || status=1
+  else
+    tail -n 1 target/fuzz-api.log >&2
+  fi
+fi
+exit "$status"

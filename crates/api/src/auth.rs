@@ -1,12 +1,14 @@
 //! Bearer-token roles: `admin` (from `ZS_ADMIN_TOKEN`), `member` and `device` (minted).
 //! Tokens are compared by SHA-256 hash in constant time; the clear token is never stored.
+//! Every authenticated request is counted against its token's rate limit.
 
 use crate::AppState;
 use crate::error::ApiError;
-use axum::extract::FromRequestParts;
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
+use std::net::{IpAddr, SocketAddr};
 use subtle::ConstantTimeEq;
 
 /// A caller's role.
@@ -83,36 +85,70 @@ fn unauthorized(msg: &str) -> ApiError {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
+    /// Authenticates, then counts the request against the token's rate limit; a failure
+    /// counts against the client's address instead (see [`crate::limit`]).
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| unauthorized("send Authorization: Bearer <token>"))?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| unauthorized("the Authorization header must be 'Bearer <token>'"))?;
-        let hash = token_hash(token);
-        if bool::from(hash.as_bytes().ct_eq(state.admin_token_hash.as_bytes())) {
-            return Ok(Caller {
-                role: Role::Admin,
-                token_hash: hash,
-            });
-        }
-        let mut c = state.engine.store.read().await?;
-        match zs_store::auth::token_by_hash(&mut c, &hash).await? {
-            Some(rec) => {
-                let role =
-                    Role::parse_minted(&rec.role).ok_or_else(|| unauthorized("unknown token"))?;
-                Ok(Caller {
-                    role,
-                    token_hash: hash,
-                })
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let caller = match bearer(parts) {
+            Ok(token) => authenticate(token, ip, state).await?,
+            Err(e) => {
+                state.limits.check_blocked(ip)?;
+                Err(e)
             }
-            None => Err(unauthorized("unknown token")),
+        };
+        match caller {
+            Ok(c) => {
+                state.limits.token(&c.token_hash)?;
+                Ok(c)
+            }
+            Err(e) => Err(state.limits.failure(ip, e)),
         }
     }
+}
+
+/// The bearer token of the request.
+fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    let header = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .ok_or_else(|| unauthorized("send Authorization: Bearer <token>"))?;
+    header
+        .to_str()
+        .ok()
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| unauthorized("the Authorization header must be 'Bearer <token>'"))
+}
+
+/// The caller a token belongs to: the outer `Err` is a refusal before the lookup (address
+/// blocked, store down), the inner one an unknown token.
+async fn authenticate(
+    token: &str,
+    ip: Option<IpAddr>,
+    state: &AppState,
+) -> Result<Result<Caller, ApiError>, ApiError> {
+    let hash = token_hash(token);
+    // The admin is never locked out by what others sharing its address do.
+    if bool::from(hash.as_bytes().ct_eq(state.admin_token_hash.as_bytes())) {
+        return Ok(Ok(Caller {
+            role: Role::Admin,
+            token_hash: hash,
+        }));
+    }
+    state.limits.check_blocked(ip)?;
+    let mut c = state.engine.store.read().await?;
+    let role = zs_store::auth::token_by_hash(&mut c, &hash)
+        .await?
+        .and_then(|rec| Role::parse_minted(&rec.role));
+    Ok(match role {
+        Some(role) => Ok(Caller {
+            role,
+            token_hash: hash,
+        }),
+        None => Err(unauthorized("unknown token")),
+    })
 }

@@ -11,21 +11,42 @@ use zs_core::{Period, Space, SpaceSettings, SpaceStatus, Transition};
 /// A space to create.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({"id": "room-1", "name": "Room 1", "timezone": "Europe/Berlin",
+    "upcomingLead": "PT15M", "noShowGrace": "PT10M", "cleaning": "PT10M"}))]
 pub struct SpaceInput {
     /// Client-chosen id (1–64 of A-Z a-z 0-9 _ -); generated when absent.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     pub id: Option<String>,
-    /// A human name.
+    /// A human name (1–200 characters, no control characters).
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub name: String,
     /// IANA time zone, e.g. `Europe/Berlin`.
+    #[schema(example = "Europe/Berlin")]
     pub timezone: String,
     /// Weekly hours `{"mon": [{"open": "08:00", "close": "18:00"}], …}`; absent = always open.
     #[schema(value_type = Option<Object>)]
     pub business_hours: Option<Value>,
-    /// ISO-8601 duration, default `PT15M`.
+    /// ISO-8601 duration from PT1S to PT24H, default `PT15M`.
+    #[schema(
+        pattern = "^PT([0-9]+H)?([0-9]+M)?([0-9]+(\\.[0-9]{1,3})?S)?$",
+        example = "PT10M"
+    )]
     pub upcoming_lead: Option<String>,
-    /// ISO-8601 duration, default `PT10M`.
+    /// ISO-8601 duration from PT1S to PT24H, default `PT10M`.
+    #[schema(
+        pattern = "^PT([0-9]+H)?([0-9]+M)?([0-9]+(\\.[0-9]{1,3})?S)?$",
+        example = "PT10M"
+    )]
     pub no_show_grace: Option<String>,
-    /// ISO-8601 duration, default `PT10M`.
+    /// ISO-8601 duration from PT1S to PT24H, default `PT10M`.
+    #[schema(
+        pattern = "^PT([0-9]+H)?([0-9]+M)?([0-9]+(\\.[0-9]{1,3})?S)?$",
+        example = "PT10M"
+    )]
     pub cleaning: Option<String>,
 }
 
@@ -164,18 +185,36 @@ impl SpaceInput {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpacePatch {
     /// New name.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub name: Option<String>,
     /// New zone.
+    #[schema(example = "Europe/Berlin")]
     pub timezone: Option<String>,
     /// New hours (`null`: always open).
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Object>)]
     pub business_hours: Option<Value>,
     /// New lead.
+    #[schema(
+        pattern = "^PT([0-9]+H)?([0-9]+M)?([0-9]+(\\.[0-9]{1,3})?S)?$",
+        example = "PT10M"
+    )]
     pub upcoming_lead: Option<String>,
     /// New grace.
+    #[schema(
+        pattern = "^PT([0-9]+H)?([0-9]+M)?([0-9]+(\\.[0-9]{1,3})?S)?$",
+        example = "PT10M"
+    )]
     pub no_show_grace: Option<String>,
     /// New cleaning.
+    #[schema(
+        pattern = "^PT([0-9]+H)?([0-9]+M)?([0-9]+(\\.[0-9]{1,3})?S)?$",
+        example = "PT10M"
+    )]
     pub cleaning: Option<String>,
 }
 
@@ -215,15 +254,20 @@ impl SpacePatch {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BookingInput {
-    /// Client-chosen id; generated when absent.
+    /// Client-chosen id (1–64 of A-Z a-z 0-9 _ -); generated when absent.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     pub id: Option<String>,
     /// The space.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     pub space_id: String,
-    /// RFC 3339 start (kept to the millisecond).
+    /// RFC 3339 start (kept to the millisecond), from 1970 to 9998.
+    #[schema(format = DateTime)]
     pub start: String,
-    /// RFC 3339 end.
+    /// RFC 3339 end: after the start, at most 7 days later.
+    #[schema(format = DateTime)]
     pub end: String,
-    /// A title.
+    /// A title (at most 500 characters, no control characters).
+    #[schema(max_length = 500, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub title: Option<String>,
 }
 
@@ -336,11 +380,50 @@ pub struct Availability {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookInput {
-    /// `http(s)` URL.
+    /// `http(s)` URL of a public address (private ones need `ZS_ALLOW_PRIVATE_WEBHOOKS`).
+    #[schema(
+        format = "uri",
+        max_length = 2000,
+        example = "https://example.com/hooks"
+    )]
     pub url: String,
     /// Types to receive; empty or absent = all.
     #[serde(default)]
+    #[schema(value_type = Vec<WebhookType>)]
     pub events: Vec<String>,
+}
+
+/// A webhook event type.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)] // documents the names `WebhookInput::events` takes
+pub enum WebhookType {
+    /// A booking was created.
+    #[serde(rename = "booking.created")]
+    Created,
+    /// The upcoming lead of a booking was reached.
+    #[serde(rename = "booking.start")]
+    Start,
+    /// Checked in.
+    #[serde(rename = "booking.checked_in")]
+    CheckedIn,
+    /// Nobody checked in in time.
+    #[serde(rename = "booking.no_show")]
+    NoShow,
+    /// Checked out early.
+    #[serde(rename = "booking.checked_out")]
+    CheckedOut,
+    /// The booking's time ended.
+    #[serde(rename = "booking.ended")]
+    Ended,
+    /// Cancelled.
+    #[serde(rename = "booking.cancelled")]
+    Cancelled,
+    /// The space state changed.
+    #[serde(rename = "space.state_changed")]
+    SpaceStateChanged,
+    /// The room state changed.
+    #[serde(rename = "room.state_changed")]
+    RoomStateChanged,
 }
 
 /// A webhook endpoint.
@@ -406,9 +489,11 @@ pub struct DeliveryList {
 #[serde(deny_unknown_fields)]
 pub struct TokenInput {
     /// `member` or `device`.
+    #[schema(pattern = "^(member|device)$", example = "member")]
     pub role: String,
-    /// A label.
+    /// A label (at most 200 characters, no control characters).
     #[serde(default)]
+    #[schema(max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub label: String,
 }
 
@@ -425,14 +510,81 @@ pub struct TokenView {
     pub token: String,
 }
 
-/// Parses an RFC 3339 instant, kept to the millisecond.
+/// The instants the API takes: from 1970 to the end of 9998, so that a booking's end plus
+/// its cleaning, a timer's due time or an availability window never leaves jiff's range
+/// (which ends on 9999-12-30).
+const EARLIEST: Timestamp = Timestamp::UNIX_EPOCH;
+const LATEST: Timestamp = Timestamp::constant(253_370_764_800, 0); // 9999-01-01T00:00:00Z
+
+/// Parses an RFC 3339 instant between 1970 and 9998, kept to the millisecond.
 pub fn instant(field: &str, s: &str) -> Result<Timestamp, ApiError> {
-    s.parse::<Timestamp>()
-        .map(zs_core::clock::to_millis)
-        .map_err(|_| {
-            ApiError::invalid(
-                "invalid_time",
-                format!("{field}: {s:?} is not an RFC 3339 instant such as 2026-05-04T09:00:00Z"),
-            )
-        })
+    let shown = crate::error::quoted(s);
+    let t = s.parse::<Timestamp>().map_err(|_| {
+        ApiError::invalid(
+            "invalid_time",
+            format!("{field}: {shown} is not an RFC 3339 instant such as 2026-05-04T09:00:00Z"),
+        )
+    })?;
+    if t < EARLIEST || t >= LATEST {
+        return Err(ApiError::invalid(
+            "invalid_time",
+            format!("{field}: {shown} is out of range: instants are from 1970 to 9998"),
+        ));
+    }
+    Ok(zs_core::clock::to_millis(t))
+}
+
+/// Checks a free-text field: at most `max` bytes and no control characters (none belongs in
+/// a name or a title, and PostgreSQL refuses NUL).
+pub fn text(code: &'static str, field: &str, s: &str, max: usize) -> Result<(), ApiError> {
+    if s.chars().count() > max {
+        return Err(ApiError::invalid(
+            code,
+            format!("{field} must be at most {max} characters"),
+        ));
+    }
+    if s.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            code,
+            format!("{field} must not contain control characters"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_webhook_types_are_the_ones_we_send() {
+        let schema =
+            serde_json::to_value(<WebhookType as utoipa::PartialSchema>::schema()).unwrap();
+        assert_eq!(
+            schema["enum"],
+            serde_json::json!(zs_core::notice::WEBHOOK_TYPES)
+        );
+    }
+
+    #[test]
+    fn text_counts_characters_and_refuses_control_characters() {
+        assert!(text("c", "f", &"é".repeat(200), 200).is_ok());
+        assert!(text("c", "f", &"é".repeat(201), 200).is_err());
+        for bad in ["a\u{0}b", "tab\there", "\u{85}"] {
+            assert_eq!(text("c", "f", bad, 200).unwrap_err().code, "c");
+        }
+    }
+
+    #[test]
+    fn instants_stay_within_what_the_arithmetic_can_hold() {
+        assert!(instant("t", "2026-05-04T09:00:00Z").is_ok());
+        assert!(instant("t", "9998-12-31T23:59:59.999Z").is_ok());
+        for bad in [
+            "9999-01-01T00:00:00Z",
+            "1969-12-31T23:59:59Z",
+            "-000001-01-01T00:00:00Z",
+        ] {
+            assert_eq!(instant("t", bad).unwrap_err().code, "invalid_time", "{bad}");
+        }
+    }
 }

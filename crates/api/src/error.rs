@@ -17,6 +17,8 @@ pub struct ApiError {
     pub code: &'static str,
     /// What happened and what to do.
     pub message: String,
+    /// With 429: the `Retry-After` header, in whole seconds.
+    pub retry_after: Option<u64>,
 }
 
 /// The JSON shape of an error.
@@ -42,6 +44,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
     }
     /// 400 with code `bad_request`-style codes.
@@ -62,6 +65,16 @@ impl ApiError {
     }
 }
 
+/// `s` quoted for an error message, cut to 64 characters (a hostile value is not echoed whole).
+pub fn quoted(s: &str) -> String {
+    let cut: String = s.chars().take(64).collect();
+    if cut.len() < s.len() {
+        format!("{cut:?}…")
+    } else {
+        format!("{cut:?}")
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {
@@ -70,7 +83,12 @@ impl IntoResponse for ApiError {
                 message: self.message,
             },
         };
-        (self.status, axum::Json(body)).into_response()
+        let mut resp = (self.status, axum::Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        resp
     }
 }
 

@@ -4,7 +4,10 @@
 pub mod auth;
 pub mod dto;
 pub mod error;
+pub mod extract;
 pub mod json;
+pub mod limit;
+pub mod openapi;
 pub mod routes;
 
 use axum::Router;
@@ -37,6 +40,8 @@ pub struct AppState {
     pub admin_token_hash: String,
     /// Checked by `/readyz` with the store, by name.
     pub probes: Vec<(&'static str, Probe)>,
+    /// Rate limits per token and per failing client address.
+    pub limits: Arc<limit::Limits>,
 }
 
 /// The process-wide Prometheus recorder (installed on first use).
@@ -95,11 +100,28 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         "bearer",
         SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
     );
+    openapi::document_errors(&mut doc);
     doc
 }
 
 async fn not_found() -> error::ApiError {
     error::ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
+}
+
+/// A handler that panicked is a bug: it is logged, and the client gets our error shape
+/// rather than a dropped connection.
+fn panicked(err: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let what = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic");
+    tracing::error!(panic = what, "request handler panicked");
+    axum::response::IntoResponse::into_response(error::ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "an internal error occurred; it has been logged",
+    ))
 }
 
 /// The whole application (tests call it without a socket).
@@ -123,5 +145,6 @@ pub fn app(state: AppState) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .with_state(state)
 }

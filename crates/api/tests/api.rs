@@ -7,6 +7,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use tower::ServiceExt;
+use zs_api::limit::{LimitConfig, Limits};
 use zs_api::{AppState, app, auth::token_hash};
 use zs_core::ManualClock;
 use zs_delivery::{Sender, SenderConfig};
@@ -23,10 +24,14 @@ struct Harness {
 }
 
 async fn harness(db: Backend) -> Harness {
-    harness_with(db, vec![]).await
+    harness_with(db, vec![], LimitConfig::default()).await
 }
 
-async fn harness_with(db: Backend, probes: Vec<(&'static str, zs_api::Probe)>) -> Harness {
+async fn harness_with(
+    db: Backend,
+    probes: Vec<(&'static str, zs_api::Probe)>,
+    limits: LimitConfig,
+) -> Harness {
     let store = zs_store::testing::fresh(db, "api").await.unwrap();
     let clock = ManualClock::new("2026-05-04T06:00:00Z".parse().unwrap());
     let sender = Sender::new(SenderConfig::default()).unwrap();
@@ -36,6 +41,7 @@ async fn harness_with(db: Backend, probes: Vec<(&'static str, zs_api::Probe)>) -
         engine,
         admin_token_hash: token_hash(ADMIN),
         probes,
+        limits: Arc::new(Limits::new(limits)),
     });
     let mut h = Harness {
         app,
@@ -263,7 +269,12 @@ async fn every_route_enforces_its_roles(db: Backend) {
 async fn readiness_names_a_dependency_that_is_down(db: Backend) {
     let down: zs_api::Probe = Arc::new(|| Box::pin(async { Err("connection refused".to_owned()) }));
     let up: zs_api::Probe = Arc::new(|| Box::pin(async { Ok(()) }));
-    let h = harness_with(db, vec![("queue", up), ("redis", down)]).await;
+    let h = harness_with(
+        db,
+        vec![("queue", up), ("redis", down)],
+        LimitConfig::default(),
+    )
+    .await;
     let (status, body) = h.call("", Method::GET, "/readyz", None).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body, Value::String("redis: connection refused".into()));
@@ -683,6 +694,11 @@ async fn patching_hours_and_timing_respects_live_bookings(db: Backend) {
         (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_timezone"))
     );
 }
+
+#[path = "api/hostile.rs"]
+mod hostile;
+#[path = "api/limits.rs"]
+mod limits;
 
 zs_store::test_on_both_backends!(
     readiness_names_a_dependency_that_is_down,

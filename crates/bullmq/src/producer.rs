@@ -228,14 +228,48 @@ impl Producer {
         Ok(added.id().to_owned())
     }
 
-    /// Whether Redis answers (`PING`); `Err` says why not.
-    pub async fn ping(&self) -> Result<(), String> {
+    /// Whether this queue's relay marker (a field of its `meta` hash) is missing: the queue
+    /// is new to us, or Redis lost its data (restarted without persistence, flushed), so
+    /// every plan the store counts as relayed must be relayed again before
+    /// [`Producer::set_relay_marker`].
+    pub async fn relay_marker_missing(&self) -> Result<bool, QueueError> {
+        let meta = self.queue.keys().meta();
+        let exists = self
+            .queue
+            .connection()
+            .cmd::<i64>(redis::cmd("HEXISTS").arg(&meta).arg("zs-relay"))
+            .await?;
+        Ok(exists == 0)
+    }
+
+    /// Sets the relay marker (and `meta.version`, lost with the rest).
+    pub async fn set_relay_marker(&self) -> Result<(), QueueError> {
+        let meta = self.queue.keys().meta();
         self.queue
             .connection()
-            .cmd::<String>(&mut redis::cmd("PING"))
-            .await
-            .map(drop)
-            .map_err(|e| e.to_string())
+            .cmd::<i64>(redis::cmd("HSET").arg(&meta).arg("zs-relay").arg(1))
+            .await?;
+        self.queue
+            .connection()
+            .cmd::<i64>(
+                redis::cmd("HSETNX")
+                    .arg(&meta)
+                    .arg("version")
+                    .arg(LIBRARY_VERSION),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Whether Redis answers (`PING`) within a second; `Err` says why not. A Redis that is
+    /// down can keep a command waiting for its reconnection: a readiness probe must answer.
+    pub async fn ping(&self) -> Result<(), String> {
+        let mut cmd = redis::cmd("PING");
+        let ping = self.queue.connection().cmd::<String>(&mut cmd);
+        match tokio::time::timeout(std::time::Duration::from_secs(1), ping).await {
+            Ok(r) => r.map(drop).map_err(|e| e.to_string()),
+            Err(_) => Err("no answer within 1 s".to_owned()),
+        }
     }
 
     /// The underlying crate queue (counts, inspection, obliterate).

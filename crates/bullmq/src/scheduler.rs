@@ -18,7 +18,9 @@
 //! pending posts in sequence order.
 //!
 //! If Redis loses jobs (restarted without persistence), the store's own runners apply any
-//! job still overdue after a lag (`Engine::set_fallback_lag`).
+//! job still overdue after a lag (`Engine::set_fallback_lag`), and the relay notices the
+//! loss (its marker in each queue's `meta` hash is gone) and relays every pending plan
+//! again, so timers due after Redis is back fire at their instant again.
 
 use crate::producer::{Backoff, Due, JobId, NewJob, Producer, Retention};
 use serde_json::{Value, json};
@@ -162,6 +164,27 @@ pub async fn relay_once(
     queue: &str,
     producer: &Producer,
 ) -> Result<usize, String> {
+    // Redis lost its data while the store counted plans as relayed? Relay them all again
+    // (adding an id the queue holds changes nothing). The marker is set only after the
+    // store has taken note, so a failure in between repeats the check, never skips it.
+    if producer
+        .relay_marker_missing()
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        let n = engine.relay_again(queue).await.map_err(|e| e.to_string())?;
+        if n > 0 {
+            tracing::warn!(
+                queue,
+                plans = n,
+                "the Redis queue lost its jobs (restarted empty?): relaying every pending plan again"
+            );
+        }
+        producer
+            .set_relay_marker()
+            .await
+            .map_err(|e| e.to_string())?;
+    }
     let plans = engine
         .unrelayed(queue, RELAY_BATCH)
         .await

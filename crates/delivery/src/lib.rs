@@ -9,7 +9,7 @@ pub mod signing;
 pub mod ssrf;
 
 pub use retry::RetrySchedule;
-pub use sender::{AttemptOutcome, Sender, SenderConfig};
+pub use sender::{AttemptOutcome, Sender, SenderConfig, Transport};
 pub use signing::{WebhookSecret, sign, signed_headers};
 pub use ssrf::{GuardedResolver, check_url, is_forbidden_ip};
 

@@ -1,6 +1,8 @@
 //! The HTTP sender: one POST attempt to a subscriber, reduced to an [`AttemptOutcome`].
 
 use std::error::Error as StdError;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::header::CONTENT_TYPE;
@@ -64,12 +66,35 @@ impl AttemptOutcome {
     }
 }
 
+/// A network other than the real one: the deterministic simulator's virtual receivers.
+/// Gets the same requests [`Sender::post`] would send, and answers with an outcome.
+pub trait Transport: Send + Sync + 'static {
+    /// Delivers one POST; may never resolve (a receiver that hangs until the process dies).
+    fn post(
+        &self,
+        url: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> Pin<Box<dyn Future<Output = AttemptOutcome> + Send>>;
+}
+
 /// Outbound webhook client: no proxy, no redirects, SSRF-guarded DNS, bounded time.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Sender {
     client: reqwest::Client,
     allow_private: bool,
     timeout: Duration,
+    transport: Option<Arc<dyn Transport>>,
+}
+
+impl std::fmt::Debug for Sender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sender")
+            .field("allow_private", &self.allow_private)
+            .field("timeout", &self.timeout)
+            .field("simulated", &self.transport.is_some())
+            .finish()
+    }
 }
 
 impl Sender {
@@ -93,6 +118,19 @@ impl Sender {
             client,
             allow_private: cfg.allow_private,
             timeout: cfg.timeout,
+            transport: None,
+        })
+    }
+
+    /// A sender whose requests go to `transport` instead of the network (the simulator);
+    /// URLs are still checked as for a real send.
+    pub fn simulated(
+        cfg: SenderConfig,
+        transport: Arc<dyn Transport>,
+    ) -> Result<Self, DeliveryError> {
+        Ok(Self {
+            transport: Some(transport),
+            ..Self::new(cfg)?
         })
     }
 
@@ -110,6 +148,9 @@ impl Sender {
             Ok(url) => url,
             Err(e) => return AttemptOutcome::failure(started, None, e.to_string(), true),
         };
+        if let Some(t) = &self.transport {
+            return t.post(url.as_str(), headers, body).await;
+        }
         let host = url.host_str().unwrap_or_default().to_owned();
         let mut request = self.client.post(url).body(body);
         for (name, value) in headers {

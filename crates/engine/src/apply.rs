@@ -3,6 +3,7 @@
 use crate::{Committed, Engine, EngineError};
 use jiff::Timestamp;
 use zs_core::{BookingId, Command, Outcome, SpaceFacts, SpaceId, decide};
+use zs_store::jobs::{self, MEETING_SCHEDULER};
 use zs_store::{Conn, bookings, spaces};
 
 /// The longest cleaning a space may have: completed bookings older than this never matter.
@@ -22,12 +23,31 @@ pub struct Applied {
 impl Engine {
     /// Applies a user, admin or booking command to a space now, in its own transaction.
     pub async fn execute(&self, space: &SpaceId, cmd: Command) -> Result<Applied, EngineError> {
+        self.catch_up(space).await?;
         let mut tx = self.store.begin().await?;
         let at = self.clock.now();
         let applied = self.apply_in(&mut tx, space, cmd, at).await?;
         tx.commit().await?;
         self.after_commit(&[(applied.outcome.clone(), None)]);
         Ok(applied)
+    }
+
+    /// Applies the space's timers that are due but not applied yet — the process has just
+    /// started, the queue job is late (a worker died holding it), or Redis lost it — so a
+    /// command is decided on the state of its instant: a check-in never overtakes the
+    /// `START_TIME_REACHED` due before it, a cancel never skips the `UPCOMING_REACHED`
+    /// (and its `booking.start`) due before it.
+    pub(crate) async fn catch_up(&self, space: &SpaceId) -> Result<(), EngineError> {
+        let now = self.clock.now();
+        let overdue = {
+            let mut c = self.store.read().await?;
+            jobs::group_due(&mut c, MEETING_SCHEDULER, space.as_str(), now, 1).await?
+        };
+        if !overdue.is_empty() {
+            let n = self.run_space_timers(space, now).await?;
+            tracing::info!(space = %space, n, "overdue timers applied before a command");
+        }
+        Ok(())
     }
 
     /// The space a booking belongs to.

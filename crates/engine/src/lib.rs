@@ -178,6 +178,15 @@ impl Engine {
         Ok(zs_store::jobs::unrelayed(&mut c, queue, limit).await?)
     }
 
+    /// Marks every relayed plan of `queue` unrelayed, so the relay adds them all again (the
+    /// queue lost them: Redis restarted without its data). Returns how many.
+    pub async fn relay_again(&self, queue: &str) -> Result<u64, EngineError> {
+        let mut tx = self.store.begin().await?;
+        let n = zs_store::jobs::unmark_relayed(&mut tx, queue).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
     /// Records that these plans (id, due) are in the queue.
     pub async fn mark_relayed(
         &self,

@@ -128,6 +128,7 @@ impl Engine {
         n: NewBooking,
         idem: Option<Idempotency>,
     ) -> Result<Created, EngineError> {
+        self.catch_up(space).await?;
         let mut tx = self.store.begin().await?;
         // Lock the space first (PostgreSQL): a concurrent repeat of this request waits here
         // and then finds the stored response instead of racing it.

@@ -54,4 +54,15 @@ pub struct ServeArgs {
     /// Per-attempt timeout of outbound HTTP, in milliseconds.
     #[arg(long, env = "ZS_HTTP_TIMEOUT_MS", default_value_t = 10_000)]
     pub http_timeout_ms: u64,
+    /// Requests per second each token may make (all roles); 0 disables the limit.
+    #[arg(long, env = "ZS_RATE_LIMIT", default_value_t = 100)]
+    pub rate_limit: u32,
+    /// Requests a token may make at once before the per-second rate applies (default: twice
+    /// ZS_RATE_LIMIT).
+    #[arg(long, env = "ZS_RATE_BURST")]
+    pub rate_burst: Option<u32>,
+    /// Failed authentications per second per client IP address (burst twice that); beyond
+    /// them the address gets 429 until its allowance refills. 0 disables the limit.
+    #[arg(long, env = "ZS_AUTH_FAILURE_LIMIT", default_value_t = 10)]
+    pub auth_failure_limit: u32,
 }

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
+use zs_api::limit::{LimitConfig, Limits, Rate};
 use zs_api::{AppState, auth::token_hash};
 use zs_delivery::{RetrySchedule, Sender, SenderConfig, WebhookSecret};
 use zs_engine::{Engine, OutboundConfig};
@@ -185,6 +186,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         engine: engine.clone(),
         admin_token_hash: token_hash(&admin),
         probes,
+        limits: Arc::new(Limits::new(LimitConfig {
+            per_token: Rate::new(args.rate_limit, args.rate_burst),
+            auth_failures_per_ip: Rate::new(args.auth_failure_limit, None),
+        })),
     });
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -192,9 +197,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     println!("zs-scheduler listening on http://{addr}");
     tracing::info!(%addr, data_dir = %args.data_dir.display(), "serving");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    // The peer address keys the limit on failed authentications.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     tracing::info!("shutting down: finishing in-flight work");
     if let Some((w, deliveries)) = &ingress {
         w.close(10_000).await;

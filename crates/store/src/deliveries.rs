@@ -58,7 +58,7 @@ pub struct Delivery {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Attempt {
-    /// 1-based attempt number.
+    /// 1-based attempt number: in the log, every attempt in order (also across replays).
     pub attempt: i64,
     /// When it was made.
     pub at: Timestamp,
@@ -239,14 +239,14 @@ pub async fn record_attempt(
     next_attempt_at: Option<Timestamp>,
 ) -> Result<()> {
     on_db!(c, |conn, _pg, _l| {
+        // The log only grows: a replay restarts the delivery's attempt count (and so its
+        // retry schedule), but its attempts are logged after the earlier ones, never over them.
         sqlx::query(
             "INSERT INTO delivery_attempts (delivery_id, attempt, at, status_code, error, duration_ms, success) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (delivery_id, attempt) DO UPDATE SET at = excluded.at, \
-             status_code = excluded.status_code, error = excluded.error, duration_ms = excluded.duration_ms, \
-             success = excluded.success",
+             SELECT $1, COALESCE(MAX(attempt), 0) + 1, $2, $3, $4, $5, $6 FROM delivery_attempts \
+             WHERE delivery_id = $1",
         )
         .bind(id)
-        .bind(a.attempt)
         .bind(a.at.as_millisecond())
         .bind(a.status_code)
         .bind(&a.error)

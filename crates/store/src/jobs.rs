@@ -284,6 +284,16 @@ pub async fn next_due(c: &mut Conn, queue: &str) -> Result<Option<Timestamp>> {
     ms.map(ts).transpose()
 }
 
+/// The earliest due instant of every queue that has pending jobs, in one query.
+pub async fn next_due_by_queue(c: &mut Conn) -> Result<Vec<(String, Timestamp)>> {
+    let rows: Vec<(String, i64)> = on_db!(c, |conn, _pg, _l| {
+        sqlx::query_as("SELECT queue, MIN(due_ms) FROM jobs GROUP BY queue")
+            .fetch_all(&mut *conn)
+            .await?
+    });
+    rows.into_iter().map(|(q, ms)| Ok((q, ts(ms)?))).collect()
+}
+
 /// Pending jobs of `queue` in run order (for inspection).
 pub async fn list(c: &mut Conn, queue: &str, limit: i64) -> Result<Vec<Job>> {
     on_db!(c, |conn, _pg, _l| {
@@ -388,6 +398,19 @@ pub async fn unrelayed(c: &mut Conn, queue: &str, limit: i64) -> Result<Vec<Job>
         .await?;
         rows.iter().map(row_to_job).collect()
     })
+}
+
+/// Marks the relayed plans of `queue` unrelayed, for the relay to add them again (the queue
+/// lost them); plans a worker has claimed stay claimed. Returns how many.
+pub async fn unmark_relayed(c: &mut Conn, queue: &str) -> Result<u64> {
+    let n = on_db!(c, |conn, _pg, _l| {
+        sqlx::query("UPDATE jobs SET relayed = 0 WHERE queue = $1 AND relayed = 1")
+            .bind(queue)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+    });
+    Ok(n)
 }
 
 /// Marks jobs relayed, each only if its plan is still the one relayed (same id and due).

@@ -3,9 +3,10 @@
 use crate::AppState;
 use crate::auth::{Caller, Role};
 use crate::dto::*;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, ErrorBody, quoted};
+use crate::extract::{Path, Query};
 use crate::json::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -16,7 +17,7 @@ use zs_engine::{Created, Idempotency};
 use zs_store::bookings;
 
 fn booking_id(s: &str) -> Result<BookingId, ApiError> {
-    BookingId::parse(s).map_err(|_| ApiError::not_found(format!("booking {s:?}")))
+    BookingId::parse(s).map_err(|_| ApiError::not_found(format!("booking {}", quoted(s))))
 }
 
 fn json_response(status: StatusCode, body: String) -> Response {
@@ -72,7 +73,7 @@ pub async fn create(
     caller.require(&[Role::Member])?;
     let idem = idempotency(&headers, &caller, &input)?;
     let space = SpaceId::parse(&input.space_id)
-        .map_err(|_| ApiError::not_found(format!("space {:?}", input.space_id)))?;
+        .map_err(|_| ApiError::not_found(format!("space {}", quoted(&input.space_id))))?;
     let id = match &input.id {
         Some(s) => {
             BookingId::parse(s).map_err(|e| ApiError::invalid("invalid_id", e.to_string()))?
@@ -80,12 +81,7 @@ pub async fn create(
         None => BookingId::parse(&super::generated_id("bk")).expect("generated ids are valid"),
     };
     let title = input.title.clone().unwrap_or_default();
-    if title.len() > 500 {
-        return Err(ApiError::invalid(
-            "invalid_title",
-            "title must be at most 500 characters",
-        ));
-    }
+    text("invalid_title", "title", &title, 500)?;
     let n = NewBooking {
         id,
         title,
@@ -106,10 +102,13 @@ pub async fn create(
 #[serde(rename_all = "camelCase")]
 pub struct ListQuery {
     /// Only this space.
+    #[param(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     pub space_id: Option<String>,
     /// Only bookings ending after this instant.
+    #[param(format = DateTime)]
     pub from: Option<String>,
     /// Only bookings starting before this instant.
+    #[param(format = DateTime)]
     pub to: Option<String>,
     /// At most this many (default 100, max 1000).
     pub limit: Option<i64>,

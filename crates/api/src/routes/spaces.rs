@@ -3,9 +3,10 @@
 use crate::AppState;
 use crate::auth::{Caller, Role};
 use crate::dto::*;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, ErrorBody, quoted};
+use crate::extract::{Path, Query};
 use crate::json::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -13,7 +14,19 @@ use zs_core::{Command, Space, SpaceId};
 use zs_store::{bookings, spaces};
 
 fn space_id(s: &str) -> Result<SpaceId, ApiError> {
-    SpaceId::parse(s).map_err(|_| ApiError::not_found(format!("space {s:?}")))
+    SpaceId::parse(s).map_err(|_| ApiError::not_found(format!("space {}", quoted(s))))
+}
+
+fn space_name(name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(ApiError::invalid(
+            "invalid_name",
+            "name must be 1 to 200 characters",
+        ));
+    }
+    text("invalid_name", "name", name, 200)?;
+    Ok(name.to_owned())
 }
 
 pub(crate) async fn load(st: &AppState, id: &SpaceId) -> Result<SpaceView, ApiError> {
@@ -39,13 +52,7 @@ pub async fn create(
         Some(s) => SpaceId::parse(s).map_err(|e| ApiError::invalid("invalid_id", e.to_string()))?,
         None => SpaceId::parse(&super::generated_id("sp")).expect("generated ids are valid"),
     };
-    let name = input.name.trim().to_owned();
-    if name.is_empty() || name.len() > 200 {
-        return Err(ApiError::invalid(
-            "invalid_name",
-            "name must be 1 to 200 characters",
-        ));
-    }
+    let name = space_name(&input.name)?;
     let space = Space {
         id: id.clone(),
         name,
@@ -100,17 +107,10 @@ pub async fn patch(
         .ok_or_else(|| ApiError::not_found(format!("space {id}")))?;
     drop(c);
     let settings = p.apply(&sp.settings)?;
-    let name = p
-        .name
-        .clone()
-        .map(|n| n.trim().to_owned())
-        .unwrap_or(sp.name);
-    if name.is_empty() || name.len() > 200 {
-        return Err(ApiError::invalid(
-            "invalid_name",
-            "name must be 1 to 200 characters",
-        ));
-    }
+    let name = match &p.name {
+        Some(n) => space_name(n)?,
+        None => sp.name,
+    };
     st.engine.update_space(&id, name, settings).await?;
     Ok(axum::Json(load(&st, &id).await?))
 }
@@ -181,8 +181,10 @@ pub async fn history(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct AvailabilityQuery {
     /// RFC 3339 start (default now).
+    #[param(format = DateTime)]
     pub from: Option<String>,
     /// RFC 3339 end (default `from` + 7 days; at most 62 days after `from`).
+    #[param(format = DateTime)]
     pub to: Option<String>,
 }
 

@@ -33,12 +33,7 @@ pub async fn create(
     let role = Role::parse_minted(&input.role).ok_or_else(|| {
         ApiError::invalid("invalid_role", "role must be \"member\" or \"device\"")
     })?;
-    if input.label.len() > 200 {
-        return Err(ApiError::invalid(
-            "invalid_label",
-            "label must be at most 200 characters",
-        ));
-    }
+    crate::dto::text("invalid_label", "label", &input.label, 200)?;
     let token = new_token();
     let rec = TokenRecord {
         id: super::generated_id("tok"),

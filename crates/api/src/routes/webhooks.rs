@@ -3,12 +3,27 @@
 use crate::AppState;
 use crate::auth::{Caller, Role};
 use crate::dto::*;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, ErrorBody, quoted};
+use crate::extract::Path;
 use crate::json::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use zs_core::notice::WEBHOOK_TYPES;
 use zs_store::deliveries::{self, Delivery, Endpoint};
+
+/// A webhook or delivery id from a path: ours are `ep_…` and `msg_…`; anything that could not
+/// be one is simply not found (and never reaches the store).
+fn known_id(kind: &str, id: String) -> Result<String, ApiError> {
+    let plausible = (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if plausible {
+        Ok(id)
+    } else {
+        Err(ApiError::not_found(format!("{kind} {}", quoted(&id))))
+    }
+}
 
 fn view(e: &Endpoint, with_secret: bool) -> WebhookView {
     WebhookView {
@@ -42,12 +57,7 @@ pub async fn create(
             ),
         ));
     }
-    if input.url.len() > 2000 {
-        return Err(ApiError::invalid(
-            "invalid_url",
-            "url must be at most 2000 characters",
-        ));
-    }
+    text("invalid_url", "url", &input.url, 2000)?;
     let e = st
         .engine
         .create_endpoint(input.url, input.events)
@@ -84,6 +94,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(&[Role::Admin])?;
+    let id = known_id("webhook", id)?;
     st.engine.delete_endpoint(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -117,6 +128,7 @@ pub async fn deliveries_of(
     Path(id): Path<String>,
 ) -> Result<axum::Json<DeliveryList>, ApiError> {
     caller.require(&[Role::Admin])?;
+    let id = known_id("webhook", id)?;
     let mut c = st.engine.store.read().await?;
     deliveries::endpoint(&mut c, &id)
         .await?
@@ -137,6 +149,7 @@ pub async fn retry(
     Path(id): Path<String>,
 ) -> Result<(StatusCode, axum::Json<DeliveryView>), ApiError> {
     caller.require(&[Role::Admin])?;
+    let id = known_id("delivery", id)?;
     let d = st.engine.retry_delivery(&id).await?;
     let mut c = st.engine.store.read().await?;
     Ok((

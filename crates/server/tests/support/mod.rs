@@ -138,6 +138,12 @@ pub struct Receiver {
 
 impl Receiver {
     pub async fn start() -> Receiver {
+        Receiver::start_on("127.0.0.1:0").await
+    }
+
+    /// [`Receiver::start`] on a chosen address (e.g. a port a receiver that was down
+    /// listens on again).
+    pub async fn start_on(bind: &str) -> Receiver {
         let got: Arc<Mutex<Vec<Received>>> = Arc::default();
         let fail_first = Arc::new(AtomicUsize::new(0));
         let hold_ms = Arc::new(AtomicUsize::new(0));
@@ -169,7 +175,7 @@ impl Receiver {
                     }
                 }
             });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(bind).await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         Receiver {
@@ -224,6 +230,35 @@ impl Api {
             status,
             serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
         )
+    }
+    /// Like [`Api::call`], but a transport error (the process is down, the connection was
+    /// cut) is returned instead of panicking; each request gives up after `timeout`.
+    pub async fn try_call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        headers: &[(&str, &str)],
+        timeout: Duration,
+    ) -> Result<(u16, serde_json::Value), String> {
+        let mut r = self
+            .http
+            .request(method, format!("{}{}", self.base, path))
+            .bearer_auth(&self.token)
+            .timeout(timeout);
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let resp = r.send().await.map_err(|e| e.to_string())?;
+        let status = resp.status().as_u16();
+        let text = resp.text().await.map_err(|e| e.to_string())?;
+        Ok((
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        ))
     }
     pub async fn post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
         self.call(reqwest::Method::POST, path, Some(body)).await
@@ -301,5 +336,61 @@ pub fn redis_cli(args: &[&str]) -> String {
 pub fn redis_forget(prefix: &str) {
     for k in redis_cli(&["--scan", "--pattern", &format!("{prefix}:*")]).lines() {
         redis_cli(&["DEL", k]);
+    }
+}
+
+/// A port on 127.0.0.1 that was free a moment ago (for a listener that starts later).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Runs SQL through `psql` on the test PostgreSQL and returns its unaligned output.
+pub fn psql(sql: &str) -> String {
+    let out = Command::new("psql")
+        .arg(pg_url())
+        .args(["-X", "-q", "-A", "-t", "-c", sql])
+        .output()
+        .expect("psql");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `url` with one more query parameter.
+pub fn with_param(url: &str, key: &str, value: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}{key}={value}")
+}
+
+/// A small seeded generator (SplitMix64): a failing run is repeated with its printed seed.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+    /// The seed from `var` when set, else from the clock.
+    pub fn seed_from_env(var: &str) -> u64 {
+        std::env::var(var)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(rand_suffix)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `lo..hi` (`lo` when the range is empty).
+    pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        if hi <= lo {
+            return lo;
+        }
+        lo + (self.next_u64() % (hi - lo) as u64) as i64
     }
 }

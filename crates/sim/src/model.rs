@@ -1,0 +1,282 @@
+//! The simulator's independent model of one space: the raw facts only (what was booked,
+//! when people checked in and out, cancellations, the maintenance flag), from which the
+//! CONTRACT §3 oracle derives what the stored states must be.
+
+use jiff::{SignedDuration, Timestamp};
+use zs_core::oracle::{self, BookingFacts, Derived};
+use zs_core::timer::next_day_timer;
+use zs_core::{BookingId, BookingStatus, EventKind, Space, SpaceId, SpaceSettings};
+
+/// One booking the model knows about.
+#[derive(Debug, Clone)]
+pub struct ModelBooking {
+    /// Its raw facts.
+    pub facts: BookingFacts,
+    /// Its start has been settled (a start during maintenance cancels it).
+    started: bool,
+}
+
+/// One space, as raw facts.
+#[derive(Debug, Clone)]
+pub struct SpaceModel {
+    /// The space.
+    pub space: Space,
+    /// Its bookings that may still matter (finished ones are pruned).
+    pub bookings: Vec<ModelBooking>,
+    /// Bookings pruned so far, with their final status.
+    pub finished: Vec<(BookingId, BookingStatus)>,
+}
+
+/// Why a booking request must be refused, by the rules of CONTRACT §4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// `start >= end`, in the past, too long, or outside business hours.
+    Invalid,
+    /// It overlaps a live booking's `[start, end + cleaning)`.
+    Conflict,
+}
+
+impl SpaceModel {
+    /// A new space.
+    pub fn new(space: Space) -> Self {
+        Self {
+            space,
+            bookings: vec![],
+            finished: vec![],
+        }
+    }
+
+    /// The space id.
+    pub fn id(&self) -> &SpaceId {
+        &self.space.id
+    }
+
+    fn settings(&self) -> &SpaceSettings {
+        &self.space.settings
+    }
+
+    /// The index of a booking.
+    pub fn find(&self, id: &BookingId) -> Option<usize> {
+        self.bookings.iter().position(|b| &b.facts.id == id)
+    }
+
+    /// A booking's status at `now`, from its facts alone.
+    pub fn status(&self, i: usize, now: Timestamp) -> BookingStatus {
+        oracle::booking_status(&self.bookings[i].facts, self.settings(), now)
+    }
+
+    /// A booking whose start arrives during maintenance is cancelled at its start. Call at
+    /// every instant the model may have crossed a start, before the maintenance flag changes.
+    pub fn settle(&mut self, now: Timestamp) {
+        let maintenance = self.space.maintenance;
+        for b in &mut self.bookings {
+            if !b.started && b.facts.start <= now {
+                b.started = true;
+                let pending = b.facts.cancelled_at.is_none() && b.facts.checked_in_at.is_none();
+                if maintenance && pending {
+                    b.facts.cancelled_at = Some(b.facts.start);
+                }
+            }
+        }
+    }
+
+    /// Both states the space must show at `now`.
+    pub fn derive(&self, now: Timestamp) -> Derived {
+        let facts: Vec<BookingFacts> = self.bookings.iter().map(|b| b.facts.clone()).collect();
+        oracle::derive(self.settings(), self.space.maintenance, &facts, now)
+    }
+
+    /// The interval a booking keeps others out of at `now`, if any.
+    fn blocked(&self, i: usize, now: Timestamp) -> Option<(Timestamp, Timestamp)> {
+        let f = &self.bookings[i].facts;
+        let cleaning = self.settings().cleaning.duration();
+        match self.status(i, now) {
+            BookingStatus::Cancelled | BookingStatus::NoShow => None,
+            BookingStatus::Completed => {
+                let ended = f.checked_out_at.filter(|c| *c < f.end).unwrap_or(f.end);
+                Some((f.start, ended + cleaning))
+            }
+            _ => Some((f.start, f.end + cleaning)),
+        }
+    }
+
+    /// Whether CONTRACT §4 refuses booking `[start, end)` at `now`, and why.
+    pub fn refusal(&self, start: Timestamp, end: Timestamp, now: Timestamp) -> Option<Refusal> {
+        let s = self.settings();
+        if start >= end || start < now || end.duration_since(start) > zs_core::rules::MAX_BOOKING {
+            return Some(Refusal::Invalid);
+        }
+        match s.interval_end(start) {
+            Ok(None) => {}
+            Ok(Some(close)) if end <= close => {}
+            _ => return Some(Refusal::Invalid),
+        }
+        let wanted = (start, end + s.cleaning.duration());
+        let clash = (0..self.bookings.len())
+            .filter_map(|i| self.blocked(i, now))
+            .any(|(a, z)| a < wanted.1 && wanted.0 < z);
+        clash.then_some(Refusal::Conflict)
+    }
+
+    /// Records an accepted booking.
+    pub fn book(&mut self, id: BookingId, start: Timestamp, end: Timestamp) {
+        self.bookings.push(ModelBooking {
+            facts: BookingFacts {
+                id,
+                start,
+                end,
+                cancelled_at: None,
+                checked_in_at: None,
+                checked_out_at: None,
+            },
+            started: false,
+        });
+    }
+
+    /// Whether each user event is allowed now: (check-in, check-out, cancel).
+    pub fn allowed(&self, i: usize, now: Timestamp) -> (bool, bool, bool) {
+        let st = self.status(i, now);
+        (
+            matches!(st, BookingStatus::Upcoming | BookingStatus::AwaitingCheckIn)
+                && !self.space.maintenance,
+            st == BookingStatus::CheckedIn,
+            st.is_pending(),
+        )
+    }
+
+    /// When a timer event for `booking` is due, by the facts.
+    pub fn timer_due(&self, event: EventKind, booking: &BookingId) -> Option<Timestamp> {
+        let f = &self.bookings[self.find(booking)?].facts;
+        let s = self.settings();
+        Some(match event {
+            EventKind::UpcomingReached => f.start - s.upcoming_lead.duration(),
+            EventKind::StartTimeReached => f.start,
+            EventKind::NoShowTimeout => (f.start + s.no_show_grace.duration()).min(f.end),
+            EventKind::EndTimeReached => f.end,
+            EventKind::CleaningEnded => {
+                let ended = f.checked_out_at.filter(|c| *c < f.end).unwrap_or(f.end);
+                ended + s.cleaning.duration()
+            }
+            _ => return None,
+        })
+    }
+
+    /// The next instant after `now` at which the derived states may change: a booking's
+    /// lead, start, no-show, end or cleaning end, or a business-hours boundary.
+    pub fn next_change(&self, now: Timestamp) -> Option<Timestamp> {
+        let s = self.settings();
+        let mut next = next_day_timer(&self.space, now).map(|t| t.due);
+        let mut consider = |t: Timestamp| {
+            if t > now && next.is_none_or(|n| t < n) {
+                next = Some(t);
+            }
+        };
+        for b in &self.bookings {
+            let f = &b.facts;
+            consider(f.start - s.upcoming_lead.duration());
+            consider(f.start);
+            consider((f.start + s.no_show_grace.duration()).min(f.end));
+            consider(f.end);
+            let ended = f.checked_out_at.filter(|c| *c < f.end).unwrap_or(f.end);
+            consider(ended + s.cleaning.duration());
+        }
+        next
+    }
+
+    /// Drops bookings that can no longer matter (finished, and past their cleaning), keeping
+    /// their final status for the end-of-run check.
+    pub fn prune(&mut self, now: Timestamp) {
+        let cleaning = self.settings().cleaning.duration();
+        let settings = self.settings().clone();
+        let mut kept = Vec::with_capacity(self.bookings.len());
+        for b in std::mem::take(&mut self.bookings) {
+            let st = oracle::booking_status(&b.facts, &settings, now);
+            let over = b
+                .facts
+                .end
+                .max(b.facts.checked_out_at.unwrap_or(b.facts.end))
+                + cleaning
+                + SignedDuration::from_secs(1);
+            let terminal = matches!(
+                st,
+                BookingStatus::Completed | BookingStatus::Cancelled | BookingStatus::NoShow
+            );
+            if terminal && b.started && over < now {
+                self.finished.push((b.facts.id.clone(), st));
+            } else {
+                kept.push(b);
+            }
+        }
+        self.bookings = kept;
+    }
+
+    /// Records a check-in, check-out or cancellation at `now`.
+    pub fn record(&mut self, i: usize, event: EventKind, now: Timestamp) {
+        let f = &mut self.bookings[i].facts;
+        match event {
+            EventKind::UserChecksIn => f.checked_in_at = Some(now),
+            EventKind::UserChecksOut => f.checked_out_at = Some(now),
+            EventKind::BookingCancelled => f.cancelled_at = Some(now),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zs_core::calendar::Zone;
+    use zs_core::{Period, SpaceState};
+
+    fn model() -> SpaceModel {
+        let settings = SpaceSettings {
+            upcoming_lead: Period::minutes(15),
+            no_show_grace: Period::minutes(10),
+            cleaning: Period::minutes(10),
+            ..SpaceSettings::defaults(Zone::parse("UTC").unwrap())
+        };
+        SpaceModel::new(Space {
+            id: SpaceId::parse("s").unwrap(),
+            name: "s".into(),
+            settings,
+            maintenance: false,
+        })
+    }
+
+    fn t(s: &str) -> Timestamp {
+        format!("2026-05-04T{s}Z").parse().unwrap()
+    }
+
+    #[test]
+    fn refuses_overlaps_including_cleaning_and_frees_no_shows() {
+        let mut m = model();
+        m.book(BookingId::parse("a").unwrap(), t("10:00:00"), t("11:00:00"));
+        let now = t("09:00:00");
+        assert_eq!(
+            m.refusal(t("11:05:00"), t("12:00:00"), now),
+            Some(Refusal::Conflict)
+        );
+        assert_eq!(m.refusal(t("11:10:00"), t("12:00:00"), now), None);
+        assert_eq!(
+            m.refusal(t("08:00:00"), t("08:30:00"), now),
+            Some(Refusal::Invalid)
+        );
+        // Nobody came: after the no-show deadline the slot is free again.
+        assert_eq!(m.refusal(t("10:30:00"), t("10:45:00"), t("10:20:00")), None);
+    }
+
+    #[test]
+    fn a_start_during_maintenance_cancels_and_next_change_walks_the_plan() {
+        let mut m = model();
+        m.book(BookingId::parse("a").unwrap(), t("10:00:00"), t("11:00:00"));
+        assert_eq!(m.next_change(t("09:00:00")), Some(t("09:45:00")));
+        assert_eq!(m.next_change(t("09:45:00")), Some(t("10:00:00")));
+        m.space.maintenance = true;
+        m.settle(t("10:00:00"));
+        assert_eq!(m.status(0, t("10:00:00")), BookingStatus::Cancelled);
+        assert_eq!(m.derive(t("10:00:00")).space, SpaceState::InMaintenance);
+        m.prune(t("12:00:00"));
+        assert!(m.bookings.is_empty());
+        assert_eq!(m.finished.len(), 1);
+    }
+}

@@ -1,0 +1,917 @@
+//! Runs a plan against the real engine and store (embedded SQLite) on a virtual clock,
+//! checking the invariants after every step.
+
+use crate::model::{Refusal, SpaceModel};
+use crate::net::Net;
+use crate::plan::{Action, PlanConfig, RECEIVERS, Step, settings};
+use jiff::{SignedDuration, Timestamp};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::sync::broadcast;
+use zs_core::{
+    BookingId, BookingStatus, Clock, Command, EventKind, ManualClock, NewBooking, Space, SpaceId,
+};
+use zs_delivery::{RetrySchedule, Sender, SenderConfig};
+use zs_engine::{Committed, Created, Engine, EngineError, OutboundConfig};
+use zs_store::jobs::{self, MEETING_SCHEDULER, STATUS_UPDATES, WEBHOOK_DELIVERIES};
+use zs_store::{Store, bookings, deliveries, spaces};
+
+/// What a run did, in numbers.
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    /// Steps run.
+    pub steps: usize,
+    /// Booking requests, accepted, refused as conflicts, refused as invalid.
+    pub booking_requests: u64,
+    /// Accepted.
+    pub bookings: u64,
+    /// Refused: overlap.
+    pub conflicts: u64,
+    /// Refused: another rule.
+    pub invalid: u64,
+    /// User events accepted and refused.
+    pub user_accepted: u64,
+    /// User events refused.
+    pub user_refused: u64,
+    /// Ingress jobs applied (including repeats).
+    pub ingress_jobs: u64,
+    /// Ingress jobs delivered a second time.
+    pub ingress_repeats: u64,
+    /// Maintenance toggles.
+    pub maintenance: u64,
+    /// Transitions checked.
+    pub transitions: u64,
+    /// Transitions caused by timers.
+    pub timer_transitions: u64,
+    /// Crashes between operations.
+    pub crashes: u64,
+    /// Crashes with a delivery on the wire.
+    pub mid_delivery_crashes: u64,
+    /// Timer jobs handed over twice.
+    pub duplicate_timers: u64,
+    /// Clock jumps.
+    pub clock_jumps: u64,
+    /// Receiver mode changes.
+    pub receiver_changes: u64,
+    /// Webhook deliveries delivered.
+    pub webhooks_delivered: u64,
+    /// Webhook deliveries dead-lettered (after their whole schedule).
+    pub webhooks_dead: u64,
+    /// Webhook ids received more than once (allowed: at least once).
+    pub webhook_redeliveries: u64,
+    /// Status posts acknowledged (distinct space × sequence).
+    pub status_posts: u64,
+    /// Virtual time covered.
+    pub virtual_days: f64,
+}
+
+/// A broken invariant.
+#[derive(Debug, Clone)]
+pub struct Violation {
+    /// The index of the step after which it was found (`steps.len()`: the final checks).
+    pub step: usize,
+    /// What broke.
+    pub message: String,
+}
+
+type Check<T> = Result<T, String>;
+
+fn err(e: impl std::fmt::Display) -> String {
+    format!("engine error: {e}")
+}
+
+/// The simulated world.
+struct World {
+    dir: PathBuf,
+    clock: ManualClock,
+    net: Net,
+    outbound: OutboundConfig,
+    engine: Arc<Engine>,
+    events: broadcast::Receiver<Arc<Committed>>,
+    models: Vec<SpaceModel>,
+    index: HashMap<SpaceId, usize>,
+    last_seq: Vec<u64>,
+    schedule: BTreeSet<(Timestamp, usize)>,
+    next_of: Vec<Option<Timestamp>>,
+    all_dirty: bool,
+    fired: HashSet<(BookingId, EventKind)>,
+    day_fired: HashSet<(usize, EventKind, Timestamp)>,
+    crash_on_delivery: bool,
+    stats: Stats,
+}
+
+fn space_id(i: usize) -> SpaceId {
+    SpaceId::parse(&format!("s{i:04}")).expect("valid id")
+}
+
+/// Runs `steps` on a fresh store under `dir`.
+pub async fn run(plan: &PlanConfig, steps: &[Step], dir: &Path) -> Result<Stats, Violation> {
+    let at_setup = |message: String| Violation { step: 0, message };
+    let mut w = World::start(plan, dir).await.map_err(at_setup)?;
+    for (i, step) in steps.iter().enumerate() {
+        if i % 2000 == 1999 {
+            // As `serve` does every second: keep the write-ahead log short.
+            let r = w.engine.store.checkpoint().await;
+            r.map_err(|e| Violation {
+                step: i,
+                message: err(e),
+            })?;
+        }
+        w.step(step)
+            .await
+            .map_err(|message| Violation { step: i, message })?;
+        w.stats.steps += 1;
+    }
+    let last = steps.len();
+    w.finish(plan).await.map_err(|message| Violation {
+        step: last,
+        message,
+    })?;
+    w.stats.virtual_days = w.clock.now().duration_since(plan.start).as_secs_f64() / 86_400.0;
+    Ok(w.stats)
+}
+
+impl World {
+    async fn start(plan: &PlanConfig, dir: &Path) -> Check<World> {
+        let clock = ManualClock::new(plan.start);
+        let net = Net::new();
+        let sender =
+            Sender::simulated(SenderConfig::default(), Arc::new(net.clone())).map_err(err)?;
+        let outbound = OutboundConfig {
+            status_url: Some(format!("https://{}/status", RECEIVERS[0])),
+            ..OutboundConfig::with_sender(sender)
+        };
+        std::fs::create_dir_all(dir).map_err(err)?;
+        let store = Store::open(dir).await.map_err(err)?;
+        let engine = Engine::new(store, Arc::new(clock.clone()), outbound.clone());
+        let events = engine.subscribe();
+        let mut w = World {
+            dir: dir.to_owned(),
+            clock,
+            net,
+            outbound,
+            engine,
+            events,
+            models: vec![],
+            index: HashMap::new(),
+            last_seq: vec![],
+            schedule: BTreeSet::new(),
+            next_of: vec![],
+            all_dirty: true,
+            fired: HashSet::new(),
+            day_fired: HashSet::new(),
+            crash_on_delivery: false,
+            stats: Stats::default(),
+        };
+        for i in 0..plan.spaces {
+            let space = Space {
+                id: space_id(i),
+                name: format!("space {i}"),
+                settings: settings(i),
+                maintenance: false,
+            };
+            let st = w.engine.create_space(space.clone()).await.map_err(err)?;
+            w.index.insert(space.id.clone(), i);
+            w.last_seq.push(st.sequence);
+            w.models.push(SpaceModel::new(space));
+            w.next_of.push(None);
+        }
+        let endpoints: [(&str, &[&str]); 3] = [
+            (
+                RECEIVERS[1],
+                &[
+                    "booking.created",
+                    "booking.start",
+                    "booking.checked_in",
+                    "booking.no_show",
+                    "booking.checked_out",
+                    "booking.ended",
+                    "booking.cancelled",
+                ],
+            ),
+            (RECEIVERS[2], &["booking.start", "booking.no_show"]),
+            (RECEIVERS[3], &["booking.cancelled"]),
+        ];
+        for (host, events) in endpoints {
+            let events = events.iter().map(|e| e.to_string()).collect();
+            w.engine
+                .create_endpoint(format!("https://{host}/hooks"), events)
+                .await
+                .map_err(err)?;
+        }
+        let now = w.clock.now();
+        w.check(now, &[]).await?;
+        Ok(w)
+    }
+
+    /// Drops the engine and everything it holds in memory, reopens the store, starts over.
+    async fn restart(&mut self) -> Check<()> {
+        let store = Store::open(&self.dir).await.map_err(err)?;
+        self.engine = Engine::new(store, Arc::new(self.clock.clone()), self.outbound.clone());
+        self.events = self.engine.subscribe();
+        self.all_dirty = true;
+        Ok(())
+    }
+
+    /// Which queues have jobs due at `now`: (timers, deliveries). One read, so steps with
+    /// nothing due cost no write transaction.
+    async fn due(&self, now: Timestamp) -> Check<(bool, bool)> {
+        let mut c = self.engine.store.read().await.map_err(err)?;
+        let next = jobs::next_due_by_queue(&mut c).await.map_err(err)?;
+        let due = |q: &str| next.iter().any(|(n, t)| n == q && *t <= now);
+        Ok((
+            due(MEETING_SCHEDULER),
+            due(STATUS_UPDATES) || due(WEBHOOK_DELIVERIES),
+        ))
+    }
+
+    /// Runs due timers until none is left: a timer may plan another that is already due
+    /// (cleaning after an end passed during a clock jump), as the runner's loop would.
+    async fn run_timers(&mut self) -> Check<()> {
+        for _ in 0..16 {
+            if self.engine.run_due_timers().await.map_err(err)? == 0 {
+                return Ok(());
+            }
+        }
+        Err("timers kept coming due after 16 rounds".into())
+    }
+
+    /// Sends every due delivery; with a mid-delivery crash armed, dies with one on the wire.
+    async fn run_outbox(&mut self) -> Check<()> {
+        if self.crash_on_delivery {
+            let hung = self.net.hang_next();
+            let e = self.engine.clone();
+            let mut task = tokio::spawn(async move {
+                let a = e.run_outbox_once(STATUS_UPDATES).await;
+                let b = e.run_outbox_once(WEBHOOK_DELIVERIES).await;
+                a.and(b)
+            });
+            let on_the_wire = tokio::select! {
+                r = hung => r.is_ok(),
+                _ = &mut task => false,
+            };
+            if on_the_wire {
+                task.abort();
+                let _ = task.await;
+            }
+            self.net.no_hang();
+            if on_the_wire {
+                self.crash_on_delivery = false;
+                self.stats.mid_delivery_crashes += 1;
+                self.restart().await?;
+                self.run_timers().await?;
+            }
+        }
+        for _ in 0..64 {
+            if !self.due(self.clock.now()).await?.1 {
+                return Ok(());
+            }
+            let a = self
+                .engine
+                .run_outbox_once(STATUS_UPDATES)
+                .await
+                .map_err(err)?;
+            let b = self
+                .engine
+                .run_outbox_once(WEBHOOK_DELIVERIES)
+                .await
+                .map_err(err)?;
+            if a + b == 0 {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Settles the models whose next change has come, and returns them for checking.
+    fn settle_due(&mut self, now: Timestamp) -> Vec<usize> {
+        let mut due = vec![];
+        while let Some(&(t, i)) = self.schedule.first() {
+            if t > now {
+                break;
+            }
+            self.schedule.pop_first();
+            self.next_of[i] = None;
+            self.models[i].settle(now);
+            due.push(i);
+        }
+        due
+    }
+
+    async fn step(&mut self, step: &Step) -> Check<()> {
+        let mut now = self.clock.now().max(step.at);
+        if let Action::ClockJump { by } = &step.action {
+            now += *by;
+            self.stats.clock_jumps += 1;
+        }
+        self.clock.set(now);
+        if self.due(now).await?.0 {
+            self.run_timers().await?;
+        }
+        let mut touched = self.settle_due(now);
+        match &step.action {
+            Action::Book {
+                space,
+                id,
+                start,
+                end,
+                ingress,
+                twice,
+            } => {
+                self.models[*space].settle(now);
+                self.book(*space, id, *start, *end, *ingress, *twice, now)
+                    .await?;
+                touched.push(*space);
+            }
+            Action::User {
+                space,
+                id,
+                event,
+                ingress,
+                twice,
+            } => {
+                self.models[*space].settle(now);
+                self.user(*space, id, *event, *ingress, *twice, now).await?;
+                touched.push(*space);
+            }
+            Action::Maintenance { space, on } => {
+                self.models[*space].settle(now);
+                let cmd = if *on {
+                    Command::Disable
+                } else {
+                    Command::Enable
+                };
+                let allowed = self.models[*space].space.maintenance != *on;
+                let r = self.engine.execute(&space_id(*space), cmd).await;
+                match (r, allowed) {
+                    (Ok(_), true) => {
+                        self.models[*space].space.maintenance = *on;
+                        self.stats.maintenance += 1;
+                    }
+                    (Err(EngineError::Domain(_)), false) => {}
+                    (r, _) => {
+                        return Err(format!(
+                            "maintenance {on} on s{space}: expected allowed={allowed}, got {:?}",
+                            r.map(|_| ())
+                        ));
+                    }
+                }
+                touched.push(*space);
+            }
+            Action::Crash => {
+                self.stats.crashes += 1;
+                self.restart().await?;
+                self.run_timers().await?;
+            }
+            Action::CrashMidDelivery => self.crash_on_delivery = true,
+            Action::DuplicateTimer { space } => {
+                self.stats.duplicate_timers += 1;
+                let n = self
+                    .engine
+                    .run_space_timers(&space_id(*space), now)
+                    .await
+                    .map_err(err)?;
+                if n != 0 {
+                    return Err(format!(
+                        "a timer job handed over again ran {n} timers of s{space} a second time"
+                    ));
+                }
+                touched.push(*space);
+            }
+            Action::ClockJump { .. } => {}
+            Action::DropTimers { space } => self.sabotage(MEETING_SCHEDULER, *space).await?,
+            Action::DropStatusPosts { space } => self.sabotage(STATUS_UPDATES, *space).await?,
+            Action::Receiver { which, mode } => {
+                self.stats.receiver_changes += 1;
+                self.net.set(RECEIVERS[*which], *mode);
+            }
+        }
+        // What the commands planned for this instant (a booking starting now) runs now too.
+        if self.due(now).await?.0 {
+            self.run_timers().await?;
+        }
+        for &i in &touched {
+            self.models[i].settle(now);
+        }
+        self.run_outbox().await?;
+        self.check(now, &touched).await
+    }
+
+    /// Deletes the space's pending jobs of `queue` behind the engine's back.
+    async fn sabotage(&mut self, queue: &str, space: usize) -> Check<()> {
+        let mut tx = self.engine.store.begin().await.map_err(err)?;
+        for j in jobs::list(&mut tx, queue, i64::MAX).await.map_err(err)? {
+            if j.data.get("spaceId").and_then(|v| v.as_str()) == Some(space_id(space).as_str()) {
+                jobs::remove(&mut tx, &j.id).await.map_err(err)?;
+            }
+        }
+        tx.commit().await.map_err(err)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn book(
+        &mut self,
+        s: usize,
+        id: &str,
+        start: Timestamp,
+        end: Timestamp,
+        ingress: bool,
+        twice: bool,
+        now: Timestamp,
+    ) -> Check<()> {
+        self.stats.booking_requests += 1;
+        let bid = BookingId::parse(id).map_err(err)?;
+        let expect = self.models[s].refusal(start, end, now);
+        let accepted = if ingress {
+            let data = serde_json::json!({"bookingId": id, "spaceId": space_id(s), "start": start.to_string(), "end": end.to_string(), "title": "sim"});
+            self.stats.ingress_jobs += 1;
+            let r = self.engine.apply_ingress("BOOKING_CREATED", &data).await;
+            if twice && r.is_ok() {
+                self.stats.ingress_repeats += 1;
+                let seq = self.sequence(s).await?;
+                let again = self.engine.apply_ingress("BOOKING_CREATED", &data).await;
+                if again.is_err() || self.sequence(s).await? != seq {
+                    return Err(format!(
+                        "BOOKING_CREATED {id} delivered twice was not a no-op: {again:?}"
+                    ));
+                }
+            }
+            match r {
+                Ok(_) => true,
+                Err(reason)
+                    if expect == Some(Refusal::Conflict) && !reason.contains("conflict") =>
+                {
+                    return Err(format!(
+                        "booking {id} refused as {reason:?}, the rules say conflict"
+                    ));
+                }
+                Err(_) => false,
+            }
+        } else {
+            let n = NewBooking {
+                id: bid.clone(),
+                title: "sim".into(),
+                start,
+                end,
+            };
+            match self.engine.create_booking(&space_id(s), n, None).await {
+                Ok(Created::New { .. }) => true,
+                Ok(Created::Replayed { .. }) => {
+                    return Err(format!("booking {id} replayed without a key"));
+                }
+                Err(EngineError::Domain(d)) => {
+                    let conflict = matches!(d, zs_core::DomainError::Conflict { .. });
+                    if conflict != (expect == Some(Refusal::Conflict)) {
+                        return Err(format!(
+                            "booking {id} [{start}, {end}) refused with {d}; the rules say {expect:?}"
+                        ));
+                    }
+                    false
+                }
+                Err(e) => return Err(format!("booking {id}: {e}")),
+            }
+        };
+        match (accepted, expect) {
+            (true, None) => {
+                self.models[s].book(
+                    bid,
+                    zs_core::clock::to_millis(start),
+                    zs_core::clock::to_millis(end),
+                );
+                self.stats.bookings += 1;
+            }
+            (false, Some(Refusal::Conflict)) => self.stats.conflicts += 1,
+            (false, Some(Refusal::Invalid)) => self.stats.invalid += 1,
+            (true, Some(r)) => {
+                return Err(format!(
+                    "booking {id} [{start}, {end}) on s{s} accepted at {now}; the rules refuse it ({r:?})"
+                ));
+            }
+            (false, None) => {
+                return Err(format!(
+                    "booking {id} [{start}, {end}) on s{s} refused at {now}; the rules accept it"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn user(
+        &mut self,
+        s: usize,
+        id: &str,
+        event: EventKind,
+        ingress: bool,
+        twice: bool,
+        now: Timestamp,
+    ) -> Check<()> {
+        let bid = BookingId::parse(id).map_err(err)?;
+        let found = self.models[s].find(&bid);
+        let allowed = match found {
+            Some(i) => {
+                let (check_in, check_out, cancel) = self.models[s].allowed(i, now);
+                match event {
+                    EventKind::UserChecksIn => check_in,
+                    EventKind::UserChecksOut => check_out,
+                    _ => cancel,
+                }
+            }
+            None => false,
+        };
+        let applied = if ingress {
+            self.stats.ingress_jobs += 1;
+            let data = serde_json::json!({ "bookingId": id });
+            let r = self.engine.apply_ingress(event.as_str(), &data).await;
+            let fresh = matches!(&r, Ok(v) if v.get("alreadyApplied").is_none());
+            if twice {
+                self.stats.ingress_repeats += 1;
+                let seq = self.sequence(s).await?;
+                let again = self.engine.apply_ingress(event.as_str(), &data).await;
+                let fresh_again = matches!(&again, Ok(v) if v.get("alreadyApplied").is_none());
+                if fresh_again || self.sequence(s).await? != seq {
+                    return Err(format!(
+                        "{event} {id} delivered twice changed something the second time: {again:?}"
+                    ));
+                }
+            }
+            fresh
+        } else {
+            let cmd = match event {
+                EventKind::UserChecksIn => Command::CheckIn(bid.clone()),
+                EventKind::UserChecksOut => Command::CheckOut(bid.clone()),
+                _ => Command::Cancel(bid.clone()),
+            };
+            match self.engine.execute(&space_id(s), cmd).await {
+                Ok(_) => true,
+                Err(EngineError::Domain(_) | EngineError::NotFound(_)) => false,
+                Err(e) => return Err(format!("{event} {id}: {e}")),
+            }
+        };
+        if applied != allowed {
+            let status = found.map(|i| self.models[s].status(i, now));
+            return Err(format!(
+                "{event} on {id} ({status:?}, maintenance {}) at {now}: applied={applied}, the rules say {allowed}",
+                self.models[s].space.maintenance
+            ));
+        }
+        if applied {
+            self.stats.user_accepted += 1;
+            if let Some(i) = found {
+                self.models[s].record(i, event, now);
+            }
+        } else {
+            self.stats.user_refused += 1;
+        }
+        Ok(())
+    }
+
+    async fn sequence(&self, s: usize) -> Check<u64> {
+        let mut c = self.engine.store.read().await.map_err(err)?;
+        let (_, st) = spaces::get(&mut c, &space_id(s))
+            .await
+            .map_err(err)?
+            .ok_or("space vanished")?;
+        Ok(st.sequence)
+    }
+
+    /// Checks the spaces that changed or whose derived state may have: stored states
+    /// against the oracle, gapless sequences, timers fired once and never early.
+    async fn check(&mut self, now: Timestamp, touched: &[usize]) -> Check<()> {
+        let mut dirty: HashSet<usize> = touched.iter().copied().collect();
+        loop {
+            match self.events.try_recv() {
+                Ok(c) => {
+                    if let Some(&i) = self.index.get(&c.transition.space_id) {
+                        dirty.insert(i);
+                    }
+                }
+                Err(broadcast::error::TryRecvError::Lagged(_)) => self.all_dirty = true,
+                Err(_) => break,
+            }
+        }
+        let list: Vec<usize> = if std::mem::take(&mut self.all_dirty) {
+            (0..self.models.len()).collect()
+        } else {
+            let mut v: Vec<usize> = dirty.into_iter().collect();
+            v.sort_unstable();
+            v
+        };
+        if list.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<SpaceId> = list.iter().map(|&i| space_id(i)).collect();
+        let refs: Vec<&SpaceId> = ids.iter().collect();
+        let mut c = self.engine.store.read().await.map_err(err)?;
+        let rows = spaces::get_many(&mut c, &refs).await.map_err(err)?;
+        if rows.len() != list.len() {
+            return Err(format!("{} spaces asked, {} found", list.len(), rows.len()));
+        }
+        for (space, st) in rows {
+            let i = self.index[&space.id];
+            let last = self.last_seq[i];
+            if st.sequence < last {
+                return Err(format!(
+                    "{}: sequence went back from {last} to {} (a committed change was lost)",
+                    space.id, st.sequence
+                ));
+            }
+            if st.sequence > last {
+                let mut new = spaces::history(&mut c, &space.id, (st.sequence - last) as i64)
+                    .await
+                    .map_err(err)?;
+                new.reverse();
+                for (k, t) in new.iter().enumerate() {
+                    if t.to.sequence != last + 1 + k as u64 {
+                        return Err(format!(
+                            "{}: sequence gap: expected {}, found {}",
+                            space.id,
+                            last + 1 + k as u64,
+                            t.to.sequence
+                        ));
+                    }
+                    self.check_transition(i, t, now)?;
+                }
+                self.last_seq[i] = st.sequence;
+            }
+            let m = &mut self.models[i];
+            if space.maintenance != m.space.maintenance {
+                return Err(format!(
+                    "{}: maintenance stored {}, expected {}",
+                    space.id, space.maintenance, m.space.maintenance
+                ));
+            }
+            let d = m.derive(now);
+            if (st.space, st.room, st.next_booking_at) != (d.space, d.room, d.next_booking_at) {
+                return Err(format!(
+                    "{} at {now}: stored {}/{} next {:?}, the oracle says {}/{} next {:?}; bookings {:?}",
+                    space.id,
+                    st.space,
+                    st.room,
+                    st.next_booking_at,
+                    d.space,
+                    d.room,
+                    d.next_booking_at,
+                    m.bookings.iter().map(|b| &b.facts).collect::<Vec<_>>()
+                ));
+            }
+            m.prune(now);
+            if let Some(old) = self.next_of[i].take() {
+                self.schedule.remove(&(old, i));
+            }
+            if let Some(t) = m.next_change(now) {
+                self.schedule.insert((t, i));
+                self.next_of[i] = Some(t);
+            }
+        }
+        Ok(())
+    }
+
+    fn check_transition(&mut self, i: usize, t: &zs_core::Transition, now: Timestamp) -> Check<()> {
+        self.stats.transitions += 1;
+        let at = t.to.since;
+        if at > now {
+            return Err(format!(
+                "{}: {} recorded at {at}, after the clock's {now}",
+                t.space_id, t.event
+            ));
+        }
+        if !t.event.is_timer() {
+            return Ok(());
+        }
+        self.stats.timer_transitions += 1;
+        match (t.event, &t.booking_id) {
+            (EventKind::DayStart | EventKind::DayEnd, _) => {
+                if !self.day_fired.insert((i, t.event, at)) {
+                    return Err(format!("{}: {} at {at} fired twice", t.space_id, t.event));
+                }
+                let open = self.models[i].space.settings.is_open(at);
+                if open != (t.event == EventKind::DayStart) {
+                    return Err(format!(
+                        "{}: {} at {at}, but the space is {} then",
+                        t.space_id,
+                        t.event,
+                        if open { "open" } else { "closed" }
+                    ));
+                }
+            }
+            (_, Some(b)) => {
+                if !self.fired.insert((b.clone(), t.event)) {
+                    return Err(format!("{}: {} for {b} fired twice", t.space_id, t.event));
+                }
+                if let Some(due) = self.models[i].timer_due(t.event, b) {
+                    if due > now {
+                        return Err(format!(
+                            "{}: {} for {b} fired at clock {now}, early: due {due}",
+                            t.space_id, t.event
+                        ));
+                    }
+                    if at < due {
+                        return Err(format!(
+                            "{}: {} for {b} recorded at {at}, before its due {due}",
+                            t.space_id, t.event
+                        ));
+                    }
+                }
+            }
+            (e, None) => return Err(format!("{}: timer {e} without a booking", t.space_id)),
+        }
+        Ok(())
+    }
+
+    /// Runs to the end of every booking and delivery schedule with all receivers back,
+    /// then checks the end state of everything.
+    async fn finish(&mut self, plan: &PlanConfig) -> Check<()> {
+        self.net.all_up();
+        if self.crash_on_delivery {
+            self.crash_on_delivery = false;
+        }
+        let last_end = self
+            .models
+            .iter()
+            .flat_map(|m| m.bookings.iter().map(|b| b.facts.end))
+            .max()
+            .unwrap_or(plan.start);
+        let schedule: SignedDuration = self
+            .outbound
+            .webhook_retry
+            .delays()
+            .iter()
+            .map(|d| SignedDuration::try_from(*d).unwrap_or_default())
+            .sum();
+        let horizon = self.clock.now().max(last_end) + schedule + SignedDuration::from_hours(26);
+        while self.clock.now() < horizon {
+            let now = (self.clock.now() + SignedDuration::from_mins(30)).min(horizon);
+            self.clock.set(now);
+            self.run_timers().await?;
+            let due = self.settle_due(now);
+            self.run_outbox().await?;
+            self.check(now, &due).await?;
+        }
+        self.all_dirty = true;
+        let now = self.clock.now();
+        self.check(now, &[]).await?;
+        self.final_bookings(now).await?;
+        self.final_deliveries().await?;
+        self.final_status_posts()
+    }
+
+    async fn final_bookings(&mut self, now: Timestamp) -> Check<()> {
+        let mut c = self.engine.store.read().await.map_err(err)?;
+        let stored = bookings::list(&mut c, None, None, None, i64::MAX)
+            .await
+            .map_err(err)?;
+        let mut expected: HashMap<BookingId, BookingStatus> = HashMap::new();
+        for m in &self.models {
+            for (i, b) in m.bookings.iter().enumerate() {
+                expected.insert(b.facts.id.clone(), m.status(i, now));
+            }
+            expected.extend(m.finished.iter().cloned());
+        }
+        if stored.len() != expected.len() {
+            return Err(format!(
+                "{} bookings stored, {} accepted",
+                stored.len(),
+                expected.len()
+            ));
+        }
+        for b in stored {
+            let want = expected
+                .get(&b.id)
+                .ok_or_else(|| format!("booking {} stored but never accepted", b.id))?;
+            if b.status != *want {
+                return Err(format!(
+                    "booking {} ends {:?}, the oracle says {want:?}",
+                    b.id, b.status
+                ));
+            }
+            if !matches!(
+                b.status,
+                BookingStatus::Completed | BookingStatus::Cancelled | BookingStatus::NoShow
+            ) {
+                return Err(format!(
+                    "booking {} never reached a terminal status ({:?})",
+                    b.id, b.status
+                ));
+            }
+        }
+        let left = jobs::list(&mut c, MEETING_SCHEDULER, i64::MAX)
+            .await
+            .map_err(err)?;
+        if let Some(j) = left.iter().find(|j| j.due <= now) {
+            return Err(format!("timer job {} due {} never ran", j.id, j.due));
+        }
+        if let Some(j) = left.iter().find(|j| j.data.get("bookingId").is_some()) {
+            return Err(format!(
+                "booking timer {} left after every booking ended",
+                j.id
+            ));
+        }
+        Ok(())
+    }
+
+    async fn final_deliveries(&mut self) -> Check<()> {
+        let mut c = self.engine.store.read().await.map_err(err)?;
+        let schedule: &RetrySchedule = &self.outbound.webhook_retry;
+        let mut ids = HashSet::new();
+        let mut created = 0;
+        for e in deliveries::endpoints(&mut c).await.map_err(err)? {
+            for d in deliveries::for_endpoint(&mut c, &e.id, i64::MAX)
+                .await
+                .map_err(err)?
+            {
+                ids.insert(d.id.clone());
+                if e.url.contains(RECEIVERS[1]) && d.event_type == "booking.created" {
+                    created += 1;
+                }
+                let acked = self
+                    .net
+                    .seen(|s| s.webhooks.get(&d.id).copied().unwrap_or(0));
+                match d.status.as_str() {
+                    "delivered" => {
+                        if acked == 0 {
+                            return Err(format!(
+                                "delivery {} marked delivered, never received",
+                                d.id
+                            ));
+                        }
+                        self.stats.webhooks_delivered += 1;
+                        self.stats.webhook_redeliveries += u64::from(acked - 1);
+                    }
+                    "failed" => {
+                        if d.attempts != i64::from(schedule.max_attempts()) {
+                            return Err(format!(
+                                "delivery {} dead-lettered after {} of {} attempts",
+                                d.id,
+                                d.attempts,
+                                schedule.max_attempts()
+                            ));
+                        }
+                        self.stats.webhooks_dead += 1;
+                    }
+                    other => return Err(format!("delivery {} left {other} at the end", d.id)),
+                }
+                if d.status == "failed" || d.attempts > 1 {
+                    let attempts = deliveries::attempts(&mut c, &d.id).await.map_err(err)?;
+                    for w in attempts.windows(2) {
+                        let wanted = schedule
+                            .delay_before(w[1].attempt as u32)
+                            .unwrap_or_default();
+                        let gap = w[1].at.duration_since(w[0].at);
+                        if gap < SignedDuration::try_from(wanted).unwrap_or_default() {
+                            return Err(format!(
+                                "delivery {} attempt {} came {gap:#} after the last, schedule says {wanted:?}",
+                                d.id, w[1].attempt
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        if created != self.stats.bookings {
+            return Err(format!(
+                "{created} booking.created deliveries for {} bookings",
+                self.stats.bookings
+            ));
+        }
+        let unknown = self
+            .net
+            .seen(|s| s.webhooks.keys().filter(|k| !ids.contains(*k)).count());
+        if unknown > 0 {
+            return Err(format!(
+                "{unknown} webhook ids received that no delivery has"
+            ));
+        }
+        Ok(())
+    }
+
+    fn final_status_posts(&mut self) -> Check<()> {
+        let mut total = 0;
+        for (i, &last) in self.last_seq.iter().enumerate() {
+            let id = space_id(i);
+            let seen = self
+                .net
+                .seen(|s| s.status.get(id.as_str()).cloned().unwrap_or_default());
+            let mut first = vec![];
+            let mut have = HashSet::new();
+            for q in seen {
+                if have.insert(q) {
+                    first.push(q);
+                }
+            }
+            let want: Vec<u64> = (1..=last).collect();
+            if first != want {
+                let missing: Vec<u64> =
+                    want.iter().filter(|q| !have.contains(q)).copied().collect();
+                return Err(format!(
+                    "{id}: status posts arrived as {:?}… (missing {missing:?}), expected 1..={last} in order",
+                    &first[..first.len().min(20)]
+                ));
+            }
+            total += last;
+        }
+        self.stats.status_posts = total;
+        Ok(())
+    }
+}
