@@ -76,10 +76,11 @@ pub async fn run_cli(a: SimulateArgs) -> anyhow::Result<()> {
                     s.transitions, s.timer_transitions, s.ingress_jobs, s.ingress_repeats
                 );
                 println!(
-                    "  faults: {} crashes, {} crashes mid-delivery, {} timer jobs handed over twice, {} clock jumps, {} receiver changes",
+                    "  faults: {} crashes, {} crashes mid-delivery, {} timer jobs handed over twice, {} runner stalls, {} clock jumps, {} receiver changes",
                     s.crashes,
                     s.mid_delivery_crashes,
                     s.duplicate_timers,
+                    s.runner_stalls,
                     s.clock_jumps,
                     s.receiver_changes
                 );

@@ -24,7 +24,7 @@ pub struct SpaceModel {
     /// Its bookings that may still matter (finished ones are pruned).
     pub bookings: Vec<ModelBooking>,
     /// Bookings pruned so far, with their final status.
-    pub finished: Vec<(BookingId, BookingStatus)>,
+    pub finished: Vec<(BookingFacts, BookingStatus)>,
 }
 
 /// Why a booking request must be refused, by the rules of CONTRACT §4.
@@ -202,12 +202,28 @@ impl SpaceModel {
                 BookingStatus::Completed | BookingStatus::Cancelled | BookingStatus::NoShow
             );
             if terminal && b.started && over < now {
-                self.finished.push((b.facts.id.clone(), st));
+                self.finished.push((b.facts, st));
             } else {
                 kept.push(b);
             }
         }
         self.bookings = kept;
+    }
+
+    /// Every booking the space accepted, with its status at `now` (for the final checks).
+    pub fn all(&self, now: Timestamp) -> Vec<(BookingFacts, BookingStatus)> {
+        let mut v = self.finished.clone();
+        v.extend(
+            (0..self.bookings.len()).map(|i| (self.bookings[i].facts.clone(), self.status(i, now))),
+        );
+        v
+    }
+
+    /// Whether `booking.start` must have been sent for a booking: at `UPCOMING_REACHED`, or
+    /// at creation inside the window, unless it was cancelled before its window began.
+    pub fn starts(&self, f: &BookingFacts) -> bool {
+        let upcoming_at = f.start - self.settings().upcoming_lead.duration();
+        f.cancelled_at.is_none_or(|c| c >= upcoming_at)
     }
 
     /// Records a check-in, check-out or cancellation at `now`.

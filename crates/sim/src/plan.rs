@@ -69,6 +69,12 @@ pub enum Action {
         /// Space index.
         space: usize,
     },
+    /// The timer runner stalls (a queue job held by a dead worker, Redis down): for a while
+    /// only commands move their spaces' time on, and they must first apply what is due.
+    RunnerStall {
+        /// For how long.
+        lasting: SignedDuration,
+    },
     /// The wall clock jumps forward.
     ClockJump {
         /// By how much.
@@ -142,6 +148,7 @@ impl fmt::Display for Step {
             }
             Action::Crash => write!(f, "crash"),
             Action::CrashMidDelivery => write!(f, "crash mid-delivery"),
+            Action::RunnerStall { lasting } => write!(f, "the timer runner stalls for {lasting:#}"),
             Action::DuplicateTimer { space } => write!(f, "duplicate timer job s{space}"),
             Action::ClockJump { by } => write!(f, "clock jumps {by:#}"),
             Action::DropTimers { space } => write!(f, "sabotage: drop the timer jobs of s{space}"),
@@ -374,6 +381,14 @@ pub fn generate(cfg: &PlanConfig) -> Vec<Step> {
                 action: Action::DuplicateTimer { space },
             });
         }
+        for _ in 0..count(400) {
+            let at = rand_at(&mut rng, span.0, span.1);
+            let lasting = SignedDuration::from_mins(rng.random_range(5..120));
+            steps.push(Step {
+                at,
+                action: Action::RunnerStall { lasting },
+            });
+        }
         for _ in 0..count(5000) {
             let at = rand_at(&mut rng, span.0, span.1);
             let by = SignedDuration::from_secs(rng.random_range(1..3 * 3600));
@@ -454,6 +469,7 @@ mod tests {
         )));
         assert!(has(&|a| matches!(a, Action::Crash)));
         assert!(has(&|a| matches!(a, Action::CrashMidDelivery)));
+        assert!(has(&|a| matches!(a, Action::RunnerStall { .. })));
         assert!(has(&|a| matches!(a, Action::ClockJump { .. })));
         assert!(has(&|a| matches!(a, Action::DuplicateTimer { .. })));
         assert!(has(&|a| matches!(a, Action::Receiver { .. })));

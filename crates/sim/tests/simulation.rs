@@ -52,7 +52,7 @@ async fn seed_keeps_every_invariant(seed: u64) {
         s.crashes >= 2 && s.duplicate_timers > 0 && s.clock_jumps >= 2,
         "{s:?}"
     );
-    assert!(s.ingress_repeats > 0, "{s:?}");
+    assert!(s.ingress_repeats > 0 && s.runner_stalls > 0, "{s:?}");
     assert!(s.webhooks_delivered > 0 && s.webhooks_dead > 0, "{s:?}");
     assert!(s.status_posts as u64 >= s.transitions, "{s:?}");
 }
