@@ -37,7 +37,7 @@ start=$(date +%s)
 log="target/soak-$(date +%Y%m%dT%H%M%S).log"
 mkdir -p target
 set +e
-cargo test -p zs-scheduler --test faults -- --nocapture --test-threads 1 "$filter" 2>&1 |
+cargo test -p zs-scheduler --test faults -- --include-ignored --nocapture --test-threads 1 "$filter" 2>&1 |
   tee "$log" | grep --line-buffered -E '^\[(embedded|scale-out)\]|^test |panicked|test result'
 status=${PIPESTATUS[0]}
 set -e
