@@ -129,8 +129,18 @@ fn status_from(
     }
 }
 
-/// Applies `cmd` to `facts` at `at`. On `Err` nothing changed.
+/// The instant a command for this space is decided at: `at`, or the space's last change
+/// if that is later. A wall clock that steps back (an NTP correction, a VM resumed from a
+/// snapshot) never takes a space back in time: its history stays in order and every rule
+/// is judged at an instant the space has already reached.
+pub fn decision_instant(facts: &SpaceFacts, at: Timestamp) -> Timestamp {
+    at.max(facts.status.since)
+}
+
+/// Applies `cmd` to `facts` at `at` (at the space's last change if `at` is earlier: see
+/// [`decision_instant`]). On `Err` nothing changed.
 pub fn decide(facts: &mut SpaceFacts, cmd: Command, at: Timestamp) -> Result<Outcome, DomainError> {
+    let at = decision_instant(facts, at);
     let event = cmd.event();
     rules::precheck(facts, &cmd, at)?;
     if room::refuses(facts.status.room, event) {

@@ -23,7 +23,7 @@ pub mod timer;
 
 pub use booking::{Booking, BookingStatus};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use decide::{Command, Outcome, SpaceFacts, decide, initial_status};
+pub use decide::{Command, Outcome, SpaceFacts, decide, decision_instant, initial_status};
 pub use error::{DomainError, ErrorKind};
 pub use event::EventKind;
 pub use ids::{BookingId, InvalidId, SpaceId};

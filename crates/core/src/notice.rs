@@ -61,6 +61,15 @@ pub const WEBHOOK_TYPES: [&str; 9] = [
     "room.state_changed",
 ];
 
+/// The webhook types about bookings (`booking.*`), in [`WEBHOOK_TYPES`] order.
+pub fn booking_webhook_types() -> Vec<&'static str> {
+    WEBHOOK_TYPES
+        .iter()
+        .copied()
+        .filter(|t| t.starts_with("booking."))
+        .collect()
+}
+
 impl Notice {
     /// The webhook `type`.
     pub fn webhook_type(&self) -> &'static str {

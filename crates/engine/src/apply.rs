@@ -2,7 +2,7 @@
 
 use crate::{Committed, Engine, EngineError};
 use jiff::Timestamp;
-use zs_core::{BookingId, Command, Outcome, SpaceFacts, SpaceId, decide};
+use zs_core::{BookingId, Command, Outcome, SpaceFacts, SpaceId, decide, decision_instant};
 use zs_store::jobs::{self, MEETING_SCHEDULER};
 use zs_store::{Conn, bookings, spaces};
 
@@ -87,6 +87,9 @@ impl Engine {
             status,
             bookings,
         };
+        // What is written with the outcome (webhook bodies, deliveries) carries the instant
+        // the domain decided at, which never goes back behind the space's last change.
+        let at = decision_instant(&facts, at);
         let outcome = decide(&mut facts, cmd, at)?;
         self.report_anomalies(space_id, &outcome);
         self.persist(c, &facts, &outcome, at).await?;

@@ -135,7 +135,7 @@ impl Engine {
                 tracing::warn!(job = %job.id, space = %space, "timer job for an unknown space dropped");
                 continue;
             };
-            let at = job.due.max(f.status.since);
+            let at = zs_core::decision_instant(f, job.due);
             match decide(f, cmd, at) {
                 Ok(out) => {
                     self.report_anomalies(&space, &out);

@@ -219,8 +219,79 @@ async fn overdue_timers_run_in_due_order_with_their_own_instants(db: Backend) {
     );
 }
 
+/// The wall clock steps back (an NTP correction, a VM resumed from a snapshot): a space's
+/// time never goes back with it. Commands are decided at the later of the clock and the
+/// space's last change, history stays in order, fired timers do not fire again, and
+/// nothing due later fires before its instant on the corrected clock.
+async fn a_clock_that_steps_back_never_takes_a_space_back_in_time(db: Backend) {
+    let (e, clock) = engine("2026-05-04T08:00:00Z", db).await;
+    let id = SpaceId::parse("s").unwrap();
+    let settings = SpaceSettings::defaults(Zone::parse("UTC").unwrap());
+    e.create_space(Space {
+        id: id.clone(),
+        name: "s".into(),
+        settings,
+        maintenance: false,
+    })
+    .await
+    .unwrap();
+    let start: Timestamp = "2026-05-04T09:00:00Z".parse().unwrap();
+    let b = BookingId::parse("b").unwrap();
+    let n = NewBooking {
+        id: b.clone(),
+        title: "t".into(),
+        start,
+        end: start + SignedDuration::from_hours(1),
+    };
+    e.create_booking(&id, n, None).await.unwrap();
+    run_until(&e, &clock, start + SignedDuration::from_mins(5)).await;
+    e.execute(&id, Command::CheckIn(b.clone())).await.unwrap();
+    let checked_in = start + SignedDuration::from_mins(5);
+    // The clock steps back 20 minutes: before the booking's start, before its T-15.
+    clock.set(start - SignedDuration::from_mins(15));
+    assert_eq!(e.run_due_timers().await.unwrap(), 0, "nothing fires again");
+    e.execute(&id, Command::CheckOut(b.clone())).await.unwrap();
+    let h = history(&e, &id).await;
+    let seen: Vec<String> = h
+        .iter()
+        .map(|t| format!("{} {}", t.event, t.to.since))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "BOOKING_CREATED 2026-05-04T08:00:00Z".to_owned(),
+            "UPCOMING_REACHED 2026-05-04T08:45:00Z".to_owned(),
+            "START_TIME_REACHED 2026-05-04T09:00:00Z".to_owned(),
+            format!("USER_CHECKS_IN {checked_in}"),
+            format!("USER_CHECKS_OUT {checked_in}"),
+        ],
+        "the check-out is recorded at the space's last instant, not the stepped-back clock"
+    );
+    // Cleaning (default length) ends relative to the check-out's instant, and not before it
+    // on the corrected clock.
+    let cleaning_ends = {
+        let mut c = e.store.read().await.unwrap();
+        jobs::next_due(&mut c, MEETING_SCHEDULER)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    assert!(cleaning_ends > checked_in, "{cleaning_ends}");
+    clock.set(cleaning_ends - SignedDuration::from_millis(1));
+    assert_eq!(e.run_due_timers().await.unwrap(), 0, "never early");
+    clock.set(cleaning_ends);
+    assert_eq!(e.run_due_timers().await.unwrap(), 1);
+    let h = history(&e, &id).await;
+    assert!(
+        h.windows(2).all(|w| w[0].to.since <= w[1].to.since),
+        "{h:?}"
+    );
+    assert_eq!(h.last().unwrap().event, zs_core::EventKind::CleaningEnded);
+}
+
 zs_store::test_on_both_backends!(
     business_hours_follow_the_local_clock_across_spring_forward,
     a_timer_run_twice_changes_nothing_the_second_time,
-    overdue_timers_run_in_due_order_with_their_own_instants
+    overdue_timers_run_in_due_order_with_their_own_instants,
+    a_clock_that_steps_back_never_takes_a_space_back_in_time
 );

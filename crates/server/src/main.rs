@@ -30,6 +30,10 @@ enum Cmd {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    if let Cmd::Simulate(args) = cli.command {
+        // Runs its worlds on threads of its own (see `simulate`).
+        return exit(simulate::run_cli(args));
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -41,8 +45,12 @@ fn main() -> std::process::ExitCode {
             Ok(())
         }
         Cmd::Bench(args) => rt.block_on(bench::run(args)),
-        Cmd::Simulate(args) => rt.block_on(simulate::run_cli(args)),
+        Cmd::Simulate(_) => unreachable!("run above"),
     };
+    exit(result)
+}
+
+fn exit(result: anyhow::Result<()>) -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

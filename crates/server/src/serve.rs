@@ -15,9 +15,10 @@ use zs_engine::{Engine, OutboundConfig};
 use zs_store::Store;
 use zs_store::jobs::{STATUS_UPDATES, WEBHOOK_DELIVERIES};
 
-fn init_tracing() {
+/// Logs to stderr, filtered by `ZS_LOG` (else by `default`).
+pub(crate) fn init_tracing(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ZS_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
@@ -103,7 +104,7 @@ async fn shutdown_signal() {
 
 /// Runs the service until a shutdown signal.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    init_tracing();
+    init_tracing("info,sqlx=warn");
     // Install the metrics recorder before anything records.
     zs_api::metrics_handle();
     std::fs::create_dir_all(&args.data_dir)

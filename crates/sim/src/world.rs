@@ -181,19 +181,9 @@ impl World {
             w.models.push(SpaceModel::new(space));
             w.next_of.push(None);
         }
+        let every_booking_event = zs_core::notice::booking_webhook_types();
         let endpoints: [(&str, &[&str]); 3] = [
-            (
-                RECEIVERS[1],
-                &[
-                    "booking.created",
-                    "booking.start",
-                    "booking.checked_in",
-                    "booking.no_show",
-                    "booking.checked_out",
-                    "booking.ended",
-                    "booking.cancelled",
-                ],
-            ),
+            (RECEIVERS[1], &every_booking_event),
             (RECEIVERS[2], &["booking.start", "booking.no_show"]),
             (RECEIVERS[3], &["booking.cancelled"]),
         ];

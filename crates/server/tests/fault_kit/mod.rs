@@ -17,18 +17,6 @@ use driver::ApiStats;
 use plan::Plan;
 use std::sync::{Arc, Mutex};
 
-/// Every booking webhook type: one endpoint each, so no delivery log (200 newest per
-/// endpoint) overflows in CI.
-pub const BOOKING_TYPES: [&str; 7] = [
-    "booking.created",
-    "booking.start",
-    "booking.checked_in",
-    "booking.no_show",
-    "booking.checked_out",
-    "booking.ended",
-    "booking.cancelled",
-];
-
 /// The settings every fault test runs with: status posts to `status`, fast retries, a 1 s
 /// send timeout, loopback webhooks allowed, no rate limit.
 pub fn base_env(status: &Receiver, webhook_retry: &str) -> Vec<(&'static str, String)> {
@@ -58,8 +46,10 @@ pub async fn setup(base: &str, plan: &Plan, hooks_url: &str) -> Vec<String> {
         let (st, v) = api.post("/v1/spaces", sp.body()).await;
         assert_eq!(st, 201, "{v}");
     }
+    // One endpoint per booking webhook type, so no delivery log (200 newest per endpoint)
+    // overflows in CI.
     let mut ids = vec![];
-    for t in BOOKING_TYPES {
+    for t in zs_core::notice::booking_webhook_types() {
         let (st, ep) = api
             .post(
                 "/v1/webhooks",
