@@ -3,7 +3,6 @@
 use crate::{Committed, Engine, EngineError};
 use jiff::Timestamp;
 use zs_core::{BookingId, Command, Outcome, SpaceFacts, SpaceId, decide, decision_instant};
-use zs_store::jobs::{self, MEETING_SCHEDULER};
 use zs_store::{Conn, bookings, spaces};
 
 /// The longest cleaning a space may have: completed bookings older than this never matter.
@@ -22,30 +21,50 @@ pub struct Applied {
 
 impl Engine {
     /// Applies a user, admin or booking command to a space now, in its own transaction.
+    ///
+    /// The space's timers due by now are applied first, in the same transaction and under
+    /// the same lock (see [`Engine::catch_up_in`]), so a command is decided on the state of
+    /// its instant whatever became of their queue jobs — late (a worker died holding one),
+    /// lost with Redis, or still running elsewhere: a check-in never overtakes the
+    /// `START_TIME_REACHED` due before it, a new booking never finds a room still cleaning
+    /// whose cleaning is over.
     pub async fn execute(&self, space: &SpaceId, cmd: Command) -> Result<Applied, EngineError> {
-        self.catch_up(space).await?;
         let mut tx = self.store.begin().await?;
         let at = self.clock.now();
-        let applied = self.apply_in(&mut tx, space, cmd, at).await?;
-        tx.commit().await?;
-        self.after_commit(&[(applied.outcome.clone(), None)]);
-        Ok(applied)
+        let (_, caught_up) = self.catch_up_in(&mut tx, space, at, at).await?;
+        match self.apply_in(&mut tx, space, cmd, at).await {
+            Ok(applied) => {
+                tx.commit().await?;
+                self.after_timers(&caught_up);
+                self.after_commit(&[(applied.outcome.clone(), None)]);
+                Ok(applied)
+            }
+            Err(e) => {
+                self.refused(tx, caught_up, &e).await?;
+                Err(e)
+            }
+        }
     }
 
-    /// Applies the space's timers that are due but not applied yet — the process has just
-    /// started, the queue job is late (a worker died holding it), or Redis lost it — so a
-    /// command is decided on the state of its instant: a check-in never overtakes the
-    /// `START_TIME_REACHED` due before it, a cancel never skips the `UPCOMING_REACHED`
-    /// (and its `booking.start`) due before it.
-    pub(crate) async fn catch_up(&self, space: &SpaceId) -> Result<(), EngineError> {
-        let now = self.clock.now();
-        let overdue = {
-            let mut c = self.store.read().await?;
-            jobs::group_due(&mut c, MEETING_SCHEDULER, space.as_str(), now, 1).await?
-        };
-        if !overdue.is_empty() {
-            let n = self.run_space_timers(space, now).await?;
-            tracing::info!(space = %space, n, "overdue timers applied before a command");
+    /// Ends the transaction of a refused command: what its catch-up applied is kept when the
+    /// refusal came before any write of its own (the rules, an unknown booking); otherwise
+    /// everything is rolled back and the timers run from their jobs.
+    pub(crate) async fn refused(
+        &self,
+        tx: zs_store::Tx,
+        caught_up: crate::timers::Outcomes,
+        e: &EngineError,
+    ) -> Result<(), EngineError> {
+        let before_writes = matches!(
+            e,
+            EngineError::Domain(_)
+                | EngineError::NotFound(_)
+                | EngineError::Invalid(_)
+                | EngineError::Exists(_)
+        );
+        if before_writes && !caught_up.is_empty() {
+            tx.commit().await?;
+            self.after_timers(&caught_up);
         }
         Ok(())
     }

@@ -128,13 +128,45 @@ impl Engine {
         n: NewBooking,
         idem: Option<Idempotency>,
     ) -> Result<Created, EngineError> {
-        self.catch_up(space).await?;
         let mut tx = self.store.begin().await?;
-        // Lock the space first (PostgreSQL): a concurrent repeat of this request waits here
-        // and then finds the stored response instead of racing it.
-        spaces::get(&mut tx, space).await?;
-        let earlier = match &idem {
-            Some(k) => auth::idempotent(&mut tx, &k.scope, &k.key)
+        let at = self.clock.now();
+        // The space's due timers first, as for every command (`Engine::execute`); this also
+        // locks the space (PostgreSQL): a concurrent repeat of this request waits here and
+        // then finds the stored response instead of racing it.
+        let (_, caught_up) = self.catch_up_in(&mut tx, space, at, at).await?;
+        match self.create_in(&mut tx, space, n, idem.as_ref(), at).await {
+            Ok(CreateStep::New(applied, body)) => {
+                tx.commit().await?;
+                self.after_timers(&caught_up);
+                self.after_commit(&[(applied.outcome.clone(), None)]);
+                Ok(Created::New { applied, body })
+            }
+            Ok(CreateStep::Replayed { status, body }) => {
+                // Nothing of its own was written: keep what the catch-up applied.
+                if !caught_up.is_empty() {
+                    tx.commit().await?;
+                    self.after_timers(&caught_up);
+                }
+                Ok(Created::Replayed { status, body })
+            }
+            Err(e) => {
+                self.refused(tx, caught_up, &e).await?;
+                Err(e)
+            }
+        }
+    }
+
+    /// The body of [`Engine::create_booking`], inside its transaction.
+    async fn create_in(
+        &self,
+        tx: &mut zs_store::Tx,
+        space: &SpaceId,
+        n: NewBooking,
+        idem: Option<&Idempotency>,
+        at: jiff::Timestamp,
+    ) -> Result<CreateStep, EngineError> {
+        let earlier = match idem {
+            Some(k) => auth::idempotent(tx, &k.scope, &k.key)
                 .await?
                 .map(|r| (k, r)),
             None => None,
@@ -145,19 +177,16 @@ impl Engine {
                     "Idempotency-Key was already used with a different request".into(),
                 ));
             }
-            return Ok(Created::Replayed {
+            return Ok(CreateStep::Replayed {
                 status: r.status,
                 body: r.body,
             });
         }
-        if bookings::get(&mut tx, &n.id).await?.is_some() {
+        if bookings::get(tx, &n.id).await?.is_some() {
             return Err(EngineError::Exists(format!("booking {}", n.id)));
         }
-        let at = self.clock.now();
         let id = n.id.clone();
-        let applied = self
-            .apply_in(&mut tx, space, Command::Create(n), at)
-            .await?;
+        let applied = self.apply_in(tx, space, Command::Create(n), at).await?;
         let booking = applied
             .facts
             .bookings
@@ -165,20 +194,15 @@ impl Engine {
             .find(|b| b.id == id)
             .expect("just created");
         let body = crate::payload::booking_json(booking).to_string();
-        if let Some(k) = &idem {
+        if let Some(k) = idem {
             let r = auth::IdempotentResponse {
                 request_hash: k.request_hash.clone(),
                 status: 201,
                 body: body.clone(),
             };
-            auth::remember(&mut tx, &k.scope, &k.key, &r, at).await?;
+            auth::remember(tx, &k.scope, &k.key, &r, at).await?;
         }
-        tx.commit().await?;
-        self.after_commit(&[(applied.outcome.clone(), None)]);
-        Ok(Created::New {
-            applied: Box::new(applied),
-            body,
-        })
+        Ok(CreateStep::New(Box::new(applied), body))
     }
 
     /// Adds a webhook endpoint with a fresh signing secret.
@@ -253,4 +277,12 @@ pub enum Created {
         /// The first response's body.
         body: String,
     },
+}
+
+/// How [`Engine::create_booking`]'s transaction ends well.
+enum CreateStep {
+    /// Created: what was applied, and the response body.
+    New(Box<Applied>, String),
+    /// A repeat of an idempotent request: the first response.
+    Replayed { status: u16, body: String },
 }

@@ -5,7 +5,7 @@ use crate::apply::MAX_CLEANING_MS;
 use crate::persist::Writes;
 use crate::{Engine, EngineError};
 use jiff::Timestamp;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -19,6 +19,18 @@ const BATCH: i64 = 512;
 
 /// A due job with its parsed target, or why it cannot run.
 type Parsed<'a> = (&'a Job, Result<(SpaceId, Command), String>);
+
+/// What timers applied, with their due instants, to report after commit.
+pub(crate) type Outcomes = Vec<(Outcome, Option<Timestamp>)>;
+
+/// How a timer transaction holds the spaces of the jobs it applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Spaces {
+    /// Locked already by the caller (or waited for).
+    Held,
+    /// Taken unless another transaction holds them (the batch runner).
+    SkipBusy,
+}
 
 /// A timer job's data, parsed.
 fn parse_job(j: &Job) -> Result<(SpaceId, Command), String> {
@@ -77,12 +89,26 @@ impl Engine {
     /// Applies up to [`BATCH`] due jobs in one transaction: the spaces they concern are read
     /// in two queries, the jobs applied in due order in memory, and the writes flushed in bulk.
     /// With a timer lag (Redis mode), only jobs overdue by the lag are taken here.
+    ///
+    /// On PostgreSQL the jobs are claimed first (`SKIP LOCKED`, a space's jobs only up to
+    /// one held elsewhere: [`jobs::due`]), then their spaces — and a space another
+    /// transaction holds is skipped, its jobs left for the next round, instead of waited
+    /// for: its holder (a command) may be waiting for one of these job rows.
     async fn run_batch(&self) -> Result<usize, EngineError> {
         let mut tx = self.store.begin().await?;
         let now = self.clock.now();
         let up_to = now - self.fallback_lag();
         let due = jobs::due(&mut tx, MEETING_SCHEDULER, up_to, up_to, BATCH).await?;
-        self.apply_claimed(tx, due, now).await
+        if due.is_empty() {
+            tx.commit().await?;
+            return Ok(0);
+        }
+        let (ran, outcomes) = self
+            .apply_due_in(&mut tx, due, now, Spaces::SkipBusy)
+            .await?;
+        tx.commit().await?;
+        self.after_timers(&outcomes);
+        Ok(ran)
     }
 
     /// Applies the timers of `space` due at or before `up_to`, in due order, in one
@@ -95,34 +121,70 @@ impl Engine {
         space: &SpaceId,
         up_to: Timestamp,
     ) -> Result<usize, EngineError> {
-        let mut tx = self.store.begin().await?;
         let now = self.clock.now();
         if up_to > now {
             // Never early: a queue that hands a job over before its instant gets nothing.
             return Ok(0);
         }
-        let due = jobs::group_due(&mut tx, MEETING_SCHEDULER, space.as_str(), up_to, BATCH).await?;
-        self.apply_claimed(tx, due, now).await
+        let mut tx = self.store.begin().await?;
+        let (ran, outcomes) = self.catch_up_in(&mut tx, space, up_to, now).await?;
+        tx.commit().await?;
+        self.after_timers(&outcomes);
+        Ok(ran)
     }
 
-    /// Removes and applies `due` (claimed in `tx`), then commits.
-    async fn apply_claimed(
+    /// Inside `tx`: locks `space` (before any of its jobs, in the order commands take them,
+    /// so no two transactions wait on each other in opposite orders), then removes and
+    /// applies its timers due at or before `up_to`, in due order. Returns how many jobs ran
+    /// and the outcomes to report once `tx` commits ([`Engine::after_timers`]).
+    pub(crate) async fn catch_up_in(
         &self,
-        mut tx: zs_store::Tx,
+        tx: &mut zs_store::Conn,
+        space: &SpaceId,
+        up_to: Timestamp,
+        now: Timestamp,
+    ) -> Result<(usize, Outcomes), EngineError> {
+        spaces::lock(tx, &[space]).await?;
+        let mut ran = 0;
+        let mut outcomes = vec![];
+        loop {
+            let due = jobs::group_due(tx, MEETING_SCHEDULER, space.as_str(), up_to, BATCH).await?;
+            let n = due.len();
+            if n == 0 {
+                break;
+            }
+            let (k, out) = self.apply_due_in(tx, due, now, Spaces::Held).await?;
+            ran += k;
+            outcomes.extend(out);
+            if n < BATCH as usize {
+                break;
+            }
+        }
+        Ok((ran, outcomes))
+    }
+
+    /// Removes and applies `due` (claimed in `tx`) in due order and writes the outcomes, in
+    /// `tx`. With [`Spaces::SkipBusy`], jobs whose space another transaction holds are left
+    /// untouched. Returns how many jobs ran (applied, refused or dropped as malformed).
+    async fn apply_due_in(
+        &self,
+        tx: &mut zs_store::Conn,
         due: Vec<Job>,
         now: Timestamp,
-    ) -> Result<usize, EngineError> {
-        if due.is_empty() {
-            tx.commit().await?;
-            return Ok(0);
-        }
-        let seqs: Vec<i64> = due.iter().map(|j| j.seq).collect();
-        jobs::remove_seqs(&mut tx, &seqs).await?;
+        locks: Spaces,
+    ) -> Result<(usize, Outcomes), EngineError> {
         let parsed: Vec<Parsed<'_>> = due.iter().map(|j| (j, parse_job(j))).collect();
-        let mut facts = self.load_facts(&mut tx, &parsed, due[0].due).await?;
-        let endpoints = self.endpoints(&mut tx).await?;
+        let (mut facts, busy) = self.load_facts(tx, &parsed, due[0].due, locks).await?;
+        let parsed: Vec<Parsed<'_>> = parsed
+            .into_iter()
+            .filter(|(_, p)| !matches!(p, Ok((space, _)) if busy.contains(space)))
+            .collect();
+        let seqs: Vec<i64> = parsed.iter().map(|(j, _)| j.seq).collect();
+        jobs::remove_seqs(tx, &seqs).await?;
+        let endpoints = self.endpoints(tx).await?;
         let mut writes = Writes::default();
-        let mut outcomes: Vec<(Outcome, Option<Timestamp>)> = Vec::with_capacity(due.len());
+        let mut outcomes: Outcomes = Vec::with_capacity(parsed.len());
+        let ran = parsed.len();
         for (job, p) in parsed {
             let (space, cmd) = match p {
                 Ok(x) => x,
@@ -147,38 +209,42 @@ impl Engine {
                 }
             }
         }
-        writes.flush(&mut tx, now).await?;
-        tx.commit().await?;
-        let late = zs_core::clock::to_millis(Timestamp::now());
-        for (_, d) in &outcomes {
-            let secs = late
-                .duration_since(d.expect("timer"))
-                .as_secs_f64()
-                .max(0.0);
-            metrics::histogram!("zs_timer_lateness_seconds").record(secs);
-        }
-        self.after_commit(&outcomes);
-        Ok(due.len())
+        writes.flush(tx, now).await?;
+        Ok((ran, outcomes))
     }
 
+    /// Reports committed timer outcomes: lateness, logs, broadcast, wake-ups.
+    pub(crate) fn after_timers(&self, outcomes: &[(Outcome, Option<Timestamp>)]) {
+        let late = zs_core::clock::to_millis(Timestamp::now());
+        for (_, d) in outcomes {
+            if let Some(d) = d {
+                let secs = late.duration_since(*d).as_secs_f64().max(0.0);
+                metrics::histogram!("zs_timer_lateness_seconds").record(secs);
+            }
+        }
+        self.after_commit(outcomes);
+    }
+
+    /// The facts of the spaces of `parsed` (locked as `locks` says), and the spaces left
+    /// out because another transaction holds them.
     async fn load_facts(
         &self,
         c: &mut zs_store::Conn,
         parsed: &[Parsed<'_>],
         earliest: Timestamp,
-    ) -> Result<HashMap<SpaceId, SpaceFacts>, EngineError> {
+        locks: Spaces,
+    ) -> Result<(HashMap<SpaceId, SpaceFacts>, HashSet<SpaceId>), EngineError> {
         let mut space_ids: Vec<&SpaceId> = parsed
             .iter()
             .filter_map(|(_, p)| p.as_ref().ok().map(|(s, _)| s))
             .collect();
         space_ids.sort();
         space_ids.dedup();
-        let extra: Vec<&BookingId> = parsed
-            .iter()
-            .filter_map(|(_, p)| p.as_ref().ok().and_then(|(_, c)| c.booking()))
-            .collect();
-        let mut facts: HashMap<SpaceId, SpaceFacts> = spaces::get_many(c, &space_ids)
-            .await?
+        let rows = match locks {
+            Spaces::Held => spaces::get_many(c, &space_ids).await?,
+            Spaces::SkipBusy => spaces::get_many_unless_busy(c, &space_ids).await?,
+        };
+        let mut facts: HashMap<SpaceId, SpaceFacts> = rows
             .into_iter()
             .map(|(space, status)| {
                 (
@@ -191,12 +257,30 @@ impl Engine {
                 )
             })
             .collect();
+        let mut busy = HashSet::new();
+        let missing: Vec<&SpaceId> = space_ids
+            .iter()
+            .copied()
+            .filter(|s| !facts.contains_key(*s))
+            .collect();
+        if !missing.is_empty() && locks == Spaces::SkipBusy {
+            // Left out: held by another transaction if it exists (its jobs wait), unknown
+            // otherwise (its jobs are dropped).
+            busy.extend(spaces::existing(c, &missing).await?);
+            space_ids.retain(|s| !busy.contains(*s));
+        }
+        let extra: Vec<&BookingId> = parsed
+            .iter()
+            .filter_map(|(_, p)| p.as_ref().ok())
+            .filter(|(s, _)| !busy.contains(s))
+            .filter_map(|(_, c)| c.booking())
+            .collect();
         for b in bookings::working_sets(c, &space_ids, earliest, MAX_CLEANING_MS, &extra).await? {
             if let Some(f) = facts.get_mut(&b.space_id) {
                 f.bookings.push(b);
             }
         }
-        Ok(facts)
+        Ok((facts, busy))
     }
 
     /// Runs timers until `shutdown` turns true: sleeps exactly until the next due job.
@@ -279,6 +363,7 @@ mod tests {
             due: Timestamp::UNIX_EPOCH,
             attempts_made: 0,
             last_error: None,
+            group: None,
         }
     }
 

@@ -289,9 +289,89 @@ async fn a_clock_that_steps_back_never_takes_a_space_back_in_time(db: Backend) {
     assert_eq!(h.last().unwrap().event, zs_core::EventKind::CleaningEnded);
 }
 
+/// A clock whose next readings are scripted: time moves on between two readings of one
+/// operation, as it does on a busy machine while a command waits for its space's lock.
+struct MovingClock {
+    base: ManualClock,
+    next: std::sync::Mutex<std::collections::VecDeque<Timestamp>>,
+}
+
+impl Clock for MovingClock {
+    fn now(&self) -> Timestamp {
+        if let Some(t) = self.next.lock().unwrap().pop_front() {
+            self.base.set(t);
+        }
+        self.base.now()
+    }
+}
+
+/// A command reads the clock once and is decided on the state of that instant: the space's
+/// timers due by then are applied first, in its own transaction. Before, the catch-up read
+/// the clock before the transaction and the command after it, so a `CLEANING_ENDED` coming
+/// due in between was overtaken — the new booking found the room still cleaning, took the
+/// guards' "free" (a table miss), and the cleaning timer then changed nothing and was lost
+/// from the history (found by the SIGKILL loop on Redis + PostgreSQL, under load).
+async fn a_timer_coming_due_while_a_command_waits_is_not_overtaken(db: Backend) {
+    let store = zs_store::testing::fresh(db, "overtake").await.unwrap();
+    let t = |s: &str| -> Timestamp { format!("2026-05-04T{s}:00Z").parse().unwrap() };
+    let clock = Arc::new(MovingClock {
+        base: ManualClock::new(t("08:00")),
+        next: Default::default(),
+    });
+    let sender = Sender::new(SenderConfig::default()).unwrap();
+    let e = Engine::new(store, clock.clone(), OutboundConfig::with_sender(sender));
+    let id = SpaceId::parse("s").unwrap();
+    e.create_space(Space {
+        id: id.clone(),
+        name: "s".into(),
+        settings: SpaceSettings::defaults(Zone::parse("UTC").unwrap()),
+        maintenance: false,
+    })
+    .await
+    .unwrap();
+    let b = BookingId::parse("b").unwrap();
+    let n = NewBooking {
+        id: b.clone(),
+        title: "t".into(),
+        start: t("09:00"),
+        end: t("10:00"),
+    };
+    e.create_booking(&id, n, None).await.unwrap();
+    for at in ["08:45", "09:00"] {
+        clock.base.set(t(at));
+        e.run_due_timers().await.unwrap();
+    }
+    clock.base.set(t("09:05"));
+    e.execute(&id, Command::CheckIn(b.clone())).await.unwrap();
+    clock.base.set(t("09:30"));
+    e.execute(&id, Command::CheckOut(b.clone())).await.unwrap();
+    // Cleaning ends at 09:40. A booking request reads the clock at 09:39, then at 09:41.
+    clock.next.lock().unwrap().extend([t("09:39"), t("09:41")]);
+    let later = NewBooking {
+        id: BookingId::parse("b2").unwrap(),
+        title: "t".into(),
+        start: t("11:00"),
+        end: t("11:30"),
+    };
+    e.create_booking(&id, later, None).await.unwrap();
+    clock.next.lock().unwrap().clear();
+    clock.base.set(t("09:45"));
+    e.run_due_timers().await.unwrap();
+    let events: Vec<String> = history(&e, &id)
+        .await
+        .iter()
+        .map(|t| format!("{} {} {}", t.event, t.to.since, t.to.room))
+        .collect();
+    assert!(
+        events.contains(&"CLEANING_ENDED 2026-05-04T09:40:00Z free".to_owned()),
+        "{events:?}"
+    );
+}
+
 zs_store::test_on_both_backends!(
     business_hours_follow_the_local_clock_across_spring_forward,
     a_timer_run_twice_changes_nothing_the_second_time,
     overdue_timers_run_in_due_order_with_their_own_instants,
-    a_clock_that_steps_back_never_takes_a_space_back_in_time
+    a_clock_that_steps_back_never_takes_a_space_back_in_time,
+    a_timer_coming_due_while_a_command_waits_is_not_overtaken
 );

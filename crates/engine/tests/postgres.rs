@@ -196,3 +196,72 @@ async fn timers_run_by_competing_instances_apply_each_job_once() {
         .unwrap();
     assert_eq!(b0.status, BookingStatus::NoShow);
 }
+
+/// A space's timers apply in due order even when another instance holds the earlier one:
+/// the store's runner (`SKIP LOCKED`) must not take a later timer of the same space past an
+/// earlier one that another transaction has locked (a queue worker mid-run, or one about
+/// to be killed). Taken out of order, a `CLEANING_ENDED` after the next booking's
+/// `UPCOMING_REACHED` finds the room no longer cleaning and is lost from the history — the
+/// intermittent loss the SIGKILL loop on Redis + PostgreSQL found.
+#[tokio::test]
+async fn a_space_timer_locked_elsewhere_holds_back_the_later_ones_of_that_space() {
+    let (engines, clock) = instances("order", 2).await;
+    let (holder, runner) = (&engines[0], &engines[1]);
+    let room = SpaceId::parse("room").unwrap();
+    holder.create_space(space("room")).await.unwrap();
+    let t = |s: &str| -> Timestamp { format!("2026-05-04T{s}:00Z").parse().unwrap() };
+    let b = BookingId::parse("b").unwrap();
+    holder
+        .create_booking(&room, booking("b", t("09:00"), 60), None)
+        .await
+        .unwrap();
+    holder
+        .create_booking(&room, booking("b2", t("10:30"), 30), None)
+        .await
+        .unwrap();
+    for at in ["08:45", "09:00"] {
+        clock.set(t(at));
+        holder.run_due_timers().await.unwrap();
+    }
+    clock.set(t("09:05"));
+    holder
+        .execute(&room, zs_core::Command::CheckIn(b.clone()))
+        .await
+        .unwrap();
+    clock.set(t("09:30"));
+    holder
+        .execute(&room, zs_core::Command::CheckOut(b.clone()))
+        .await
+        .unwrap();
+    // Cleaning ends at 09:40; b2's T-15 is at 10:15. Both are due at 10:16.
+    clock.set(t("10:16"));
+    // Another instance has taken the cleaning timer (a queue worker's transaction).
+    let mut held = holder.store.begin().await.unwrap();
+    let taken = jobs::group_due(&mut held, MEETING_SCHEDULER, "room", t("09:40"), 1)
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 1, "the cleaning timer is locked by the holder");
+    assert_eq!(
+        runner.run_due_timers().await.unwrap(),
+        0,
+        "nothing of the space may run past the job held elsewhere"
+    );
+    // The holder ends without applying it (it died: its transaction changed nothing).
+    held.commit().await.unwrap();
+    assert_eq!(runner.run_due_timers().await.unwrap(), 2);
+    let mut c = runner.store.read().await.unwrap();
+    let mut h = spaces::history(&mut c, &room, 100).await.unwrap();
+    h.reverse();
+    let tail: Vec<String> = h[h.len() - 3..]
+        .iter()
+        .map(|t| format!("{} {}", t.event, t.to.room))
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            "USER_CHECKS_OUT cleaning",
+            "CLEANING_ENDED free",
+            "UPCOMING_REACHED upcoming"
+        ]
+    );
+}

@@ -50,6 +50,8 @@ pub struct Job {
     pub attempts_made: i64,
     /// The last failure.
     pub last_error: Option<String>,
+    /// Its group (a space's timers, a space's status posts): a group's jobs run in order.
+    pub group: Option<String>,
 }
 
 /// Adds or replaces one job (see [`put_many`]).
@@ -160,6 +162,7 @@ fn row_to_job(r: &impl Cols) -> Result<Job> {
         due: ts(r.int("due_ms"))?,
         attempts_made: r.int("attempts_made"),
         last_error: r.opt_text("last_error"),
+        group: r.opt_text("grp"),
     })
 }
 
@@ -169,7 +172,11 @@ fn row_to_job(r: &impl Cols) -> Result<Job> {
 ///
 /// The rows come back as one JSON array: a burst of due timers is read in one step
 /// instead of one driver round trip per row. Inside a PostgreSQL write transaction the
-/// jobs are claimed (`FOR UPDATE SKIP LOCKED`): another instance skips them.
+/// jobs are claimed (`FOR UPDATE SKIP LOCKED`): another instance skips them — and a job of
+/// a group (a space's timers) is returned only if no earlier due job of its group is held
+/// by another transaction, so a group's jobs never run out of order (see
+/// [`group_order_prefix`]). Jobs held back stay locked by this transaction, untouched,
+/// until it ends.
 pub async fn due(
     c: &mut Conn,
     queue: &str,
@@ -179,7 +186,7 @@ pub async fn due(
 ) -> Result<Vec<Job>> {
     const DUE: &str = "SELECT * FROM jobs WHERE queue = $1 AND due_ms <= $4 AND (due_ms <= $2 OR relayed = 2) \
          ORDER BY due_ms, rank, seq LIMIT $3";
-    const ROW: &str = "seq, id, queue, name, data, due_ms, attempts_made, last_error";
+    const ROW: &str = "seq, id, queue, name, data, due_ms, attempts_made, last_error, grp";
     let text: Option<String> = on_db!(c, |conn, pg, locking| {
         let due = locked(DUE, locking, "FOR UPDATE SKIP LOCKED");
         let sql = if pg {
@@ -206,11 +213,12 @@ pub async fn due(
         i64,
         i64,
         Option<String>,
+        Option<String>,
     );
     let rows: Vec<Row> = serde_json::from_str(text.as_deref().unwrap_or("[]"))
         .map_err(|e| crate::StoreError::Corrupt(format!("due jobs: {e}")))?;
     let mut jobs: Vec<Job> = Vec::with_capacity(rows.len());
-    for (seq, id, queue, name, data, due_ms, attempts_made, last_error) in rows {
+    for (seq, id, queue, name, data, due_ms, attempts_made, last_error, group) in rows {
         jobs.push(Job {
             seq,
             id,
@@ -220,9 +228,68 @@ pub async fn due(
             due: ts(due_ms)?,
             attempts_made,
             last_error,
+            group,
         });
     }
-    Ok(jobs)
+    let locking = matches!(c, Conn::PgTx(_));
+    if !locking || jobs.iter().all(|j| j.group.is_none()) {
+        // One writer at a time (SQLite), or nothing grouped: nothing can be skipped.
+        return Ok(jobs);
+    }
+    let mut groups: Vec<&str> = jobs.iter().filter_map(|j| j.group.as_deref()).collect();
+    groups.sort_unstable();
+    groups.dedup();
+    let list = serde_json::to_string(&groups).expect("strings serialise");
+    // Every due job of those groups, in run order, as committed now (locked or not).
+    const ORDER: &str = "SELECT grp, id FROM jobs WHERE queue = $1 AND grp IN (SELECT value FROM LIST($2)) \
+         AND due_ms <= $4 AND (due_ms <= $3 OR relayed = 2) ORDER BY grp, due_ms, rank, seq";
+    let order: Vec<(String, String)> = on_db!(c, |conn, pg, _l| {
+        sqlx::query_as(sqlx::AssertSqlSafe(dialect(pg, ORDER)))
+            .bind(queue)
+            .bind(&list)
+            .bind(now.as_millisecond())
+            .bind(claimed_by.as_millisecond())
+            .fetch_all(&mut *conn)
+            .await?
+    });
+    Ok(group_order_prefix(jobs, &order))
+}
+
+/// Of `taken` (jobs this transaction locked), keeps the ungrouped ones and, of each group,
+/// those that come before the first of the group's due jobs (`due_order`: (group, id) in
+/// run order) that it did not take — that one is held by another transaction, and the
+/// group's later jobs must wait for it: a space's `CLEANING_ENDED` taken after the next
+/// booking's `UPCOMING_REACHED` would find the room no longer cleaning.
+pub(crate) fn group_order_prefix(taken: Vec<Job>, due_order: &[(String, String)]) -> Vec<Job> {
+    use std::collections::{HashMap, HashSet};
+    let ours: HashSet<&str> = taken.iter().map(|j| j.id.as_str()).collect();
+    // For each group, the ids up to (not including) its first job held elsewhere.
+    let mut runnable: HashMap<&str, HashSet<&str>> = HashMap::new();
+    let mut blocked: HashSet<&str> = HashSet::new();
+    for (grp, id) in due_order {
+        if blocked.contains(grp.as_str()) {
+            continue;
+        }
+        if ours.contains(id.as_str()) {
+            runnable.entry(grp).or_default().insert(id);
+        } else {
+            blocked.insert(grp);
+        }
+    }
+    let keep: Vec<bool> = taken
+        .iter()
+        .map(|j| match &j.group {
+            None => true,
+            Some(g) => runnable
+                .get(g.as_str())
+                .is_some_and(|ids| ids.contains(j.id.as_str())),
+        })
+        .collect();
+    taken
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(j, k)| k.then_some(j))
+        .collect()
 }
 
 /// Like [`due`], but only the oldest job of each group (so groups run in order).
@@ -442,4 +509,75 @@ pub async fn depths(c: &mut Conn) -> Result<Vec<(String, i64)>> {
             .await?;
         Ok(rows.iter().map(|r| (r.text("queue"), r.int("n"))).collect())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(id: &str, group: Option<&str>) -> Job {
+        Job {
+            seq: 0,
+            id: id.into(),
+            queue: MEETING_SCHEDULER.into(),
+            name: "T".into(),
+            data: serde_json::Value::Null,
+            due: Timestamp::UNIX_EPOCH,
+            attempts_made: 0,
+            last_error: None,
+            group: group.map(str::to_owned),
+        }
+    }
+
+    fn order(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(g, id)| (g.to_string(), id.to_string()))
+            .collect()
+    }
+
+    fn ids(v: &[Job]) -> Vec<&str> {
+        v.iter().map(|j| j.id.as_str()).collect()
+    }
+
+    #[test]
+    fn a_group_stops_at_its_first_job_held_elsewhere() {
+        let taken = vec![
+            job("a.2", Some("a")),
+            job("b.1", Some("b")),
+            job("free", None),
+            job("a.4", Some("a")),
+            job("b.2", Some("b")),
+        ];
+        // a.1 and a.3 are due but held by another transaction; b has nothing held.
+        let due = order(&[
+            ("a", "a.1"),
+            ("a", "a.2"),
+            ("a", "a.3"),
+            ("a", "a.4"),
+            ("b", "b.1"),
+            ("b", "b.2"),
+        ]);
+        assert_eq!(
+            ids(&group_order_prefix(taken, &due)),
+            ["b.1", "free", "b.2"]
+        );
+    }
+
+    #[test]
+    fn a_group_runs_up_to_the_hole() {
+        let taken = vec![
+            job("a.1", Some("a")),
+            job("a.2", Some("a")),
+            job("a.4", Some("a")),
+        ];
+        let due = order(&[("a", "a.1"), ("a", "a.2"), ("a", "a.3"), ("a", "a.4")]);
+        assert_eq!(ids(&group_order_prefix(taken, &due)), ["a.1", "a.2"]);
+    }
+
+    #[test]
+    fn nothing_held_elsewhere_keeps_everything_in_order() {
+        let taken = vec![job("a.1", Some("a")), job("x", None), job("a.2", Some("a"))];
+        let due = order(&[("a", "a.1"), ("a", "a.2")]);
+        assert_eq!(ids(&group_order_prefix(taken, &due)), ["a.1", "x", "a.2"]);
+    }
 }

@@ -156,17 +156,76 @@ pub async fn update_status_many(c: &mut Conn, list: &[(&Space, &SpaceStatus)]) -
     Ok(())
 }
 
+/// Locks the rows of `ids` until commit, in id order, inside a PostgreSQL write transaction
+/// (a no-op elsewhere: SQLite's single writer needs no row locks). A transaction that will
+/// take a space's jobs takes the space first, as commands do ([`get_many`]), so two
+/// transactions never wait on each other in opposite orders.
+pub async fn lock(c: &mut Conn, ids: &[&SpaceId]) -> Result<()> {
+    let list =
+        serde_json::to_string(&ids.iter().map(|s| s.as_str()).collect::<Vec<_>>()).expect("ids");
+    on_db!(c, |conn, pg, locking| {
+        if locking {
+            let sql = dialect(
+                pg,
+                "SELECT id FROM spaces WHERE id IN (SELECT value FROM LIST($1)) ORDER BY id FOR UPDATE",
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(&list)
+                .fetch_all(&mut *conn)
+                .await?;
+        }
+    });
+    Ok(())
+}
+
 /// Many spaces with their statuses. Inside a PostgreSQL write transaction the rows are
 /// locked until commit (in id order, so two transactions cannot deadlock on them): the
 /// commands of one space are serialised across connections and instances.
 pub async fn get_many(c: &mut Conn, ids: &[&SpaceId]) -> Result<Vec<(Space, SpaceStatus)>> {
+    select_many(c, ids, "FOR UPDATE").await
+}
+
+/// Like [`get_many`], but inside a PostgreSQL write transaction a space another transaction
+/// holds is left out instead of waited for (`SKIP LOCKED`): a runner that already holds
+/// job rows never waits for a space whose holder may be waiting for those rows.
+pub async fn get_many_unless_busy(
+    c: &mut Conn,
+    ids: &[&SpaceId],
+) -> Result<Vec<(Space, SpaceStatus)>> {
+    select_many(c, ids, "FOR UPDATE SKIP LOCKED").await
+}
+
+/// Which of `ids` exist, without locking them.
+pub async fn existing(c: &mut Conn, ids: &[&SpaceId]) -> Result<Vec<SpaceId>> {
+    let list =
+        serde_json::to_string(&ids.iter().map(|s| s.as_str()).collect::<Vec<_>>()).expect("ids");
+    let found: Vec<String> = on_db!(c, |conn, pg, _l| {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(dialect(
+            pg,
+            "SELECT id FROM spaces WHERE id IN (SELECT value FROM LIST($1))",
+        )))
+        .bind(&list)
+        .fetch_all(&mut *conn)
+        .await?
+    });
+    found
+        .into_iter()
+        .map(|id| SpaceId::parse(&id).map_err(|e| crate::StoreError::Corrupt(e.to_string())))
+        .collect()
+}
+
+async fn select_many(
+    c: &mut Conn,
+    ids: &[&SpaceId],
+    lock: &str,
+) -> Result<Vec<(Space, SpaceStatus)>> {
     let list =
         serde_json::to_string(&ids.iter().map(|s| s.as_str()).collect::<Vec<_>>()).expect("ids");
     let q = format!(
         "SELECT {COLUMNS} FROM spaces WHERE id IN (SELECT value FROM LIST($1)) ORDER BY id"
     );
     on_db!(c, |conn, pg, locking| {
-        let sql = locked(&dialect(pg, &q), locking, "FOR UPDATE");
+        let sql = locked(&dialect(pg, &q), locking, lock);
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(&list)
             .fetch_all(&mut *conn)

@@ -29,12 +29,6 @@ fn scaleout_env(
 
 /// 2. The SIGKILL loop on three instances sharing Redis and PostgreSQL: a random one is
 /// killed each time and started again.
-///
-/// Ignored in CI until a known bug is fixed: now and then (1 run in 5 or so at 20 kills) one
-/// booking checked out early never gets its `CLEANING_ENDED` (seeds 221604443, 486524343;
-/// RELIABILITY.md §2). `scripts/soak.sh` and
-/// `cargo nextest run -p zs-scheduler --test faults --run-ignored all` still run it.
-#[ignore = "known bug: a CLEANING_ENDED is lost now and then under kills on Redis + PostgreSQL"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_loop_on_redis_and_postgres() {
     let status = Receiver::start().await;
