@@ -60,6 +60,11 @@ impl SpaceModel {
         self.bookings.iter().position(|b| &b.facts.id == id)
     }
 
+    /// Whether the space ever accepted this booking (live or pruned).
+    pub fn knows(&self, id: &BookingId) -> bool {
+        self.find(id).is_some() || self.finished.iter().any(|(f, _)| &f.id == id)
+    }
+
     /// A booking's status at `now`, from its facts alone.
     pub fn status(&self, i: usize, now: Timestamp) -> BookingStatus {
         oracle::booking_status(&self.bookings[i].facts, self.settings(), now)

@@ -338,8 +338,13 @@ impl World {
                 twice,
             } => {
                 self.models[*space].settle(now);
+                // An ingress job names only its booking: for a booking the space never had,
+                // it never reaches the space (nor catches it up).
+                let known = BookingId::parse(id).is_ok_and(|b| self.models[*space].knows(&b));
                 self.user(*space, id, *event, *ingress, *twice, now).await?;
-                touched.push(*space);
+                if known || !*ingress {
+                    touched.push(*space);
+                }
             }
             Action::Maintenance { space, on } => {
                 self.models[*space].settle(now);
@@ -662,6 +667,10 @@ impl World {
                     space.id, space.maintenance, m.space.maintenance
                 ));
             }
+            // Starts that passed while the space was not checked (a runner stall) are
+            // settled now; every start before this step's maintenance change was settled
+            // before it.
+            m.settle(now);
             let d = m.derive(now);
             if (st.space, st.room, st.next_booking_at) != (d.space, d.room, d.next_booking_at) {
                 return Err(format!(
