@@ -55,14 +55,44 @@ pub fn now_ms() -> u64 {
     crate::due_timer::now_ms()
 }
 
-/// A running worker on one BullMQ queue, with exact timers for its delayed jobs.
+/// A running worker on one BullMQ queue, with exact timers for its delayed jobs, replaced
+/// when it is stuck (see [`supervise`]).
 pub struct QueueWorker {
-    worker: Arc<Worker>,
+    shared: Arc<Shared>,
     timer: DueTimer,
+    supervisor: tokio::task::JoinHandle<()>,
+}
+
+/// What the worker and its supervisor share.
+struct Shared {
+    queue: String,
+    opts: WorkerOptions,
+    processor: bullmq::worker::ProcessorFn,
+    hook: Option<EventHook>,
     conn: bullmq::redis_connection::RedisConnection,
     keys: QueueKeys,
-    events: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    current: tokio::sync::Mutex<Running>,
+    pulse: std::sync::Mutex<Pulse>,
+    closing: std::sync::atomic::AtomicBool,
 }
+
+/// The crate's worker in use, and the task draining its events.
+struct Running {
+    worker: Arc<Worker>,
+    events: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// When the worker last reported an error, and last showed it was working.
+#[derive(Debug, Default, Clone, Copy)]
+struct Pulse {
+    error: Option<tokio::time::Instant>,
+    alive: Option<tokio::time::Instant>,
+}
+
+/// How often the supervisor looks at the worker's pulse.
+const SUPERVISE_EVERY: Duration = Duration::from_millis(500);
+/// How long a worker woken on purpose has to show it is working.
+const KNOCK_WAIT: Duration = Duration::from_secs(1);
 
 impl QueueWorker {
     /// Connects, starts taking jobs with `processor`, and starts the delayed-job timer.
@@ -86,24 +116,46 @@ impl QueueWorker {
         };
         let conn = bullmq::redis_connection::RedisConnection::new_managed_only(&connection).await?;
         let keys = QueueKeys::new(&config.queue, Some(&config.prefix));
-        let worker = Arc::new(Worker::with_options(&config.queue, processor, opts).await?);
+        let processor = processor.into_processor();
+        let worker =
+            Arc::new(Worker::with_options(&config.queue, processor.clone(), opts.clone()).await?);
         let timer = DueTimer::spawn(conn.clone(), keys.clone());
-        let events = tokio::spawn(drain_events(worker.clone(), hook));
-        tracing::debug!(queue = %keys.key_prefix(), concurrency = config.concurrency, "queue worker started");
-        Ok(Self {
-            worker,
-            timer,
+        let shared = Arc::new(Shared {
+            queue: config.queue.clone(),
+            opts,
+            processor,
+            hook,
             conn,
             keys,
-            events: std::sync::Mutex::new(Some(events)),
+            current: tokio::sync::Mutex::new(Running {
+                worker: worker.clone(),
+                events: None,
+            }),
+            pulse: Default::default(),
+            closing: Default::default(),
+        });
+        shared.current.lock().await.events =
+            Some(tokio::spawn(drain_events(worker, shared.clone())));
+        let supervisor = tokio::spawn(supervise(shared.clone()));
+        tracing::debug!(queue = %shared.keys.key_prefix(), concurrency = config.concurrency, "queue worker started");
+        Ok(Self {
+            shared,
+            timer,
+            supervisor,
         })
     }
 
     /// Stops taking jobs, lets the jobs in hand finish (up to `grace_ms`) and returns once
     /// the worker has stopped.
     pub async fn close(&self, grace_ms: u64) {
+        self.shared
+            .closing
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.supervisor.abort();
         self.timer.stop();
-        let close = self.worker.close(grace_ms);
+        let mut running = self.shared.current.lock().await;
+        let worker = running.worker.clone();
+        let close = worker.close(grace_ms);
         tokio::pin!(close);
         let mut woken = false;
         loop {
@@ -115,20 +167,15 @@ impl QueueWorker {
                     break;
                 }
                 () = tokio::time::sleep(CLOSE_POLL), if !woken => {
-                    if self.worker.active_count().await == 0 {
+                    if worker.active_count().await == 0 {
                         woken = true;
-                        wake_blocked_read(&self.conn, &self.keys).await;
+                        wake_blocked_read(&self.shared.conn, &self.shared.keys).await;
                     }
                 }
             }
         }
         // The crate sends `Closed` last; the drain task stops on it.
-        let events = self
-            .events
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
-        if let Some(events) = events {
+        if let Some(events) = running.events.take() {
             let _ = tokio::time::timeout(Duration::from_secs(1), events).await;
         }
     }
@@ -136,38 +183,135 @@ impl QueueWorker {
 
 impl Drop for QueueWorker {
     fn drop(&mut self) {
+        self.supervisor.abort();
         // The drain task holds the worker: without `close`, end it here.
-        let events = self
-            .events
-            .get_mut()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
-        if let Some(events) = events {
+        if let Ok(mut running) = self.shared.current.try_lock()
+            && let Some(events) = running.events.take()
+        {
             events.abort();
         }
     }
 }
 
+/// Replaces the worker when it is stuck. The crate's worker can be left waiting forever on
+/// a connection that died with Redis (a Redis restart: its blocking read never returns and
+/// it stops taking jobs, silently; bullmq issue #4742), and then every job would wait for
+/// the store's fallback runner. A worker whose last word was an error is knocked on once
+/// Redis answers again: the ready marker wakes a live worker's blocking read, and it reports
+/// within moments (the queue drained, or a job). One that stays silent with no job in hand
+/// is closed (its stuck loop aborted) and replaced by a new one on fresh connections.
+async fn supervise(shared: Arc<Shared>) {
+    use std::sync::atomic::Ordering;
+    loop {
+        tokio::time::sleep(SUPERVISE_EVERY).await;
+        if shared.closing.load(Ordering::SeqCst) {
+            return;
+        }
+        let pulse = *shared.pulse.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(error) = pulse.error else { continue };
+        if pulse.alive.is_some_and(|a| a > error) {
+            continue;
+        }
+        let knocked = tokio::time::Instant::now();
+        if !knock(&shared).await {
+            continue;
+        }
+        tokio::time::sleep(KNOCK_WAIT).await;
+        let pulse = *shared.pulse.lock().unwrap_or_else(|p| p.into_inner());
+        let answered = pulse.alive.is_some_and(|a| a > knocked);
+        let failing_again = pulse.error.is_some_and(|e| e > knocked);
+        if answered || failing_again || shared.closing.load(Ordering::SeqCst) {
+            continue;
+        }
+        let mut running = shared.current.lock().await;
+        if running.worker.active_count().await > 0 {
+            continue;
+        }
+        let fresh = match Worker::with_options(
+            &shared.queue,
+            shared.processor.clone(),
+            shared.opts.clone(),
+        )
+        .await
+        {
+            Ok(w) => Arc::new(w),
+            Err(e) => {
+                tracing::warn!(queue = %shared.keys.key_prefix(), error = %e, "replacing a stuck queue worker failed; retrying");
+                continue;
+            }
+        };
+        tracing::warn!(queue = %shared.keys.key_prefix(), "queue worker silent since a Redis error: replaced by a new one");
+        *shared.pulse.lock().unwrap_or_else(|p| p.into_inner()) = Pulse::default();
+        let old = std::mem::replace(
+            &mut *running,
+            Running {
+                worker: fresh.clone(),
+                events: Some(tokio::spawn(drain_events(fresh, shared.clone()))),
+            },
+        );
+        drop(running);
+        tokio::spawn(async move {
+            // Aborts the stuck loop after the grace; nothing is in hand.
+            let _ = old.worker.close(100).await;
+            if let Some(events) = old.events {
+                events.abort();
+            }
+        });
+    }
+}
+
+/// Adds the ready marker on a connection of its own (the shared ones may still be
+/// reconnecting after an outage); `false` when Redis does not take it within a second.
+async fn knock(shared: &Shared) -> bool {
+    let attempt = async {
+        let conn =
+            bullmq::redis_connection::RedisConnection::new_managed_only(&shared.opts.connection)
+                .await
+                .ok()?;
+        wake_blocked_read(&conn, &shared.keys).await.then_some(())
+    };
+    matches!(
+        tokio::time::timeout(Duration::from_secs(1), attempt).await,
+        Ok(Some(()))
+    )
+}
+
 /// Adds the ready marker so that a worker blocked on the queue's marker returns at once
-/// (not while the queue is paused, where BullMQ adds none either).
-async fn wake_blocked_read(conn: &bullmq::redis_connection::RedisConnection, keys: &QueueKeys) {
+/// (not while the queue is paused, where BullMQ adds none either). Returns whether it did.
+async fn wake_blocked_read(
+    conn: &bullmq::redis_connection::RedisConnection,
+    keys: &QueueKeys,
+) -> bool {
     let paused: Result<bool, bullmq::Error> = conn
         .cmd(redis::cmd("HEXISTS").arg(keys.meta()).arg("paused"))
         .await;
     if !matches!(paused, Ok(false)) {
-        return;
+        return false;
     }
     let added: Result<(), bullmq::Error> = conn
         .cmd(redis::cmd("ZADD").arg(keys.marker()).arg(0).arg("0"))
         .await;
-    if let Err(e) = added {
-        tracing::debug!(error = %e, "could not wake the worker's blocking read");
+    match added {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::debug!(error = %e, "could not wake the worker's blocking read");
+            false
+        }
     }
 }
 
-/// Drains the worker's events until it is closed.
-async fn drain_events(worker: Arc<Worker>, hook: Option<EventHook>) {
+/// Drains the worker's events until it is closed, keeping its pulse.
+async fn drain_events(worker: Arc<Worker>, shared: Arc<Shared>) {
     while let Some(event) = worker.next_event().await {
+        let now = tokio::time::Instant::now();
+        {
+            let mut pulse = shared.pulse.lock().unwrap_or_else(|p| p.into_inner());
+            match &event {
+                WorkerEvent::Error(_) => pulse.error = Some(now),
+                WorkerEvent::Closed => {}
+                _ => pulse.alive = Some(now),
+            }
+        }
         match &event {
             WorkerEvent::Failed { job_id, error } => {
                 tracing::warn!(job = %job_id, %error, "job failed");
@@ -175,7 +319,7 @@ async fn drain_events(worker: Arc<Worker>, hook: Option<EventHook>) {
             WorkerEvent::Error(error) => tracing::warn!(%error, "queue worker error"),
             _ => {}
         }
-        if let Some(hook) = &hook {
+        if let Some(hook) = &shared.hook {
             hook(&event);
         }
         if matches!(event, WorkerEvent::Closed) {
