@@ -31,6 +31,10 @@ impl Engine {
     /// Changes a space's name and settings. Timing settings (lead, grace, cleaning) may only
     /// change while the space has no live bookings; new hours must still hold every live
     /// booking. Crossing into or out of business hours applies `DAY_START`/`DAY_END` now.
+    ///
+    /// The space's due timers are applied first, in the same transaction (as for every
+    /// command: [`Engine::execute`]): a `DAY_END` that is overdue when the hours change is
+    /// applied, not dropped with the old plan.
     pub async fn update_space(
         &self,
         id: &SpaceId,
@@ -39,10 +43,35 @@ impl Engine {
     ) -> Result<Applied, EngineError> {
         let mut tx = self.store.begin().await?;
         let at = self.clock.now();
-        let (mut space, status) = spaces::get(&mut tx, id)
+        let (_, caught_up) = self.catch_up_in(&mut tx, id, at, at).await?;
+        match self.update_in(&mut tx, id, name, settings, at).await {
+            Ok(applied) => {
+                tx.commit().await?;
+                self.after_timers(&caught_up);
+                self.after_commit(&[(applied.outcome.clone(), None)]);
+                self.wake_timers();
+                Ok(applied)
+            }
+            Err(e) => {
+                self.refused(tx, caught_up, &e).await?;
+                Err(e)
+            }
+        }
+    }
+
+    /// The body of [`Engine::update_space`], inside its transaction.
+    async fn update_in(
+        &self,
+        tx: &mut zs_store::Tx,
+        id: &SpaceId,
+        name: String,
+        settings: SpaceSettings,
+        at: jiff::Timestamp,
+    ) -> Result<Applied, EngineError> {
+        let (mut space, status) = spaces::get(tx, id)
             .await?
             .ok_or_else(|| EngineError::NotFound(format!("space {id}")))?;
-        let live: Vec<_> = bookings::working_set(&mut tx, id, at, 0, None)
+        let live: Vec<_> = bookings::working_set(tx, id, at, 0, None)
             .await?
             .into_iter()
             .filter(|b| b.status.is_live())
@@ -72,10 +101,10 @@ impl Engine {
         let was_open = old.is_open(at);
         space.name = name;
         space.settings = settings;
-        spaces::update(&mut tx, &space, &status).await?;
-        jobs::remove_prefix(&mut tx, MEETING_SCHEDULER, &day_timer_prefix(id)).await?;
+        spaces::update(tx, &space, &status).await?;
+        jobs::remove_prefix(tx, MEETING_SCHEDULER, &day_timer_prefix(id)).await?;
         if let Some(t) = next_day_timer(&space, at) {
-            jobs::put(&mut tx, &timer_job(&t), at).await?;
+            jobs::put(tx, &timer_job(&t), at).await?;
         }
         let crossing = match (was_open, space.settings.is_open(at)) {
             (false, true) => Some(EventKind::DayStart),
@@ -86,7 +115,7 @@ impl Engine {
             Some(event) => {
                 let a = self
                     .apply_in(
-                        &mut tx,
+                        tx,
                         id,
                         Command::Timer {
                             event,
@@ -95,9 +124,9 @@ impl Engine {
                         at,
                     )
                     .await?;
-                jobs::remove_prefix(&mut tx, MEETING_SCHEDULER, &day_timer_prefix(id)).await?;
+                jobs::remove_prefix(tx, MEETING_SCHEDULER, &day_timer_prefix(id)).await?;
                 if let Some(t) = next_day_timer(&space, at) {
-                    jobs::put(&mut tx, &timer_job(&t), at).await?;
+                    jobs::put(tx, &timer_job(&t), at).await?;
                 }
                 a
             }
@@ -114,9 +143,6 @@ impl Engine {
                 }
             }
         };
-        tx.commit().await?;
-        self.after_commit(&[(applied.outcome.clone(), None)]);
-        self.wake_timers();
         Ok(applied)
     }
 

@@ -368,10 +368,45 @@ async fn a_timer_coming_due_while_a_command_waits_is_not_overtaken(db: Backend) 
     );
 }
 
+/// Changing a space's settings while its `DAY_END` is overdue (the runner behind, a queue
+/// job late) applies that `DAY_END` first: replacing the business-hours plan must not drop
+/// it, leaving a closed space open.
+async fn a_settings_change_applies_the_overdue_day_end_first(db: Backend) {
+    // Monday 09:00 in Berlin (CEST): open; it closes at 18:00 (16:00 UTC).
+    let (e, clock) = engine("2026-05-04T07:00:00Z", db).await;
+    let id = SpaceId::parse("berlin").unwrap();
+    let status = e
+        .create_space(Space {
+            id: id.clone(),
+            name: "b".into(),
+            settings: berlin_weekdays(),
+            maintenance: false,
+        })
+        .await
+        .unwrap();
+    assert_eq!(status.space, zs_core::SpaceState::AvailableNow);
+    clock.set("2026-05-04T16:00:01Z".parse().unwrap());
+    // The runner has not run yet; an admin renames the space, hours unchanged.
+    e.update_space(&id, "renamed".into(), berlin_weekdays())
+        .await
+        .unwrap();
+    let seen: Vec<String> = history(&e, &id)
+        .await
+        .iter()
+        .map(|t| format!("{} {} {}", t.event, t.to.since, t.to.space))
+        .collect();
+    assert_eq!(seen, ["DAY_END 2026-05-04T16:00:00Z not_available"]);
+    // The next plan is Tuesday's opening, 08:00 CEST.
+    let mut c = e.store.read().await.unwrap();
+    let next = jobs::next_due(&mut c, MEETING_SCHEDULER).await.unwrap();
+    assert_eq!(next, Some("2026-05-05T06:00:00Z".parse().unwrap()));
+}
+
 zs_store::test_on_both_backends!(
     business_hours_follow_the_local_clock_across_spring_forward,
     a_timer_run_twice_changes_nothing_the_second_time,
     overdue_timers_run_in_due_order_with_their_own_instants,
     a_clock_that_steps_back_never_takes_a_space_back_in_time,
-    a_timer_coming_due_while_a_command_waits_is_not_overtaken
+    a_timer_coming_due_while_a_command_waits_is_not_overtaken,
+    a_settings_change_applies_the_overdue_day_end_first
 );
