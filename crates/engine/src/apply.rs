@@ -8,6 +8,16 @@ use zs_store::{Conn, bookings, spaces};
 /// The longest cleaning a space may have: completed bookings older than this never matter.
 pub(crate) const MAX_CLEANING_MS: i64 = 86_400_000;
 
+/// A command's open transaction ([`Engine::begin_command`]).
+pub(crate) struct CommandTx {
+    /// The transaction.
+    pub(crate) tx: zs_store::Tx,
+    /// The command's instant: the clock, read once.
+    pub(crate) at: Timestamp,
+    /// What the catch-up applied, to report after commit.
+    caught_up: crate::timers::Outcomes,
+}
+
 /// What a committed command did.
 #[derive(Debug, Clone)]
 pub struct Applied {
@@ -29,30 +39,49 @@ impl Engine {
     /// `START_TIME_REACHED` due before it, a new booking never finds a room still cleaning
     /// whose cleaning is over.
     pub async fn execute(&self, space: &SpaceId, cmd: Command) -> Result<Applied, EngineError> {
-        let mut tx = self.store.begin().await?;
-        let at = self.clock.now();
-        let (_, caught_up) = self.catch_up_in(&mut tx, space, at, at).await?;
-        match self.apply_in(&mut tx, space, cmd, at).await {
+        let mut c = self.begin_command(space).await?;
+        match self.apply_in(&mut c.tx, space, cmd, c.at).await {
             Ok(applied) => {
-                tx.commit().await?;
-                self.after_timers(&caught_up);
-                self.after_commit(&[(applied.outcome.clone(), None)]);
+                self.commit_command(c, Some(&applied.outcome)).await?;
                 Ok(applied)
             }
             Err(e) => {
-                self.refused(tx, caught_up, &e).await?;
+                self.refuse_command(c, &e).await?;
                 Err(e)
             }
         }
     }
 
+    /// Opens a command's transaction on `space`: reads the clock once, locks the space and
+    /// applies its timers due by then ([`Engine::catch_up_in`]).
+    pub(crate) async fn begin_command(&self, space: &SpaceId) -> Result<CommandTx, EngineError> {
+        let mut tx = self.store.begin().await?;
+        let at = self.clock.now();
+        let (_, caught_up) = self.catch_up_in(&mut tx, space, at, at).await?;
+        Ok(CommandTx { tx, at, caught_up })
+    }
+
+    /// Commits a command's transaction, then reports what its catch-up applied and the
+    /// command's own outcome, if it has one.
+    pub(crate) async fn commit_command(
+        &self,
+        c: CommandTx,
+        outcome: Option<&Outcome>,
+    ) -> Result<(), EngineError> {
+        c.tx.commit().await?;
+        self.after_timers(&c.caught_up);
+        if let Some(out) = outcome {
+            self.after_commit(&[(out.clone(), None)]);
+        }
+        Ok(())
+    }
+
     /// Ends the transaction of a refused command: what its catch-up applied is kept when the
     /// refusal came before any write of its own (the rules, an unknown booking); otherwise
     /// everything is rolled back and the timers run from their jobs.
-    pub(crate) async fn refused(
+    pub(crate) async fn refuse_command(
         &self,
-        tx: zs_store::Tx,
-        caught_up: crate::timers::Outcomes,
+        c: CommandTx,
         e: &EngineError,
     ) -> Result<(), EngineError> {
         let before_writes = matches!(
@@ -62,9 +91,8 @@ impl Engine {
                 | EngineError::Invalid(_)
                 | EngineError::Exists(_)
         );
-        if before_writes && !caught_up.is_empty() {
-            tx.commit().await?;
-            self.after_timers(&caught_up);
+        if before_writes && !c.caught_up.is_empty() {
+            self.commit_command(c, None).await?;
         }
         Ok(())
     }

@@ -41,19 +41,15 @@ impl Engine {
         name: String,
         settings: SpaceSettings,
     ) -> Result<Applied, EngineError> {
-        let mut tx = self.store.begin().await?;
-        let at = self.clock.now();
-        let (_, caught_up) = self.catch_up_in(&mut tx, id, at, at).await?;
-        match self.update_in(&mut tx, id, name, settings, at).await {
+        let mut c = self.begin_command(id).await?;
+        match self.update_in(&mut c.tx, id, name, settings, c.at).await {
             Ok(applied) => {
-                tx.commit().await?;
-                self.after_timers(&caught_up);
-                self.after_commit(&[(applied.outcome.clone(), None)]);
+                self.commit_command(c, Some(&applied.outcome)).await?;
                 self.wake_timers();
                 Ok(applied)
             }
             Err(e) => {
-                self.refused(tx, caught_up, &e).await?;
+                self.refuse_command(c, &e).await?;
                 Err(e)
             }
         }
@@ -154,29 +150,25 @@ impl Engine {
         n: NewBooking,
         idem: Option<Idempotency>,
     ) -> Result<Created, EngineError> {
-        let mut tx = self.store.begin().await?;
-        let at = self.clock.now();
         // The space's due timers first, as for every command (`Engine::execute`); this also
         // locks the space (PostgreSQL): a concurrent repeat of this request waits here and
         // then finds the stored response instead of racing it.
-        let (_, caught_up) = self.catch_up_in(&mut tx, space, at, at).await?;
-        match self.create_in(&mut tx, space, n, idem.as_ref(), at).await {
+        let mut c = self.begin_command(space).await?;
+        match self
+            .create_in(&mut c.tx, space, n, idem.as_ref(), c.at)
+            .await
+        {
             Ok(CreateStep::New(applied, body)) => {
-                tx.commit().await?;
-                self.after_timers(&caught_up);
-                self.after_commit(&[(applied.outcome.clone(), None)]);
+                self.commit_command(c, Some(&applied.outcome)).await?;
                 Ok(Created::New { applied, body })
             }
             Ok(CreateStep::Replayed { status, body }) => {
                 // Nothing of its own was written: keep what the catch-up applied.
-                if !caught_up.is_empty() {
-                    tx.commit().await?;
-                    self.after_timers(&caught_up);
-                }
+                self.commit_command(c, None).await?;
                 Ok(Created::Replayed { status, body })
             }
             Err(e) => {
-                self.refused(tx, caught_up, &e).await?;
+                self.refuse_command(c, &e).await?;
                 Err(e)
             }
         }
