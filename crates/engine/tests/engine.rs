@@ -29,6 +29,25 @@ fn berlin_weekdays() -> SpaceSettings {
     }
 }
 
+/// Creates space `id` with `settings` (name = id); returns its id and first status.
+async fn open_space(
+    e: &Engine,
+    id: &str,
+    settings: SpaceSettings,
+) -> (SpaceId, zs_core::SpaceStatus) {
+    let id = SpaceId::parse(id).unwrap();
+    let status = e
+        .create_space(Space {
+            id: id.clone(),
+            name: id.to_string(),
+            settings,
+            maintenance: false,
+        })
+        .await
+        .unwrap();
+    (id, status)
+}
+
 async fn history(e: &Engine, id: &SpaceId) -> Vec<zs_core::Transition> {
     let mut c = e.store.read().await.unwrap();
     let mut h = spaces::history(&mut c, id, 1000).await.unwrap();
@@ -63,16 +82,7 @@ async fn run_until(e: &Engine, clock: &ManualClock, until: Timestamp) {
 async fn business_hours_follow_the_local_clock_across_spring_forward(db: Backend) {
     // Saturday before the 2026-03-29 change; Berlin is UTC+1 until then, UTC+2 after.
     let (e, clock) = engine("2026-03-27T20:00:00Z", db).await;
-    let id = SpaceId::parse("berlin").unwrap();
-    let status = e
-        .create_space(Space {
-            id: id.clone(),
-            name: "b".into(),
-            settings: berlin_weekdays(),
-            maintenance: false,
-        })
-        .await
-        .unwrap();
+    let (id, status) = open_space(&e, "berlin", berlin_weekdays()).await;
     assert_eq!(status.space, zs_core::SpaceState::NotAvailable);
     run_until(&e, &clock, "2026-03-31T00:00:00Z".parse().unwrap()).await;
     let h = history(&e, &id).await;
@@ -91,16 +101,12 @@ async fn business_hours_follow_the_local_clock_across_spring_forward(db: Backend
 
 async fn a_timer_run_twice_changes_nothing_the_second_time(db: Backend) {
     let (e, clock) = engine("2026-05-04T08:00:00Z", db).await;
-    let id = SpaceId::parse("s").unwrap();
-    let settings = SpaceSettings::defaults(Zone::parse("UTC").unwrap());
-    e.create_space(Space {
-        id: id.clone(),
-        name: "s".into(),
-        settings,
-        maintenance: false,
-    })
-    .await
-    .unwrap();
+    let (id, _) = open_space(
+        &e,
+        "s",
+        SpaceSettings::defaults(Zone::parse("UTC").unwrap()),
+    )
+    .await;
     let start: Timestamp = "2026-05-04T09:00:00Z".parse().unwrap();
     let n = NewBooking {
         id: BookingId::parse("b").unwrap(),
@@ -171,19 +177,11 @@ async fn a_timer_run_twice_changes_nothing_the_second_time(db: Backend) {
 
 async fn overdue_timers_run_in_due_order_with_their_own_instants(db: Backend) {
     let (e, clock) = engine("2026-05-04T08:00:00Z", db).await;
-    let id = SpaceId::parse("s").unwrap();
     let settings = SpaceSettings {
         cleaning: Period::minutes(5),
         ..SpaceSettings::defaults(Zone::parse("UTC").unwrap())
     };
-    e.create_space(Space {
-        id: id.clone(),
-        name: "s".into(),
-        settings,
-        maintenance: false,
-    })
-    .await
-    .unwrap();
+    let (id, _) = open_space(&e, "s", settings).await;
     let t = |m: i64| {
         "2026-05-04T08:00:00Z".parse::<Timestamp>().unwrap() + SignedDuration::from_mins(m)
     };
@@ -225,16 +223,12 @@ async fn overdue_timers_run_in_due_order_with_their_own_instants(db: Backend) {
 /// nothing due later fires before its instant on the corrected clock.
 async fn a_clock_that_steps_back_never_takes_a_space_back_in_time(db: Backend) {
     let (e, clock) = engine("2026-05-04T08:00:00Z", db).await;
-    let id = SpaceId::parse("s").unwrap();
-    let settings = SpaceSettings::defaults(Zone::parse("UTC").unwrap());
-    e.create_space(Space {
-        id: id.clone(),
-        name: "s".into(),
-        settings,
-        maintenance: false,
-    })
-    .await
-    .unwrap();
+    let (id, _) = open_space(
+        &e,
+        "s",
+        SpaceSettings::defaults(Zone::parse("UTC").unwrap()),
+    )
+    .await;
     let start: Timestamp = "2026-05-04T09:00:00Z".parse().unwrap();
     let b = BookingId::parse("b").unwrap();
     let n = NewBooking {
@@ -320,15 +314,12 @@ async fn a_timer_coming_due_while_a_command_waits_is_not_overtaken(db: Backend) 
     });
     let sender = Sender::new(SenderConfig::default()).unwrap();
     let e = Engine::new(store, clock.clone(), OutboundConfig::with_sender(sender));
-    let id = SpaceId::parse("s").unwrap();
-    e.create_space(Space {
-        id: id.clone(),
-        name: "s".into(),
-        settings: SpaceSettings::defaults(Zone::parse("UTC").unwrap()),
-        maintenance: false,
-    })
-    .await
-    .unwrap();
+    let (id, _) = open_space(
+        &e,
+        "s",
+        SpaceSettings::defaults(Zone::parse("UTC").unwrap()),
+    )
+    .await;
     let b = BookingId::parse("b").unwrap();
     let n = NewBooking {
         id: b.clone(),
@@ -374,16 +365,7 @@ async fn a_timer_coming_due_while_a_command_waits_is_not_overtaken(db: Backend) 
 async fn a_settings_change_applies_the_overdue_day_end_first(db: Backend) {
     // Monday 09:00 in Berlin (CEST): open; it closes at 18:00 (16:00 UTC).
     let (e, clock) = engine("2026-05-04T07:00:00Z", db).await;
-    let id = SpaceId::parse("berlin").unwrap();
-    let status = e
-        .create_space(Space {
-            id: id.clone(),
-            name: "b".into(),
-            settings: berlin_weekdays(),
-            maintenance: false,
-        })
-        .await
-        .unwrap();
+    let (id, status) = open_space(&e, "berlin", berlin_weekdays()).await;
     assert_eq!(status.space, zs_core::SpaceState::AvailableNow);
     clock.set("2026-05-04T16:00:01Z".parse().unwrap());
     // The runner has not run yet; an admin renames the space, hours unchanged.

@@ -113,10 +113,8 @@ pub async fn working_sets(
     max_cleaning_ms: i64,
     extra: &[&BookingId],
 ) -> Result<Vec<Booking>> {
-    let ids =
-        serde_json::to_string(&spaces.iter().map(|s| s.as_str()).collect::<Vec<_>>()).expect("ids");
-    let extra =
-        serde_json::to_string(&extra.iter().map(|s| s.as_str()).collect::<Vec<_>>()).expect("ids");
+    let ids = serde_json::to_string(spaces).expect("ids serialise as strings");
+    let extra = serde_json::to_string(extra).expect("ids serialise as strings");
     let q = format!(
         "SELECT {COLUMNS} FROM bookings WHERE space_id IN (SELECT value FROM LIST($1)) AND \
          (status IN ('scheduled','upcoming','awaiting_check_in','checked_in') OR \

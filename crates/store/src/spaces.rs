@@ -161,8 +161,7 @@ pub async fn update_status_many(c: &mut Conn, list: &[(&Space, &SpaceStatus)]) -
 /// take a space's jobs takes the space first, as commands do ([`get_many`]), so two
 /// transactions never wait on each other in opposite orders.
 pub async fn lock(c: &mut Conn, ids: &[&SpaceId]) -> Result<()> {
-    let list =
-        serde_json::to_string(&ids.iter().map(|s| s.as_str()).collect::<Vec<_>>()).expect("ids");
+    let list = serde_json::to_string(ids).expect("ids serialise as strings");
     on_db!(c, |conn, pg, locking| {
         if locking {
             let sql = dialect(
@@ -197,8 +196,7 @@ pub async fn get_many_unless_busy(
 
 /// Which of `ids` exist, without locking them.
 pub async fn existing(c: &mut Conn, ids: &[&SpaceId]) -> Result<Vec<SpaceId>> {
-    let list =
-        serde_json::to_string(&ids.iter().map(|s| s.as_str()).collect::<Vec<_>>()).expect("ids");
+    let list = serde_json::to_string(ids).expect("ids serialise as strings");
     let found: Vec<String> = on_db!(c, |conn, pg, _l| {
         sqlx::query_scalar(sqlx::AssertSqlSafe(dialect(
             pg,
@@ -219,8 +217,7 @@ async fn select_many(
     ids: &[&SpaceId],
     lock: &str,
 ) -> Result<Vec<(Space, SpaceStatus)>> {
-    let list =
-        serde_json::to_string(&ids.iter().map(|s| s.as_str()).collect::<Vec<_>>()).expect("ids");
+    let list = serde_json::to_string(ids).expect("ids serialise as strings");
     let q = format!(
         "SELECT {COLUMNS} FROM spaces WHERE id IN (SELECT value FROM LIST($1)) ORDER BY id"
     );
