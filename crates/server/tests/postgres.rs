@@ -38,6 +38,9 @@ async fn fleet(redis: bool) {
     if redis {
         env.push(("ZS_REDIS_URL", "redis://127.0.0.1:6379".to_owned()));
         env.push(("ZS_QUEUE_PREFIX", prefix.clone()));
+        // A job the killed instance held is taken over once its lock runs out: 2 s here
+        // (BullMQ's default, 30 s, is longer than the audit waits), as in the fault tests.
+        env.push(("ZS_QUEUE_LOCK_MS", "2000".to_owned()));
     }
     // The first one creates the schema; the others join it.
     let mut servers = vec![Server::start(&data_dir("pg-a"), &env)];
