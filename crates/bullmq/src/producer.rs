@@ -191,11 +191,19 @@ fn retention(r: Retention) -> bullmq::types::RemoveOnFinish {
 #[derive(Clone)]
 pub struct Producer {
     queue: bullmq::Queue,
+    client: redis::Client,
+    redis_url: String,
+    prefix: String,
+    name: String,
 }
 
 impl Producer {
     /// Connects to `redis_url` and opens `{prefix}:{queue}`.
-    pub async fn connect(redis_url: &str, prefix: &str, queue: &str) -> Result<Self, QueueError> {
+    pub async fn connect(
+        redis_url: &str,
+        prefix: &str,
+        queue_name: &str,
+    ) -> Result<Self, QueueError> {
         let opts = bullmq::QueueOptions {
             connection: bullmq::options::RedisConnectionOptions {
                 url: redis_url.to_owned(),
@@ -204,7 +212,7 @@ impl Producer {
             prefix: prefix.to_owned(),
             ..Default::default()
         };
-        let queue = bullmq::Queue::with_options(queue, opts).await?;
+        let queue = bullmq::Queue::with_options(queue_name, opts).await?;
         // Node's `Queue.getVersion()` reads `meta.version`; the crate only writes
         // `meta.library`. Fill it when absent; a Node `Queue` overwrites it with its own.
         queue
@@ -216,7 +224,20 @@ impl Producer {
                     .arg(LIBRARY_VERSION),
             )
             .await?;
-        Ok(Self { queue })
+        Ok(Self {
+            queue,
+            client: redis::Client::open(redis_url).map_err(bullmq::Error::Redis)?,
+            redis_url: redis_url.to_owned(),
+            prefix: prefix.to_owned(),
+            name: queue_name.to_owned(),
+        })
+    }
+
+    /// A new producer on the same queue with connections of its own. The crate's connection
+    /// reconnects on its own, but after an outage it waits out its backoff (up to 5 s
+    /// between attempts) even when Redis is back; a fresh connection tries at once.
+    pub async fn reconnect(&self) -> Result<Self, QueueError> {
+        Self::connect(&self.redis_url, &self.prefix, &self.name).await
     }
 
     /// Adds `job` and returns its id. With a custom id that exists already (in any state),
@@ -226,6 +247,29 @@ impl Producer {
         let opts = job.options(now);
         let added = self.queue.add(&job.name, &job.data).options(opts).await?;
         Ok(added.id().to_owned())
+    }
+
+    /// A readiness probe of this producer's Redis ([`RedisProbe`]).
+    pub fn probe(&self) -> RedisProbe {
+        RedisProbe {
+            client: self.client.clone(),
+            conn: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// Adds `jobs` (sent together, not one round trip each); as [`Producer::add`], an id the
+    /// queue holds already changes nothing. On an error some of them may have been added.
+    pub async fn add_many(&self, jobs: Vec<NewJob>) -> Result<(), QueueError> {
+        let now = epoch_ms(SystemTime::now());
+        let bulk = jobs
+            .into_iter()
+            .map(|j| {
+                let opts = j.options(now);
+                bullmq::BulkJob::with_options(j.name, j.data, opts)
+            })
+            .collect();
+        self.queue.add_bulk(bulk).await?;
+        Ok(())
     }
 
     /// Whether this queue's relay marker (a field of its `meta` hash) is missing: the queue
@@ -261,17 +305,6 @@ impl Producer {
         Ok(())
     }
 
-    /// Whether Redis answers (`PING`) within a second; `Err` says why not. A Redis that is
-    /// down can keep a command waiting for its reconnection: a readiness probe must answer.
-    pub async fn ping(&self) -> Result<(), String> {
-        let mut cmd = redis::cmd("PING");
-        let ping = self.queue.connection().cmd::<String>(&mut cmd);
-        match tokio::time::timeout(std::time::Duration::from_secs(1), ping).await {
-            Ok(r) => r.map(drop).map_err(|e| e.to_string()),
-            Err(_) => Err("no answer within 1 s".to_owned()),
-        }
-    }
-
     /// The underlying crate queue (counts, inspection, obliterate).
     pub fn queue(&self) -> &bullmq::Queue {
         &self.queue
@@ -280,6 +313,49 @@ impl Producer {
     /// Closes the connection.
     pub async fn close(&self) {
         self.queue.close().await;
+    }
+}
+
+/// Answers "does Redis answer?" for a readiness probe, on a connection of its own: a
+/// connection that failed is dropped and the next probe connects afresh, so the answer
+/// turns to yes as soon as Redis is back (a crate connection would first wait out its
+/// reconnect backoff, up to 5 s).
+pub struct RedisProbe {
+    client: redis::Client,
+    conn: tokio::sync::Mutex<Option<redis::aio::MultiplexedConnection>>,
+}
+
+/// How long a probe waits for Redis: a Redis that is down must not hold the probe.
+const PROBE_WITHIN: Duration = Duration::from_secs(1);
+
+impl RedisProbe {
+    /// A probe of the Redis at `redis_url` (connects at the first [`RedisProbe::ping`]).
+    pub fn new(redis_url: &str) -> Result<Self, QueueError> {
+        let client = redis::Client::open(redis_url).map_err(bullmq::Error::Redis)?;
+        Ok(Self {
+            client,
+            conn: tokio::sync::Mutex::new(None),
+        })
+    }
+
+    /// Whether Redis answers `PING` within a second; `Err` says why not.
+    pub async fn ping(&self) -> Result<(), String> {
+        let mut slot = self.conn.lock().await;
+        let answer = tokio::time::timeout(PROBE_WITHIN, async {
+            if slot.is_none() {
+                *slot = Some(self.client.get_multiplexed_async_connection().await?);
+            }
+            let conn = slot.as_mut().expect("connected above");
+            redis::cmd("PING").query_async::<String>(conn).await
+        })
+        .await;
+        let failure = match answer {
+            Ok(Ok(_)) => return Ok(()),
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => format!("no answer within {} s", PROBE_WITHIN.as_secs()),
+        };
+        *slot = None;
+        Err(failure)
     }
 }
 

@@ -24,6 +24,7 @@
 
 use crate::producer::{Backoff, Due, JobId, NewJob, Producer, Retention};
 use serde_json::{Value, json};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
@@ -115,11 +116,46 @@ pub async fn run_delivery(
     }
 }
 
+/// Why a relay round failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RelayError {
+    /// Redis failed or did not answer within [`ANSWER_WITHIN`].
+    #[error("redis: {0}")]
+    Redis(String),
+    /// The store failed.
+    #[error("store: {0}")]
+    Store(String),
+}
+
+/// How long a relay call may wait for Redis before the round fails and the relay connects
+/// afresh: the crate's connection waits out its reconnect backoff (up to 5 s between
+/// attempts) even once Redis is back.
+pub const ANSWER_WITHIN: Duration = Duration::from_secs(2);
+/// How often the relay asks whether Redis is back after a failure.
+const REDIS_POLL: Duration = Duration::from_millis(250);
+
+/// Waits for a Redis call, at most [`ANSWER_WITHIN`].
+async fn answered<T>(
+    what: &str,
+    call: impl Future<Output = Result<T, crate::QueueError>>,
+) -> Result<T, RelayError> {
+    match tokio::time::timeout(ANSWER_WITHIN, call).await {
+        Ok(r) => r.map_err(|e| RelayError::Redis(format!("{what}: {e}"))),
+        Err(_) => Err(RelayError::Redis(format!(
+            "{what}: no answer within {} s",
+            ANSWER_WITHIN.as_secs()
+        ))),
+    }
+}
+
 /// Adds every unrelayed plan (timers, status posts, webhooks) to its queue, until `stop`;
-/// woken when plans change. `producers` holds one producer per queue of [`QUEUES`].
+/// woken when plans change. `producers` holds one producer per queue of [`QUEUES`]. After a
+/// Redis failure the relay polls Redis on a fresh connection and, once it answers, goes on
+/// with fresh connections: back within [`REDIS_POLL`] of Redis, not after the crate's
+/// reconnect backoff.
 pub async fn relay_loop(
     engine: Arc<Engine>,
-    producers: Vec<(&'static str, Producer)>,
+    mut producers: Vec<(&'static str, Producer)>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
@@ -135,17 +171,19 @@ pub async fn relay_loop(
                 Err(e) => failed = Some(e),
             }
         }
-        let n = match failed {
-            None => n,
-            Some(e) => {
-                tracing::warn!(error = %e, "relaying jobs to Redis failed; retrying in 1 s");
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    _ = stop.changed() => {}
+        if let Some(e) = failed {
+            tracing::warn!(error = %e, "relaying jobs to Redis failed; retrying");
+            match e {
+                RelayError::Redis(_) => back_on_redis(&mut producers, &mut stop).await,
+                RelayError::Store(_) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        _ = stop.changed() => {}
+                    }
                 }
-                continue;
             }
-        };
+            continue;
+        }
         if n as i64 >= RELAY_BATCH {
             continue;
         }
@@ -158,21 +196,52 @@ pub async fn relay_loop(
     }
 }
 
+/// After a Redis failure: waits until Redis answers on a fresh connection (polled every
+/// [`REDIS_POLL`]), then replaces every producer by one with fresh connections.
+async fn back_on_redis(
+    producers: &mut [(&'static str, Producer)],
+    stop: &mut watch::Receiver<bool>,
+) {
+    let Some(probe) = producers.first().map(|(_, p)| p.probe()) else {
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(REDIS_POLL) => {}
+            _ = stop.changed() => return,
+        }
+        if probe.ping().await.is_ok() {
+            break;
+        }
+    }
+    let fresh = futures::future::join_all(
+        producers
+            .iter()
+            .map(|(_, p)| answered("connecting", p.reconnect())),
+    )
+    .await;
+    for ((queue, producer), fresh) in producers.iter_mut().zip(fresh) {
+        match fresh {
+            // The old connections close once their last clone is dropped.
+            Ok(fresh) => *producer = fresh,
+            Err(e) => tracing::warn!(queue = *queue, error = %e, "relay could not reconnect"),
+        }
+    }
+    tracing::info!("Redis answers again: the relay connected afresh");
+}
+
 /// One relay round on `queue`; returns how many plans were added.
 pub async fn relay_once(
     engine: &Engine,
     queue: &str,
     producer: &Producer,
-) -> Result<usize, String> {
+) -> Result<usize, RelayError> {
+    let store = |e: zs_engine::EngineError| RelayError::Store(e.to_string());
     // Redis lost its data while the store counted plans as relayed? Relay them all again
     // (adding an id the queue holds changes nothing). The marker is set only after the
     // store has taken note, so a failure in between repeats the check, never skips it.
-    if producer
-        .relay_marker_missing()
-        .await
-        .map_err(|e| e.to_string())?
-    {
-        let n = engine.relay_again(queue).await.map_err(|e| e.to_string())?;
+    if answered("reading the relay marker", producer.relay_marker_missing()).await? {
+        let n = engine.relay_again(queue).await.map_err(store)?;
         if n > 0 {
             tracing::warn!(
                 queue,
@@ -180,40 +249,33 @@ pub async fn relay_once(
                 "the Redis queue lost its jobs (restarted empty?): relaying every pending plan again"
             );
         }
-        producer
-            .set_relay_marker()
-            .await
-            .map_err(|e| e.to_string())?;
+        answered("setting the relay marker", producer.set_relay_marker()).await?;
     }
-    let plans = engine
-        .unrelayed(queue, RELAY_BATCH)
-        .await
-        .map_err(|e| e.to_string())?;
+    let plans = engine.unrelayed(queue, RELAY_BATCH).await.map_err(store)?;
+    if plans.is_empty() {
+        return Ok(0);
+    }
+    let now = SystemTime::now();
+    let mut jobs = Vec::with_capacity(plans.len());
     let mut done = Vec::with_capacity(plans.len());
     for j in &plans {
         let id = job_id(&j.id, j.due.as_millisecond());
-        let id = JobId::parse(&id).map_err(|e| e.to_string())?;
+        let id = JobId::parse(&id).map_err(|e| RelayError::Store(e.to_string()))?;
         let at = UNIX_EPOCH + Duration::from_millis(j.due.as_millisecond().max(0) as u64);
         let mut job = NewJob::new(j.name.clone(), j.data.clone())
             .id(id)
-            .due(if at > SystemTime::now() {
-                Due::At(at)
-            } else {
-                Due::Now
-            })
+            .due(if at > now { Due::At(at) } else { Due::Now })
             .remove_on_complete(Retention::KeepLast(KEEP_COMPLETED))
             .remove_on_fail(Retention::KeepLast(KEEP_COMPLETED));
         if queue == crate::MEETING_SCHEDULER {
             // Timers retry transient store errors; a delivery's retries are its own plan.
             job = job.retries(ATTEMPTS, Backoff::Exponential(Duration::from_millis(500)));
         }
-        producer.add(job).await.map_err(|e| e.to_string())?;
+        jobs.push(job);
         done.push((j.id.clone(), j.due));
     }
-    engine
-        .mark_relayed(&done)
-        .await
-        .map_err(|e| e.to_string())?;
+    answered("adding jobs", producer.add_many(jobs)).await?;
+    engine.mark_relayed(&done).await.map_err(store)?;
     Ok(done.len())
 }
 

@@ -90,9 +90,11 @@ struct Pulse {
 }
 
 /// How often the supervisor looks at the worker's pulse.
-const SUPERVISE_EVERY: Duration = Duration::from_millis(500);
-/// How long a worker woken on purpose has to show it is working.
-const KNOCK_WAIT: Duration = Duration::from_secs(1);
+const SUPERVISE_EVERY: Duration = Duration::from_millis(250);
+/// How long a worker woken on purpose has to show it is working (a live one answers within
+/// a round trip or two; replacing a live worker that was slower costs nothing but the
+/// replacement, as only a worker with no job in hand is replaced).
+const KNOCK_WAIT: Duration = Duration::from_millis(400);
 
 impl QueueWorker {
     /// Connects, starts taking jobs with `processor`, and starts the delayed-job timer.
