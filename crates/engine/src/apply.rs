@@ -2,7 +2,9 @@
 
 use crate::{Committed, Engine, EngineError};
 use jiff::Timestamp;
-use zs_core::{BookingId, Command, Outcome, SpaceFacts, SpaceId, decide, decision_instant};
+use zs_core::{
+    BookingId, Command, Outcome, Space, SpaceFacts, SpaceId, SpaceStatus, decide, decision_instant,
+};
 use zs_store::{Conn, bookings, spaces};
 
 /// The longest cleaning a space may have: completed bookings older than this never matter.
@@ -16,6 +18,9 @@ pub(crate) struct CommandTx {
     pub(crate) at: Timestamp,
     /// What the catch-up applied, to report after commit.
     caught_up: crate::timers::Outcomes,
+    /// The space as read under its lock, while nothing has changed it since (taken by the
+    /// command's first read instead of reading it again).
+    pub(crate) space: Option<(Space, SpaceStatus)>,
 }
 
 /// What a committed command did.
@@ -40,7 +45,8 @@ impl Engine {
     /// whose cleaning is over.
     pub async fn execute(&self, space: &SpaceId, cmd: Command) -> Result<Applied, EngineError> {
         let mut c = self.begin_command(space).await?;
-        match self.apply_in(&mut c.tx, space, cmd, c.at).await {
+        let row = c.space.take();
+        match self.apply_in(&mut c.tx, space, cmd, c.at, row).await {
             Ok(applied) => {
                 self.commit_command(c, Some(&applied.outcome)).await?;
                 Ok(applied)
@@ -52,13 +58,21 @@ impl Engine {
         }
     }
 
-    /// Opens a command's transaction on `space`: reads the clock once, locks the space and
-    /// applies its timers due by then ([`Engine::catch_up_in`]).
+    /// Opens a command's transaction on `space`: reads the clock once, reads and locks the
+    /// space (one statement) and applies its timers due by then ([`Engine::catch_up_in`]).
     pub(crate) async fn begin_command(&self, space: &SpaceId) -> Result<CommandTx, EngineError> {
         let mut tx = self.store.begin().await?;
         let at = self.clock.now();
-        let (_, caught_up) = self.catch_up_in(&mut tx, space, at, at).await?;
-        Ok(CommandTx { tx, at, caught_up })
+        let row = spaces::get(&mut tx, space)
+            .await?
+            .ok_or_else(|| EngineError::NotFound(format!("space {space}")))?;
+        let (ran, caught_up) = self.catch_up_held(&mut tx, space, at, at).await?;
+        Ok(CommandTx {
+            tx,
+            at,
+            caught_up,
+            space: (ran == 0).then_some(row),
+        })
     }
 
     /// Commits a command's transaction, then reports what its catch-up applied and the
@@ -106,16 +120,22 @@ impl Engine {
             .ok_or_else(|| EngineError::NotFound(format!("booking {booking}")))
     }
 
+    /// Applies `cmd` inside `c`; `row` is the space as read under its lock, if the caller
+    /// holds it unchanged (read here otherwise).
     pub(crate) async fn apply_in(
         &self,
         c: &mut Conn,
         space_id: &SpaceId,
         cmd: Command,
         at: Timestamp,
+        row: Option<(Space, SpaceStatus)>,
     ) -> Result<Applied, EngineError> {
-        let (space, status) = spaces::get(c, space_id)
-            .await?
-            .ok_or_else(|| EngineError::NotFound(format!("space {space_id}")))?;
+        let (space, status) = match row {
+            Some(row) => row,
+            None => spaces::get(c, space_id)
+                .await?
+                .ok_or_else(|| EngineError::NotFound(format!("space {space_id}")))?,
+        };
         let extra = cmd.booking().cloned();
         let bookings =
             bookings::working_set(c, space_id, at, MAX_CLEANING_MS, extra.as_ref()).await?;

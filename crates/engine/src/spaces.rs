@@ -42,7 +42,11 @@ impl Engine {
         settings: SpaceSettings,
     ) -> Result<Applied, EngineError> {
         let mut c = self.begin_command(id).await?;
-        match self.update_in(&mut c.tx, id, name, settings, c.at).await {
+        let row = c.space.take();
+        match self
+            .update_in(&mut c.tx, id, name, settings, c.at, row)
+            .await
+        {
             Ok(applied) => {
                 self.commit_command(c, Some(&applied.outcome)).await?;
                 self.wake_timers();
@@ -63,10 +67,14 @@ impl Engine {
         name: String,
         settings: SpaceSettings,
         at: jiff::Timestamp,
+        row: Option<(Space, zs_core::SpaceStatus)>,
     ) -> Result<Applied, EngineError> {
-        let (mut space, status) = spaces::get(tx, id)
-            .await?
-            .ok_or_else(|| EngineError::NotFound(format!("space {id}")))?;
+        let (mut space, status) = match row {
+            Some(row) => row,
+            None => spaces::get(tx, id)
+                .await?
+                .ok_or_else(|| EngineError::NotFound(format!("space {id}")))?,
+        };
         let live: Vec<_> = bookings::working_set(tx, id, at, 0, None)
             .await?
             .into_iter()
@@ -118,6 +126,8 @@ impl Engine {
                             booking: None,
                         },
                         at,
+                        // As just written.
+                        Some((space.clone(), status)),
                     )
                     .await?;
                 jobs::remove_prefix(tx, MEETING_SCHEDULER, &day_timer_prefix(id)).await?;
@@ -154,8 +164,9 @@ impl Engine {
         // locks the space (PostgreSQL): a concurrent repeat of this request waits here and
         // then finds the stored response instead of racing it.
         let mut c = self.begin_command(space).await?;
+        let row = c.space.take();
         match self
-            .create_in(&mut c.tx, space, n, idem.as_ref(), c.at)
+            .create_in(&mut c.tx, space, n, idem.as_ref(), c.at, row)
             .await
         {
             Ok(CreateStep::New(applied, body)) => {
@@ -182,6 +193,7 @@ impl Engine {
         n: NewBooking,
         idem: Option<&Idempotency>,
         at: jiff::Timestamp,
+        row: Option<(Space, zs_core::SpaceStatus)>,
     ) -> Result<CreateStep, EngineError> {
         let earlier = match idem {
             Some(k) => auth::idempotent(tx, &k.scope, &k.key)
@@ -204,7 +216,9 @@ impl Engine {
             return Err(EngineError::Exists(format!("booking {}", n.id)));
         }
         let id = n.id.clone();
-        let applied = self.apply_in(tx, space, Command::Create(n), at).await?;
+        let applied = self
+            .apply_in(tx, space, Command::Create(n), at, row)
+            .await?;
         let booking = applied
             .facts
             .bookings

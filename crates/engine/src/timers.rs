@@ -145,6 +145,17 @@ impl Engine {
         now: Timestamp,
     ) -> Result<(usize, Outcomes), EngineError> {
         spaces::lock(tx, &[space]).await?;
+        self.catch_up_held(tx, space, up_to, now).await
+    }
+
+    /// [`Engine::catch_up_in`] for a caller that holds the space's lock already.
+    pub(crate) async fn catch_up_held(
+        &self,
+        tx: &mut zs_store::Conn,
+        space: &SpaceId,
+        up_to: Timestamp,
+        now: Timestamp,
+    ) -> Result<(usize, Outcomes), EngineError> {
         let mut ran = 0;
         let mut outcomes = vec![];
         loop {
