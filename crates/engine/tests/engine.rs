@@ -48,6 +48,21 @@ async fn open_space(
     (id, status)
 }
 
+/// A UTC space `s` with default settings and booking `b` for the hour from `start`.
+async fn utc_space_booked(e: &Engine, start: Timestamp) -> (SpaceId, BookingId) {
+    let utc = SpaceSettings::defaults(Zone::parse("UTC").unwrap());
+    let (id, _) = open_space(e, "s", utc).await;
+    let b = BookingId::parse("b").unwrap();
+    let n = NewBooking {
+        id: b.clone(),
+        title: "t".into(),
+        start,
+        end: start + SignedDuration::from_hours(1),
+    };
+    e.create_booking(&id, n, None).await.unwrap();
+    (id, b)
+}
+
 async fn history(e: &Engine, id: &SpaceId) -> Vec<zs_core::Transition> {
     let mut c = e.store.read().await.unwrap();
     let mut h = spaces::history(&mut c, id, 1000).await.unwrap();
@@ -101,20 +116,8 @@ async fn business_hours_follow_the_local_clock_across_spring_forward(db: Backend
 
 async fn a_timer_run_twice_changes_nothing_the_second_time(db: Backend) {
     let (e, clock) = engine("2026-05-04T08:00:00Z", db).await;
-    let (id, _) = open_space(
-        &e,
-        "s",
-        SpaceSettings::defaults(Zone::parse("UTC").unwrap()),
-    )
-    .await;
     let start: Timestamp = "2026-05-04T09:00:00Z".parse().unwrap();
-    let n = NewBooking {
-        id: BookingId::parse("b").unwrap(),
-        title: "t".into(),
-        start,
-        end: start + SignedDuration::from_hours(1),
-    };
-    e.create_booking(&id, n, None).await.unwrap();
+    let (id, _) = utc_space_booked(&e, start).await;
     {
         let mut c = e.store.read().await.unwrap();
         let plan: Vec<String> = jobs::list(&mut c, MEETING_SCHEDULER, 10)
@@ -223,21 +226,8 @@ async fn overdue_timers_run_in_due_order_with_their_own_instants(db: Backend) {
 /// nothing due later fires before its instant on the corrected clock.
 async fn a_clock_that_steps_back_never_takes_a_space_back_in_time(db: Backend) {
     let (e, clock) = engine("2026-05-04T08:00:00Z", db).await;
-    let (id, _) = open_space(
-        &e,
-        "s",
-        SpaceSettings::defaults(Zone::parse("UTC").unwrap()),
-    )
-    .await;
     let start: Timestamp = "2026-05-04T09:00:00Z".parse().unwrap();
-    let b = BookingId::parse("b").unwrap();
-    let n = NewBooking {
-        id: b.clone(),
-        title: "t".into(),
-        start,
-        end: start + SignedDuration::from_hours(1),
-    };
-    e.create_booking(&id, n, None).await.unwrap();
+    let (id, b) = utc_space_booked(&e, start).await;
     run_until(&e, &clock, start + SignedDuration::from_mins(5)).await;
     e.execute(&id, Command::CheckIn(b.clone())).await.unwrap();
     let checked_in = start + SignedDuration::from_mins(5);
@@ -314,20 +304,7 @@ async fn a_timer_coming_due_while_a_command_waits_is_not_overtaken(db: Backend) 
     });
     let sender = Sender::new(SenderConfig::default()).unwrap();
     let e = Engine::new(store, clock.clone(), OutboundConfig::with_sender(sender));
-    let (id, _) = open_space(
-        &e,
-        "s",
-        SpaceSettings::defaults(Zone::parse("UTC").unwrap()),
-    )
-    .await;
-    let b = BookingId::parse("b").unwrap();
-    let n = NewBooking {
-        id: b.clone(),
-        title: "t".into(),
-        start: t("09:00"),
-        end: t("10:00"),
-    };
-    e.create_booking(&id, n, None).await.unwrap();
+    let (id, b) = utc_space_booked(&e, t("09:00")).await;
     for at in ["08:45", "09:00"] {
         clock.base.set(t(at));
         e.run_due_timers().await.unwrap();

@@ -11,8 +11,6 @@
 mod fault_kit;
 mod support;
 
-use fault_kit::audit::{Evidence, settle};
-use fault_kit::driver::{drive, sleep_until};
 use fault_kit::fleet::{Fleet, kill_loop};
 use fault_kit::plan::{Plan, ms};
 use fault_kit::*;
@@ -42,29 +40,18 @@ async fn kill_loop_under_load(
     let started = Instant::now();
     let mut rng = Rng::new(seed);
     let plan = Plan::draw(&mut rng, spaces, now_ms() + ms(1500), kills as i64 * 2000);
-    let endpoints = setup(&fleet.base(0), &plan, &hooks.url()).await;
+    let prepared = Load::prepare(plan, &fleet.base(0), &hooks.url()).await;
     let pool = fleet.pool.clone();
     let fleet = Arc::new(tokio::sync::Mutex::new(fleet));
-    let api_stats = stats();
-    let killer = tokio::spawn(kill_loop(fleet.clone(), kills, Rng::new(seed ^ 0x5eed)));
-    let acks = drive(&plan, pool.clone(), api_stats.clone()).await;
-    killer.await.unwrap();
+    let killer = kill_loop(fleet.clone(), kills, Rng::new(seed ^ 0x5eed));
+    let load = prepared.drive(pool.clone(), killer).await;
     let loop_done = started.elapsed();
-    sleep_until(plan.all_done_at() + ms(500)).await;
-    let ev = Evidence {
-        plan: &plan,
-        acks: &acks,
-        status,
-        hooks,
-        endpoints: &endpoints,
-        api_stats: &api_stats,
-    };
-    let report = settle(|| pool.pick(), &ev, Duration::from_secs(40)).await;
+    let pick = || pool.pick();
+    let report = load.settle(pick, status, hooks, SETTLE_WITHIN, label).await;
     let mut f = fleet.lock().await;
-    report.print(label);
     let restarts = &f.restart_ms;
     println!(
-        "[{label}] kills {}, restarts {} (mean {} ms, max {} ms); load and kills done after {:.1} s, audit clean after {:.1} s",
+        "[{label}] kills {}, restarts {} (mean {} ms, max {} ms); load, kills and the plan's bookings done after {:.1} s, audit clean after {:.1} s",
         f.kills,
         restarts.len(),
         restarts.iter().sum::<u128>() / restarts.len().max(1) as u128,
@@ -83,6 +70,9 @@ async fn kill_loop_under_load(
     assert_eq!(report.lost(), 0);
     assert!(f.stop_all(), "clean exit on SIGTERM");
 }
+
+/// How long a load's audit has to come clean after the plan's last booking.
+const SETTLE_WITHIN: Duration = Duration::from_secs(40);
 
 /// 1. SIGKILL at random points, restarted on the same data directory, 20 times.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

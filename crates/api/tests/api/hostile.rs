@@ -83,45 +83,18 @@ async fn malformed_bodies(h: &Harness) {
         bad_utf8.extend_from_slice(&[0xff, 0xfe, 0xc3, b'"', b'}']);
         let surrogate = format!("{{\"{field}\": \"\\ud800\"}}");
         let huge_number = format!("{{\"{field}\": 1e999}}");
-        expect(
-            h,
-            m.clone(),
-            path,
-            Body::from(too_large.clone()),
-            json,
-            TOO_LARGE,
-        )
-        .await;
-        expect(
-            h,
-            m.clone(),
-            path,
-            Body::from(deep_array.clone()),
-            json,
-            BAD_BODY,
-        )
-        .await;
-        expect(
-            h,
-            m.clone(),
-            path,
-            Body::from(deep_field.clone()),
-            json,
-            BAD_BODY,
-        )
-        .await;
-        expect(
-            h,
-            m.clone(),
-            path,
-            Body::from(bad_utf8.clone()),
-            json,
-            NOT_JSON,
-        )
-        .await;
-        expect(h, m.clone(), path, Body::empty(), json, NOT_JSON).await;
-        expect(h, m.clone(), path, Body::from(surrogate), json, NOT_JSON).await;
-        expect(h, m.clone(), path, Body::from(huge_number), json, NOT_JSON).await;
+        let bodies: [(Body, Expect); 7] = [
+            (Body::from(too_large.clone()), TOO_LARGE),
+            (Body::from(deep_array.clone()), BAD_BODY),
+            (Body::from(deep_field.clone()), BAD_BODY),
+            (Body::from(bad_utf8), NOT_JSON),
+            (Body::empty(), NOT_JSON),
+            (Body::from(surrogate), NOT_JSON),
+            (Body::from(huge_number), NOT_JSON),
+        ];
+        for (body, e) in bodies {
+            expect(h, m.clone(), path, body, json, e).await;
+        }
         for ctype in [
             None,
             Some("text/plain"),

@@ -13,9 +13,11 @@ pub mod redis;
 pub mod report;
 
 use crate::support::{Api, Receiver};
-use driver::ApiStats;
-use plan::Plan;
+use driver::{Acks, ApiStats};
+use plan::{Plan, ms};
+use report::Report;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// The settings every fault test runs with: status posts to `status`, fast retries, a 1 s
 /// send timeout, loopback webhooks allowed, no rate limit.
@@ -73,4 +75,67 @@ pub fn kills_from_env() -> usize {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(20)
+}
+
+/// A plan whose spaces and webhook endpoints exist ([`Load::prepare`]), ready to be sent.
+pub struct Prepared {
+    plan: Plan,
+    endpoints: Vec<String>,
+}
+
+/// A plan sent through a fleet: what the audit compares with what happened.
+pub struct Load {
+    pub plan: Plan,
+    /// What the API acknowledged.
+    pub acks: Vec<Acks>,
+    /// The webhook endpoints' ids.
+    pub endpoints: Vec<String>,
+    pub api_stats: Arc<Mutex<ApiStats>>,
+}
+
+impl Load {
+    /// Creates the plan's spaces and webhook endpoints (to `hooks_url`) through `base`.
+    pub async fn prepare(plan: Plan, base: &str, hooks_url: &str) -> Prepared {
+        let endpoints = setup(base, &plan, hooks_url).await;
+        Prepared { plan, endpoints }
+    }
+
+    /// Audits until nothing is wrong or `within` has passed ([`audit::settle`], through
+    /// whichever instance `pick` names) and prints the report under `label`.
+    pub async fn settle(
+        &self,
+        pick: impl Fn() -> Option<String>,
+        status: &Receiver,
+        hooks: &Receiver,
+        within: Duration,
+        label: &str,
+    ) -> Report {
+        let ev = audit::Evidence {
+            plan: &self.plan,
+            acks: &self.acks,
+            status,
+            hooks,
+            endpoints: &self.endpoints,
+            api_stats: &self.api_stats,
+        };
+        let report = audit::settle(pick, &ev, within).await;
+        report.print(label);
+        report
+    }
+}
+
+impl Prepared {
+    /// Sends the plan through `pool` while `fault` runs, then waits until the plan's last
+    /// booking is over.
+    pub async fn drive(self, pool: fleet::Pool, fault: impl Future<Output = ()>) -> Load {
+        let api_stats = stats();
+        let (acks, ()) = tokio::join!(driver::drive(&self.plan, pool, api_stats.clone()), fault);
+        driver::sleep_until(self.plan.all_done_at() + ms(500)).await;
+        Load {
+            plan: self.plan,
+            acks,
+            endpoints: self.endpoints,
+            api_stats,
+        }
+    }
 }

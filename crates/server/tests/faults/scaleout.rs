@@ -75,29 +75,16 @@ where
     println!("[{label}] seed {seed} (ZS_FAULT_SEED={seed} repeats it)");
     let mut rng = Rng::new(seed);
     let plan = Plan::draw(&mut rng, 6, now_ms() + ms(1500), 20_000);
-    let endpoints = setup(&fleet.base(0), &plan, &hooks.url()).await;
+    let prepared = Load::prepare(plan, &fleet.base(0), &hooks.url()).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let pool = fleet.pool.clone();
-    let api_stats = stats();
-    let (acks, ()) = tokio::join!(
-        drive(&plan, pool.clone(), api_stats.clone()),
-        fault(pool.clone())
-    );
-    sleep_until(plan.all_done_at() + ms(500)).await;
-    let ev = Evidence {
-        plan: &plan,
-        acks: &acks,
-        status,
-        hooks,
-        endpoints: &endpoints,
-        api_stats: &api_stats,
-    };
-    let report = settle(|| pool.pick(), &ev, Duration::from_secs(40)).await;
-    report.print(label);
+    let load = prepared.drive(pool.clone(), fault(pool.clone())).await;
+    let pick = || pool.pick();
+    let report = load.settle(pick, status, hooks, SETTLE_WITHIN, label).await;
     if !report.problems.is_empty() {
         fleet.print_logs(&["ERROR", "WARN", "panicked"]);
     }
-    (report, api_stats)
+    (report, load.api_stats)
 }
 
 /// 3. A private Redis without persistence is killed mid-run and started again empty: the

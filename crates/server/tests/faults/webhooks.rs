@@ -51,21 +51,25 @@ async fn log_entries(api: &Api, endpoints: &[String]) -> Vec<serde_json::Value> 
 }
 
 /// Runs the small plan to its end with webhooks to `hook_url`; returns what the audit needs.
-async fn run_small_plan(
-    fleet: &Fleet,
-    hook_url: &str,
-) -> (
-    Plan,
-    Vec<fault_kit::driver::Acks>,
-    Vec<String>,
-    Arc<std::sync::Mutex<fault_kit::driver::ApiStats>>,
-) {
+async fn run_small_plan(fleet: &Fleet, hook_url: &str) -> Load {
     let plan = small_plan(now_ms() + ms(1000));
-    let endpoints = setup(&fleet.base(0), &plan, hook_url).await;
-    let api_stats = stats();
-    let acks = drive(&plan, fleet.pool.clone(), api_stats.clone()).await;
-    sleep_until(plan.all_done_at() + ms(500)).await;
-    (plan, acks, endpoints, api_stats)
+    Load::prepare(plan, &fleet.base(0), hook_url)
+        .await
+        .drive(fleet.pool.clone(), async {})
+        .await
+}
+
+/// The audit of a small plan (20 s to come clean).
+async fn audit_small(
+    load: &Load,
+    fleet: &Fleet,
+    status: &Receiver,
+    hooks: &Receiver,
+    label: &str,
+) -> fault_kit::report::Report {
+    let pick = || fleet.pool.pick();
+    load.settle(pick, status, hooks, Duration::from_secs(20), label)
+        .await
 }
 
 /// 5a. The receiver is not listening during the whole lifecycle; once it listens on the
@@ -78,9 +82,9 @@ async fn webhooks_wait_for_a_receiver_that_comes_back() {
     let status = Receiver::start().await;
     let mut fleet = Fleet::start("faults-hookdown", 1, base_env(&status, &patient_retry()));
     let hook_url = format!("http://127.0.0.1:{port}/hook");
-    let (plan, acks, endpoints, api_stats) = run_small_plan(&fleet, &hook_url).await;
+    let load = run_small_plan(&fleet, &hook_url).await;
     let api = Api::new(&fleet.base(0));
-    let before = log_entries(&api, &endpoints).await;
+    let before = log_entries(&api, &load.endpoints).await;
     let failed: usize = before
         .iter()
         .map(|d| d["log"].as_array().map_or(0, Vec::len))
@@ -109,16 +113,7 @@ async fn webhooks_wait_for_a_receiver_that_comes_back() {
     }
     let hooks = Receiver::start_on(&format!("127.0.0.1:{port}")).await;
     let back = Instant::now();
-    let ev = Evidence {
-        plan: &plan,
-        acks: &acks,
-        status: &status,
-        hooks: &hooks,
-        endpoints: &endpoints,
-        api_stats: &api_stats,
-    };
-    let report = settle(|| fleet.pool.pick(), &ev, Duration::from_secs(20)).await;
-    report.print("hook-down");
+    let report = audit_small(&load, &fleet, &status, &hooks, "hook-down").await;
     println!(
         "[hook-down] every webhook delivered {} ms after the receiver came back; took {:.1} s",
         back.elapsed().as_millis(),
@@ -139,11 +134,11 @@ async fn dead_lettered_webhooks_are_replayed() {
     let hooks = Receiver::start().await;
     hooks.fail_first.store(1_000_000, Ordering::SeqCst);
     let mut fleet = Fleet::start("faults-deadletter", 1, base_env(&status, "0s,200ms,200ms"));
-    let (plan, acks, endpoints, api_stats) = run_small_plan(&fleet, &hooks.url()).await;
+    let load = run_small_plan(&fleet, &hooks.url()).await;
     let api = Api::new(&fleet.base(0));
     let mut dead = vec![];
     for _ in 0..100 {
-        dead = log_entries(&api, &endpoints).await;
+        dead = log_entries(&api, &load.endpoints).await;
         if dead.len() == 9 && dead.iter().all(|d| d["status"] == "failed") {
             break;
         }
@@ -170,17 +165,8 @@ async fn dead_lettered_webhooks_are_replayed() {
             .await;
         assert_eq!(st, 202, "{v}");
     }
-    let ev = Evidence {
-        plan: &plan,
-        acks: &acks,
-        status: &status,
-        hooks: &hooks,
-        endpoints: &endpoints,
-        api_stats: &api_stats,
-    };
-    let report = settle(|| fleet.pool.pick(), &ev, Duration::from_secs(20)).await;
-    report.print("dead-letter");
-    let after = log_entries(&api, &endpoints).await;
+    let report = audit_small(&load, &fleet, &status, &hooks, "dead-letter").await;
+    let after = log_entries(&api, &load.endpoints).await;
     let replayed_ok = after.iter().all(|d| {
         let log = d["log"].as_array().unwrap();
         log.len() == 4
