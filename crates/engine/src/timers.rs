@@ -16,6 +16,9 @@ use zs_store::{bookings, spaces};
 
 /// How many due jobs one transaction applies at most.
 const BATCH: i64 = 512;
+/// Rounds a space's catch-up may take (a round per business-hours boundary missed: about
+/// ten years without a runner) before it is refused as a plan that never settles.
+const MAX_CATCH_UP_ROUNDS: usize = 8_000;
 
 /// A due job with its parsed target, or why it cannot run.
 type Parsed<'a> = (&'a Job, Result<(SpaceId, Command), String>);
@@ -158,20 +161,21 @@ impl Engine {
     ) -> Result<(usize, Outcomes), EngineError> {
         let mut ran = 0;
         let mut outcomes = vec![];
-        loop {
+        // Until nothing is due: a round may plan a timer that is due already (the cleaning
+        // of an end the clock has passed; after days without a runner, each business-hours
+        // boundary plans the next), and a command must not be decided before it.
+        for _ in 0..MAX_CATCH_UP_ROUNDS {
             let due = jobs::group_due(tx, MEETING_SCHEDULER, space.as_str(), up_to, BATCH).await?;
-            let n = due.len();
-            if n == 0 {
-                break;
+            if due.is_empty() {
+                return Ok((ran, outcomes));
             }
             let (k, out) = self.apply_due_in(tx, due, now, Spaces::Held).await?;
             ran += k;
             outcomes.extend(out);
-            if n < BATCH as usize {
-                break;
-            }
         }
-        Ok((ran, outcomes))
+        Err(EngineError::Store(zs_store::StoreError::Corrupt(format!(
+            "space {space}: timers still due after {MAX_CATCH_UP_ROUNDS} rounds of catching up"
+        ))))
     }
 
     /// Removes and applies `due` (claimed in `tx`) in due order and writes the outcomes, in

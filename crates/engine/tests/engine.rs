@@ -361,7 +361,41 @@ async fn a_settings_change_applies_the_overdue_day_end_first(db: Backend) {
     assert_eq!(next, Some("2026-05-05T06:00:00Z".parse().unwrap()));
 }
 
+/// Found by the simulator (a year of 1,000 spaces, a runner stall): a command's catch-up
+/// stopped after one round of due timers, so a timer that round planned already due (the
+/// cleaning of an end the clock had passed) was left for later, and the command was decided
+/// on a room still cleaning. The catch-up now runs until nothing of the space is due.
+async fn a_command_catches_up_timers_its_catch_up_planned(db: Backend) {
+    let (e, clock) = engine("2026-05-04T08:00:00Z", db).await;
+    let start: Timestamp = "2026-05-04T09:00:00Z".parse().unwrap();
+    let (id, b) = utc_space_booked(&e, start).await;
+    clock.set(start + SignedDuration::from_mins(5));
+    e.execute(&id, Command::CheckIn(b.clone())).await.unwrap();
+    // The runner does not run; the clock passes the end (10:00) and its cleaning (10:10).
+    clock.set(start + SignedDuration::from_mins(90));
+    let applied = e.execute(&id, Command::Disable).await.unwrap();
+    let seen: Vec<String> = history(&e, &id)
+        .await
+        .iter()
+        .skip(4)
+        .map(|t| format!("{} {} {}", t.event, t.to.since, t.to.room))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "END_TIME_REACHED 2026-05-04T10:00:00Z cleaning",
+            "CLEANING_ENDED 2026-05-04T10:10:00Z free",
+            "ADMIN_DISABLE 2026-05-04T10:30:00Z free",
+        ]
+    );
+    assert_eq!(applied.facts.status.room, zs_core::RoomState::Free);
+    let mut c = e.store.read().await.unwrap();
+    let left = jobs::list(&mut c, MEETING_SCHEDULER, 10).await.unwrap();
+    assert!(left.is_empty(), "nothing of the booking left: {left:?}");
+}
+
 zs_store::test_on_both_backends!(
+    a_command_catches_up_timers_its_catch_up_planned,
     business_hours_follow_the_local_clock_across_spring_forward,
     a_timer_run_twice_changes_nothing_the_second_time,
     overdue_timers_run_in_due_order_with_their_own_instants,
