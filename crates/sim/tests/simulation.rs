@@ -273,3 +273,64 @@ async fn a_start_passed_during_a_stall_is_settled_before_the_space_is_checked() 
     )
     .await;
 }
+
+/// Found by a year of 1,000 spaces (seed 2026, shard 1, 155 steps after shrinking), written
+/// down by hand: a check-in of a cancelled booking, delivered twice as an ingress job while
+/// the runner stalls past another booking's end. The first delivery's catch-up applied the
+/// end but not the cleaning that end planned (already due), so the second delivery applied
+/// it: a repeated job changed the space.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_catch_up_applies_the_timers_it_plans_that_are_due_already() {
+    let book = |t: &str, id: &str, start: &str, end: &str| Step {
+        at: at(t),
+        action: Action::Book {
+            space: 0,
+            id: id.into(),
+            start: at(start),
+            end: at(end),
+            ingress: false,
+            twice: false,
+        },
+    };
+    let user = |t: &str, id: &str, event, ingress| Step {
+        at: at(t),
+        action: Action::User {
+            space: 0,
+            id: id.into(),
+            event,
+            ingress,
+            twice: ingress,
+        },
+    };
+    use zs_core::EventKind::{BookingCancelled, UserChecksIn};
+    // Space 0: Europe/Berlin, always open, one minute of lead, grace and cleaning.
+    replay(
+        "catch-up-rounds",
+        1,
+        3,
+        vec![
+            book(
+                "2026-03-23T10:00:00Z",
+                "b0-1",
+                "2026-03-23T11:00:00Z",
+                "2026-03-23T12:00:00Z",
+            ),
+            book(
+                "2026-03-23T10:01:00Z",
+                "b0-2",
+                "2026-03-23T13:00:00Z",
+                "2026-03-23T14:00:00Z",
+            ),
+            user("2026-03-23T10:02:00Z", "b0-2", BookingCancelled, false),
+            user("2026-03-23T11:00:30Z", "b0-1", UserChecksIn, false),
+            Step {
+                at: at("2026-03-23T11:05:00Z"),
+                action: Action::RunnerStall {
+                    lasting: SignedDuration::from_mins(180),
+                },
+            },
+            user("2026-03-23T12:30:00Z", "b0-2", UserChecksIn, true),
+        ],
+    )
+    .await;
+}
