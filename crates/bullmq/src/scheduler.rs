@@ -205,12 +205,15 @@ async fn back_on_redis(
     let Some(probe) = producers.first().map(|(_, p)| p.probe()) else {
         return;
     };
+    // A Redis that answers but refuses (out of memory, a script error) is retried once a
+    // second, not at every poll.
+    let earliest = tokio::time::Instant::now() + Duration::from_secs(1);
     loop {
         tokio::select! {
             _ = tokio::time::sleep(REDIS_POLL) => {}
             _ = stop.changed() => return,
         }
-        if probe.ping().await.is_ok() {
+        if tokio::time::Instant::now() >= earliest && probe.ping().await.is_ok() {
             break;
         }
     }

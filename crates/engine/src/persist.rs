@@ -28,7 +28,11 @@ pub fn timer_job(t: &zs_core::Timer) -> NewJob {
 enum JobOp {
     Put(NewJob),
     Remove(String),
-    RemovePrefix(String),
+    /// The jobs of a group (a space) whose ids start with a prefix.
+    RemovePrefix {
+        group: String,
+        prefix: String,
+    },
 }
 
 /// Everything a transaction will write, gathered from one or more outcomes.
@@ -68,7 +72,10 @@ impl Writes {
             self.jobs.push(match change {
                 TimerChange::Schedule(t) => JobOp::Put(timer_job(t)),
                 TimerChange::Remove(id) => JobOp::Remove(id.clone()),
-                TimerChange::RemoveBooking(b) => JobOp::RemovePrefix(format!("{b}.")),
+                TimerChange::RemoveBooking(b) => JobOp::RemovePrefix {
+                    group: f.space.id.as_str().to_owned(),
+                    prefix: format!("{b}."),
+                },
             });
         }
         if let Some(t) = &out.transition {
@@ -139,9 +146,9 @@ impl Writes {
                     jobs::put_many(c, &std::mem::take(&mut puts), now).await?;
                     jobs::remove(c, &id).await?;
                 }
-                JobOp::RemovePrefix(p) => {
+                JobOp::RemovePrefix { group, prefix } => {
                     jobs::put_many(c, &std::mem::take(&mut puts), now).await?;
-                    jobs::remove_prefix(c, MEETING_SCHEDULER, &p).await?;
+                    jobs::remove_prefix(c, MEETING_SCHEDULER, &group, &prefix).await?;
                 }
             }
         }

@@ -106,7 +106,7 @@ impl Engine {
         space.name = name;
         space.settings = settings;
         spaces::update(tx, &space, &status).await?;
-        jobs::remove_prefix(tx, MEETING_SCHEDULER, &day_timer_prefix(id)).await?;
+        jobs::remove_prefix(tx, MEETING_SCHEDULER, id.as_str(), &day_timer_prefix(id)).await?;
         if let Some(t) = next_day_timer(&space, at) {
             jobs::put(tx, &timer_job(&t), at).await?;
         }
@@ -130,7 +130,8 @@ impl Engine {
                         Some((space.clone(), status)),
                     )
                     .await?;
-                jobs::remove_prefix(tx, MEETING_SCHEDULER, &day_timer_prefix(id)).await?;
+                jobs::remove_prefix(tx, MEETING_SCHEDULER, id.as_str(), &day_timer_prefix(id))
+                    .await?;
                 if let Some(t) = next_day_timer(&space, at) {
                     jobs::put(tx, &timer_job(&t), at).await?;
                 }

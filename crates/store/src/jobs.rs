@@ -131,8 +131,9 @@ pub async fn remove_seqs(c: &mut Conn, seqs: &[i64]) -> Result<()> {
     Ok(())
 }
 
-/// Removes every job of `queue` whose id starts with `prefix`.
-pub async fn remove_prefix(c: &mut Conn, queue: &str, prefix: &str) -> Result<u64> {
+/// Removes every job of `queue` in `group` whose id starts with `prefix`. Only the group's
+/// jobs are read (the group index), however many the queue holds.
+pub async fn remove_prefix(c: &mut Conn, queue: &str, group: &str, prefix: &str) -> Result<u64> {
     let like = format!(
         "{}%",
         prefix
@@ -141,8 +142,9 @@ pub async fn remove_prefix(c: &mut Conn, queue: &str, prefix: &str) -> Result<u6
             .replace('_', "\\_")
     );
     let n = on_db!(c, |conn, _pg, _l| {
-        sqlx::query("DELETE FROM jobs WHERE queue = $1 AND id LIKE $2 ESCAPE '\\'")
+        sqlx::query("DELETE FROM jobs WHERE queue = $1 AND grp = $2 AND id LIKE $3 ESCAPE '\\'")
             .bind(queue)
+            .bind(group)
             .bind(&like)
             .execute(&mut *conn)
             .await?
