@@ -249,7 +249,8 @@ impl Producer {
         Ok(added.id().to_owned())
     }
 
-    /// A readiness probe of this producer's Redis ([`RedisProbe`]).
+    /// A readiness probe of this producer's Redis ([`RedisProbe`]; it connects at its first
+    /// ping).
     pub fn probe(&self) -> RedisProbe {
         RedisProbe {
             client: self.client.clone(),
@@ -329,15 +330,6 @@ pub struct RedisProbe {
 const PROBE_WITHIN: Duration = Duration::from_secs(1);
 
 impl RedisProbe {
-    /// A probe of the Redis at `redis_url` (connects at the first [`RedisProbe::ping`]).
-    pub fn new(redis_url: &str) -> Result<Self, QueueError> {
-        let client = redis::Client::open(redis_url).map_err(bullmq::Error::Redis)?;
-        Ok(Self {
-            client,
-            conn: tokio::sync::Mutex::new(None),
-        })
-    }
-
     /// Whether Redis answers `PING` within a second; `Err` says why not.
     pub async fn ping(&self) -> Result<(), String> {
         let mut slot = self.conn.lock().await;

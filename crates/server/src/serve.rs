@@ -157,8 +157,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
                     .context("connecting to Redis (ZS_REDIS_URL)")?;
                 producers.push((queue, p));
             }
-            let redis =
-                Arc::new(zs_bullmq::producer::RedisProbe::new(url).context("ZS_REDIS_URL")?);
+            let redis = Arc::new(producers[0].1.probe());
             let probe: zs_api::Probe = Arc::new(move || {
                 let redis = redis.clone();
                 Box::pin(async move { redis.ping().await })
