@@ -115,10 +115,16 @@ pub async fn working_sets(
 ) -> Result<Vec<Booking>> {
     let ids = serde_json::to_string(spaces).expect("ids serialise as strings");
     let extra = serde_json::to_string(extra).expect("ids serialise as strings");
+    // Three branches, each read through an index of its own (migration 0003), so the cost
+    // follows a space's live bookings, not every booking it ever had: an `OR` of the three
+    // made both backends read all of a space's bookings, which grows every day.
     let q = format!(
         "SELECT {COLUMNS} FROM bookings WHERE space_id IN (SELECT value FROM LIST($1)) AND \
-         (status IN ('scheduled','upcoming','awaiting_check_in','checked_in') OR \
-         (status = 'completed' AND ended_at + $2 > $3) OR id IN (SELECT value FROM LIST($4))) ORDER BY start_ms"
+         status IN ('scheduled','upcoming','awaiting_check_in','checked_in') \
+         UNION SELECT {COLUMNS} FROM bookings WHERE space_id IN (SELECT value FROM LIST($1)) AND \
+         status = 'completed' AND ended_at > $3 - $2 \
+         UNION SELECT {COLUMNS} FROM bookings WHERE id IN (SELECT value FROM LIST($4)) AND \
+         space_id IN (SELECT value FROM LIST($1)) ORDER BY start_ms"
     );
     on_db!(c, |conn, pg, _l| {
         let rows = sqlx::query(sqlx::AssertSqlSafe(dialect(pg, &q)))

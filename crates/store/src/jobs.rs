@@ -354,11 +354,18 @@ pub async fn next_due(c: &mut Conn, queue: &str) -> Result<Option<Timestamp>> {
 }
 
 /// The earliest due instant of every queue that has pending jobs, in one query.
+///
+/// One index seek per queue (`jobs_due` leads with `queue, due_ms`), not a `GROUP BY` that
+/// reads every pending job: the simulator asks this after every step, and its cost must not
+/// grow with the number of spaces.
 pub async fn next_due_by_queue(c: &mut Conn) -> Result<Vec<(String, Timestamp)>> {
+    const SQL: &str = concat!(
+        "SELECT q, d FROM (SELECT q, (SELECT MIN(due_ms) FROM jobs WHERE queue = q) AS d FROM (",
+        "SELECT 'meetingScheduler' AS q UNION ALL SELECT 'statusUpdateQueue' ",
+        "UNION ALL SELECT 'webhookDeliveryQueue') AS names) AS heads WHERE d IS NOT NULL"
+    );
     let rows: Vec<(String, i64)> = on_db!(c, |conn, _pg, _l| {
-        sqlx::query_as("SELECT queue, MIN(due_ms) FROM jobs GROUP BY queue")
-            .fetch_all(&mut *conn)
-            .await?
+        sqlx::query_as(SQL).fetch_all(&mut *conn).await?
     });
     rows.into_iter().map(|(q, ms)| Ok((q, ts(ms)?))).collect()
 }

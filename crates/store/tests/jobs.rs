@@ -1,7 +1,7 @@
-//! The job table's prefix removal, on both backends.
+//! The job table's prefix removal and queue heads, on both backends.
 
 use jiff::Timestamp;
-use zs_store::jobs::{self, NewJob};
+use zs_store::jobs::{self, MEETING_SCHEDULER, NewJob, STATUS_UPDATES, WEBHOOK_DELIVERIES};
 use zs_store::{Backend, testing};
 
 const QUEUE: &str = "meetingScheduler";
@@ -60,4 +60,58 @@ async fn a_prefix_removal_takes_the_groups_jobs_with_that_prefix_only(db: Backen
     );
 }
 
-zs_store::test_on_both_backends!(a_prefix_removal_takes_the_groups_jobs_with_that_prefix_only);
+
+/// Each queue's head is its earliest due job; an empty queue has none. The query names the
+/// three queues itself, so this also proves it names them as the constants do.
+async fn each_queue_reports_its_earliest_due_job(db: Backend) {
+    let store = testing::fresh(db, "queue-heads").await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(jobs::next_due_by_queue(&mut tx).await.unwrap(), vec![]);
+    let at = |s: i64| Timestamp::from_second(s).unwrap();
+    let mut all = vec![];
+    for (queue, dues) in [
+        (MEETING_SCHEDULER, [30, 10, 20]),
+        (STATUS_UPDATES, [7, 9, 8]),
+        (WEBHOOK_DELIVERIES, [50, 40, 60]),
+    ] {
+        for (k, due) in dues.into_iter().enumerate() {
+            all.push(NewJob {
+                id: format!("{queue}.{k}"),
+                queue,
+                due: at(due),
+                ..job("x", "g")
+            });
+        }
+    }
+    jobs::put_many(&mut tx, &all, Timestamp::UNIX_EPOCH)
+        .await
+        .unwrap();
+    let mut heads = jobs::next_due_by_queue(&mut tx).await.unwrap();
+    heads.sort();
+    let want = |q: &str, s: i64| (q.to_string(), at(s));
+    assert_eq!(
+        heads,
+        vec![
+            want(MEETING_SCHEDULER, 10),
+            want(STATUS_UPDATES, 7),
+            want(WEBHOOK_DELIVERIES, 40)
+        ]
+    );
+    // A queue emptied drops out.
+    for k in 0..3 {
+        jobs::remove(&mut tx, &format!("{STATUS_UPDATES}.{k}"))
+            .await
+            .unwrap();
+    }
+    let mut heads = jobs::next_due_by_queue(&mut tx).await.unwrap();
+    heads.sort();
+    assert_eq!(
+        heads,
+        vec![want(MEETING_SCHEDULER, 10), want(WEBHOOK_DELIVERIES, 40)]
+    );
+}
+
+zs_store::test_on_both_backends!(
+    a_prefix_removal_takes_the_groups_jobs_with_that_prefix_only,
+    each_queue_reports_its_earliest_due_job,
+);
