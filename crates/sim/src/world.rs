@@ -83,6 +83,13 @@ fn err(e: impl std::fmt::Display) -> String {
     format!("engine error: {e}")
 }
 
+/// The queues with a job due.
+struct Due {
+    timers: bool,
+    status_posts: bool,
+    webhooks: bool,
+}
+
 /// The simulated world.
 struct World {
     dir: PathBuf,
@@ -210,16 +217,17 @@ impl World {
         Ok(())
     }
 
-    /// Which queues have jobs due at `now`: (timers, deliveries). One read, so steps with
-    /// nothing due cost no write transaction.
-    async fn due(&self, now: Timestamp) -> Check<(bool, bool)> {
+    /// Which queues have jobs due at `now`. One read, so steps with nothing due cost no
+    /// write transaction.
+    async fn due(&self, now: Timestamp) -> Check<Due> {
         let mut c = self.engine.store.read().await.map_err(err)?;
         let next = jobs::next_due_by_queue(&mut c).await.map_err(err)?;
         let due = |q: &str| next.iter().any(|(n, t)| n == q && *t <= now);
-        Ok((
-            due(MEETING_SCHEDULER),
-            due(STATUS_UPDATES) || due(WEBHOOK_DELIVERIES),
-        ))
+        Ok(Due {
+            timers: due(MEETING_SCHEDULER),
+            status_posts: due(STATUS_UPDATES),
+            webhooks: due(WEBHOOK_DELIVERIES),
+        })
     }
 
     /// Runs due timers until none is left: a timer may plan another that is already due
@@ -227,7 +235,9 @@ impl World {
     /// the next, so days of downtime take a round per boundary), as the runner's loop would.
     async fn run_timers(&mut self) -> Check<()> {
         for _ in 0..100_000 {
-            if self.engine.run_due_timers().await.map_err(err)? == 0 {
+            if self.engine.run_due_timers().await.map_err(err)? == 0
+                || !self.due(self.clock.now()).await?.timers
+            {
                 return Ok(());
             }
         }
@@ -261,20 +271,17 @@ impl World {
             }
         }
         for _ in 0..64 {
-            if !self.due(self.clock.now()).await?.1 {
-                return Ok(());
+            let due = self.due(self.clock.now()).await?;
+            let mut sent = 0;
+            for (queue, is_due) in [
+                (STATUS_UPDATES, due.status_posts),
+                (WEBHOOK_DELIVERIES, due.webhooks),
+            ] {
+                if is_due {
+                    sent += self.engine.run_outbox_once(queue).await.map_err(err)?;
+                }
             }
-            let a = self
-                .engine
-                .run_outbox_once(STATUS_UPDATES)
-                .await
-                .map_err(err)?;
-            let b = self
-                .engine
-                .run_outbox_once(WEBHOOK_DELIVERIES)
-                .await
-                .map_err(err)?;
-            if a + b == 0 {
+            if sent == 0 {
                 return Ok(());
             }
         }
@@ -309,7 +316,7 @@ impl World {
             self.all_dirty = true;
         }
         let stalled = self.stalled_until.is_some();
-        if !stalled && self.due(now).await?.0 {
+        if !stalled && self.due(now).await?.timers {
             self.run_timers().await?;
         }
         // While the runner stalls, spaces whose time moved on are checked when it is back;
@@ -412,7 +419,7 @@ impl World {
                     .await
                     .map_err(err)?;
             }
-        } else if self.due(now).await?.0 {
+        } else if self.due(now).await?.timers {
             self.run_timers().await?;
         }
         for &i in &touched {

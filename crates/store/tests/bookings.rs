@@ -21,7 +21,13 @@ fn space(id: &str) -> Space {
 }
 
 /// A booking of `space` five minutes long from `start`; a completed one ended at `ended`.
-fn booking(id: &str, space: &str, start: i64, status: BookingStatus, ended: Option<i64>) -> Booking {
+fn booking(
+    id: &str,
+    space: &str,
+    start: i64,
+    status: BookingStatus,
+    ended: Option<i64>,
+) -> Booking {
     Booking {
         id: BookingId::parse(id).unwrap(),
         space_id: SpaceId::parse(space).unwrap(),
@@ -65,7 +71,11 @@ async fn a_working_set_is_the_live_recent_and_asked_bookings_of_its_spaces(db: B
     bookings::upsert_many(&mut tx, &all.iter().collect::<Vec<_>>())
         .await
         .unwrap();
-    let ids = |list: Vec<Booking>| list.into_iter().map(|b| b.id.to_string()).collect::<Vec<_>>();
+    let ids = |list: Vec<Booking>| {
+        list.into_iter()
+            .map(|b| b.id.to_string())
+            .collect::<Vec<_>>()
+    };
     let s = |id: &str| SpaceId::parse(id).unwrap();
     let b = |id: &str| BookingId::parse(id).unwrap();
     let cleaning = SignedDuration::from_mins(10).as_millis() as i64;
@@ -74,7 +84,13 @@ async fn a_working_set_is_the_live_recent_and_asked_bookings_of_its_spaces(db: B
     let one = bookings::working_set(&mut tx, &s1, at(0), cleaning, None);
     assert_eq!(
         ids(one.await.unwrap()),
-        ["just-ended", "checked-in", "awaiting", "upcoming", "scheduled"],
+        [
+            "just-ended",
+            "checked-in",
+            "awaiting",
+            "upcoming",
+            "scheduled"
+        ],
         "live and within cleaning, in start order"
     );
 

@@ -60,7 +60,6 @@ async fn a_prefix_removal_takes_the_groups_jobs_with_that_prefix_only(db: Backen
     );
 }
 
-
 /// Each queue's head is its earliest due job; an empty queue has none. The query names the
 /// three queues itself, so this also proves it names them as the constants do.
 async fn each_queue_reports_its_earliest_due_job(db: Backend) {
