@@ -182,13 +182,9 @@ impl Engine {
 
     async fn send_webhook(&self, job: Job) -> Result<Option<AttemptOutcome>, EngineError> {
         let mut c = self.store.read().await?;
-        let delivery = deliveries::get(&mut c, &job.id).await?;
-        let endpoint = match &delivery {
-            Some(d) => deliveries::endpoint(&mut c, &d.endpoint_id).await?,
-            None => None,
-        };
+        let found = deliveries::get_with_endpoint(&mut c, &job.id).await?;
         drop(c);
-        let (Some(d), Some(e)) = (delivery, endpoint) else {
+        let Some((d, Some(e))) = found else {
             let mut tx = self.store.begin().await?;
             jobs::remove(&mut tx, &job.id).await?;
             tx.commit().await?;

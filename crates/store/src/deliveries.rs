@@ -82,6 +82,20 @@ fn row_to_endpoint(r: &impl Cols) -> Result<Endpoint> {
     })
 }
 
+/// The endpoint joined to a delivery row as `w_*` columns, if it still exists.
+fn joined_endpoint(r: &impl Cols) -> Result<Option<Endpoint>> {
+    let Some(id) = r.opt_text("w_id") else {
+        return Ok(None);
+    };
+    Ok(Some(Endpoint {
+        id,
+        url: r.text("w_url"),
+        events: serde_json::from_str(&r.text("w_events")).unwrap_or_default(),
+        secret: r.text("w_secret"),
+        created_at: ts(r.int("w_created_at"))?,
+    }))
+}
+
 /// Adds an endpoint.
 pub async fn insert_endpoint(c: &mut Conn, e: &Endpoint) -> Result<()> {
     let events = serde_json::to_string(&e.events).expect("strings serialise");
@@ -213,6 +227,28 @@ pub async fn get(c: &mut Conn, id: &str) -> Result<Option<Delivery>> {
             .fetch_optional(&mut *conn)
             .await?;
         row.as_ref().map(row_to_delivery).transpose()
+    })
+}
+
+/// One delivery with its endpoint (`None` once the endpoint is deleted), in one read: what
+/// an attempt to send it needs.
+pub async fn get_with_endpoint(
+    c: &mut Conn,
+    id: &str,
+) -> Result<Option<(Delivery, Option<Endpoint>)>> {
+    on_db!(c, |conn, _pg, _l| {
+        let row = sqlx::query(
+            "SELECT d.*, w.id AS w_id, w.url AS w_url, w.events AS w_events, \
+             w.secret AS w_secret, w.created_at AS w_created_at \
+             FROM deliveries d LEFT JOIN webhooks w ON w.id = d.endpoint_id WHERE d.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        match row {
+            Some(r) => Ok(Some((row_to_delivery(&r)?, joined_endpoint(&r)?))),
+            None => Ok(None),
+        }
     })
 }
 
