@@ -99,18 +99,13 @@ impl Writes {
                 let body = body.get_or_insert_with(|| {
                     payload::webhook_body(notice, f, out.transition.as_ref(), at)
                 });
-                let d = Delivery {
-                    id: payload::message_id(),
-                    endpoint_id: ep.id.clone(),
-                    event_type: ty.to_owned(),
-                    body: body.clone(),
-                    status: "pending".into(),
-                    attempts: 0,
-                    next_attempt_at: Some(at),
-                    last_status: None,
-                    last_error: None,
-                    created_at: at,
-                };
+                let d = Delivery::pending(
+                    payload::message_id(),
+                    ep.id.clone(),
+                    ty.to_owned(),
+                    body.clone(),
+                    at,
+                );
                 self.jobs.push(JobOp::Put(NewJob {
                     id: d.id.clone(),
                     queue: WEBHOOK_DELIVERIES,

@@ -3,13 +3,11 @@
 
 use jiff::{SignedDuration, Timestamp};
 use std::sync::Arc;
-use zs_core::calendar::Zone;
-use zs_core::{
-    Booking, BookingId, BookingStatus, ManualClock, NewBooking, Space, SpaceId, SpaceSettings,
-};
+use zs_core::{Booking, BookingId, BookingStatus, ManualClock, NewBooking, SpaceId};
 use zs_delivery::{Sender, SenderConfig};
 use zs_engine::{Engine, EngineError, OutboundConfig};
 use zs_store::jobs::{self, MEETING_SCHEDULER};
+use zs_store::testing::utc_space;
 use zs_store::{Store, StoreError, bookings, spaces};
 
 const START: &str = "2026-05-04T08:00:00Z";
@@ -33,15 +31,6 @@ async fn instances(label: &str, n: usize) -> (Vec<Arc<Engine>>, ManualClock) {
     (list, clock)
 }
 
-fn space(id: &str) -> Space {
-    Space {
-        id: SpaceId::parse(id).unwrap(),
-        name: id.into(),
-        settings: SpaceSettings::defaults(Zone::parse("UTC").unwrap()),
-        maintenance: false,
-    }
-}
-
 fn booking(id: &str, start: Timestamp, mins: i64) -> NewBooking {
     NewBooking {
         id: BookingId::parse(id).unwrap(),
@@ -54,7 +43,7 @@ fn booking(id: &str, start: Timestamp, mins: i64) -> NewBooking {
 #[tokio::test]
 async fn conflicting_creates_from_three_instances_exactly_one_wins() {
     let (engines, _clock) = instances("conflict", 3).await;
-    engines[0].create_space(space("room")).await.unwrap();
+    engines[0].create_space(utc_space("room")).await.unwrap();
     let room = SpaceId::parse("room").unwrap();
     let base: Timestamp = "2026-05-04T10:00:00Z".parse().unwrap();
     for round in 0..5 {
@@ -97,7 +86,7 @@ async fn conflicting_creates_from_three_instances_exactly_one_wins() {
 async fn the_database_itself_refuses_overlapping_live_bookings() {
     let (engines, _clock) = instances("exclusion", 1).await;
     let e = &engines[0];
-    e.create_space(space("room")).await.unwrap();
+    e.create_space(utc_space("room")).await.unwrap();
     let at: Timestamp = "2026-05-04T10:00:00Z".parse().unwrap();
     let raw = |id: &str, start: Timestamp, status: BookingStatus| Booking {
         id: BookingId::parse(id).unwrap(),
@@ -150,7 +139,7 @@ async fn timers_run_by_competing_instances_apply_each_job_once() {
     let mut ids = Vec::new();
     for s in 0..20 {
         let id = format!("s{s}");
-        engines[s % 3].create_space(space(&id)).await.unwrap();
+        engines[s % 3].create_space(utc_space(&id)).await.unwrap();
         let room = SpaceId::parse(&id).unwrap();
         engines[s % 3]
             .create_booking(&room, booking(&format!("b{s}"), start, 60), None)
@@ -208,7 +197,7 @@ async fn a_space_timer_locked_elsewhere_holds_back_the_later_ones_of_that_space(
     let (engines, clock) = instances("order", 2).await;
     let (holder, runner) = (&engines[0], &engines[1]);
     let room = SpaceId::parse("room").unwrap();
-    holder.create_space(space("room")).await.unwrap();
+    holder.create_space(utc_space("room")).await.unwrap();
     let t = |s: &str| -> Timestamp { format!("2026-05-04T{s}:00Z").parse().unwrap() };
     let b = BookingId::parse("b").unwrap();
     holder

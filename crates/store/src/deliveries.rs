@@ -54,6 +54,30 @@ pub struct Delivery {
     pub created_at: Timestamp,
 }
 
+impl Delivery {
+    /// A new delivery of `body` to `endpoint_id`, pending and due at `at`.
+    pub fn pending(
+        id: String,
+        endpoint_id: String,
+        event_type: String,
+        body: String,
+        at: Timestamp,
+    ) -> Self {
+        Self {
+            id,
+            endpoint_id,
+            event_type,
+            body,
+            status: "pending".into(),
+            attempts: 0,
+            next_attempt_at: Some(at),
+            last_status: None,
+            last_error: None,
+            created_at: at,
+        }
+    }
+}
+
 /// One attempt of a delivery.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

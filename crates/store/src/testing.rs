@@ -54,6 +54,24 @@ pub async fn fresh(backend: Backend, label: &str) -> Result<Store> {
     }
 }
 
+/// A space `id` in UTC with the contract's default settings.
+pub fn utc_space(id: &str) -> zs_core::Space {
+    zs_core::Space {
+        id: zs_core::SpaceId::parse(id).expect("a valid space id"),
+        name: id.into(),
+        settings: zs_core::SpaceSettings::defaults(
+            zs_core::calendar::Zone::parse("UTC").expect("UTC is a zone"),
+        ),
+        maintenance: false,
+    }
+}
+
+/// The ids of `queue`'s pending jobs, in run order.
+pub async fn job_ids(c: &mut crate::Conn, queue: &str) -> Result<Vec<String>> {
+    let jobs = crate::jobs::list(c, queue, i64::MAX).await?;
+    Ok(jobs.into_iter().map(|j| j.id).collect())
+}
+
 /// For each `async fn case(backend: zs_store::Backend)` named, generates a `#[tokio::test]`
 /// in a module `sqlite` and one in a module `postgres`, so every case runs on both stores.
 #[macro_export]

@@ -1,23 +1,13 @@
 //! A space's working set: exactly the bookings its next event may concern, on both backends.
 
 use jiff::{SignedDuration, Timestamp};
-use zs_core::calendar::Zone;
-use zs_core::{Booking, BookingId, BookingStatus, Space, SpaceId, SpaceSettings, initial_status};
+use zs_core::{Booking, BookingId, BookingStatus, SpaceId, initial_status};
 use zs_store::{Backend, bookings, spaces, testing};
 
 const NOW: i64 = 1_800_000_000;
 
 fn at(s: i64) -> Timestamp {
     Timestamp::from_second(NOW + s).unwrap()
-}
-
-fn space(id: &str) -> Space {
-    Space {
-        id: SpaceId::parse(id).unwrap(),
-        name: id.into(),
-        settings: SpaceSettings::defaults(Zone::parse("UTC").unwrap()),
-        maintenance: false,
-    }
 }
 
 /// A booking of `space` five minutes long from `start`; a completed one ended at `ended`.
@@ -51,7 +41,7 @@ async fn a_working_set_is_the_live_recent_and_asked_bookings_of_its_spaces(db: B
     let store = testing::fresh(db, "working-sets").await.unwrap();
     let mut tx = store.begin().await.unwrap();
     for id in ["s1", "s2", "s3"] {
-        let s = space(id);
+        let s = testing::utc_space(id);
         let st = initial_status(&s, &[], at(0));
         assert!(spaces::insert(&mut tx, &s, &st).await.unwrap());
     }

@@ -20,18 +20,13 @@ async fn a_delivery_is_read_with_its_endpoint_in_one_query(db: Backend) {
     deliveries::insert_endpoint(&mut tx, &endpoint)
         .await
         .unwrap();
-    let delivery = Delivery {
-        id: "msg_1".into(),
-        endpoint_id: "ep_1".into(),
-        event_type: "booking.start".into(),
-        body: r#"{"type":"booking.start"}"#.into(),
-        status: "pending".into(),
-        attempts: 0,
-        next_attempt_at: Some(at),
-        last_status: None,
-        last_error: None,
-        created_at: at,
-    };
+    let delivery = Delivery::pending(
+        "msg_1".into(),
+        "ep_1".into(),
+        "booking.start".into(),
+        r#"{"type":"booking.start"}"#.into(),
+        at,
+    );
     deliveries::insert_many(&mut tx, std::slice::from_ref(&delivery))
         .await
         .unwrap();
