@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Semaphore, watch};
 use zs_delivery::{AttemptOutcome, WebhookSecret, signing};
-use zs_store::deliveries::{self, Attempt};
+use zs_store::deliveries::{self, Attempt, JobAfterAttempt};
 use zs_store::jobs::{self, Job, STATUS_UPDATES, WEBHOOK_DELIVERIES};
 
 /// Parallel sends per queue.
@@ -220,14 +220,13 @@ impl Engine {
             duration_ms: out.duration_ms as i64,
             success: out.success,
         };
+        let error = describe(&out);
+        let then = match next {
+            Some(at) => JobAfterAttempt::RetryAt(at, &error),
+            None => JobAfterAttempt::Remove,
+        };
         let mut tx = self.store.begin().await?;
-        deliveries::record_attempt(&mut tx, &d.id, &a, status, next).await?;
-        match next {
-            Some(at) => jobs::retry_later(&mut tx, &job.id, at, &describe(&out)).await?,
-            None => {
-                jobs::remove(&mut tx, &job.id).await?;
-            }
-        }
+        deliveries::settle_attempt(&mut tx, &d.id, &a, status, &job.id, then).await?;
         tx.commit().await?;
         tracing::info!(delivery = %d.id, endpoint = %e.id, r#type = %d.event_type, attempt, outcome = status, "webhook delivery");
         record("webhook", &out);

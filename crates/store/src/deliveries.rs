@@ -290,43 +290,68 @@ pub async fn for_endpoint(c: &mut Conn, endpoint_id: &str, limit: i64) -> Result
     })
 }
 
-/// Records an attempt and the delivery's new status.
-pub async fn record_attempt(
+/// What becomes of a delivery's queue job after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobAfterAttempt<'a> {
+    /// Run again at the delivery's `next_attempt_at`, noting why this attempt failed.
+    RetryAt(Timestamp, &'a str),
+    /// Done with (delivered, refused for good, or out of attempts).
+    Remove,
+}
+
+/// Settles one attempt in one round trip: logs it, sets the delivery's new status, and
+/// moves or removes its queue job `job_id`. On PostgreSQL that is one statement (the log
+/// and the delivery in data-modifying `WITH` clauses), on SQLite three statements sent
+/// together; either way inside the caller's transaction.
+pub async fn settle_attempt(
     c: &mut Conn,
     id: &str,
     a: &Attempt,
     status: &str,
-    next_attempt_at: Option<Timestamp>,
+    job_id: &str,
+    job: JobAfterAttempt<'_>,
 ) -> Result<()> {
-    on_db!(c, |conn, _pg, _l| {
-        // The log only grows: a replay restarts the delivery's attempt count (and so its
-        // retry schedule), but its attempts are logged after the earlier ones, never over them.
-        sqlx::query(
-            "INSERT INTO delivery_attempts (delivery_id, attempt, at, status_code, error, duration_ms, success) \
-             SELECT $1, COALESCE(MAX(attempt), 0) + 1, $2, $3, $4, $5, $6 FROM delivery_attempts \
-             WHERE delivery_id = $1",
-        )
-        .bind(id)
-        .bind(a.at.as_millisecond())
-        .bind(a.status_code)
-        .bind(&a.error)
-        .bind(a.duration_ms)
-        .bind(a.success as i64)
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query(
-            "UPDATE deliveries SET status = $1, attempts = $2, next_attempt_at = $3, last_status = $4, \
-             last_error = $5, updated_at = $6 WHERE id = $7",
-        )
-        .bind(status)
-        .bind(a.attempt)
-        .bind(next_attempt_at.map(|t| t.as_millisecond()))
-        .bind(a.status_code)
-        .bind(&a.error)
-        .bind(a.at.as_millisecond())
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+    // The log only grows: a replay restarts the delivery's attempt count (and so its
+    // retry schedule), but its attempts are logged after the earlier ones, never over them.
+    const LOG: &str = "INSERT INTO delivery_attempts \
+        (delivery_id, attempt, at, status_code, error, duration_ms, success) \
+        SELECT $1, COALESCE(MAX(attempt), 0) + 1, $2, $3, $4, $5, $6 FROM delivery_attempts \
+        WHERE delivery_id = $1";
+    const DELIVERY: &str = "UPDATE deliveries SET status = $7, attempts = $8, \
+        next_attempt_at = $9, last_status = $3, last_error = $4, updated_at = $2 WHERE id = $1";
+    let (job_sql, next, job_error) = match job {
+        JobAfterAttempt::RetryAt(at, error) => (
+            "UPDATE jobs SET attempts_made = attempts_made + 1, due_ms = $9, last_error = $11, \
+             relayed = 0 WHERE id = $10",
+            Some(at.as_millisecond()),
+            Some(error),
+        ),
+        JobAfterAttempt::Remove => ("DELETE FROM jobs WHERE id = $10", None, None),
+    };
+    on_db!(c, |conn, pg, _l| {
+        // Built from the constants above only: no input reaches the text.
+        let sql = if pg {
+            format!(
+                "WITH logged AS ({LOG} RETURNING 1), settled AS ({DELIVERY} RETURNING 1) {job_sql}"
+            )
+        } else {
+            format!("{LOG}; {DELIVERY}; {job_sql}")
+        };
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(a.at.as_millisecond())
+            .bind(a.status_code)
+            .bind(&a.error)
+            .bind(a.duration_ms)
+            .bind(a.success as i64)
+            .bind(status)
+            .bind(a.attempt)
+            .bind(next)
+            .bind(job_id);
+        if let Some(error) = job_error {
+            q = q.bind(error);
+        }
+        q.execute(&mut *conn).await?;
     });
     Ok(())
 }

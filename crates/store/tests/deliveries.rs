@@ -1,15 +1,12 @@
-//! A delivery read with its endpoint for sending, on both backends.
+//! A delivery read with its endpoint for sending, and an attempt settled, on both backends.
 
-use jiff::Timestamp;
-use zs_store::deliveries::{self, Delivery, Endpoint};
-use zs_store::{Backend, testing};
+use jiff::{SignedDuration, Timestamp};
+use zs_store::deliveries::{self, Attempt, Delivery, Endpoint, JobAfterAttempt};
+use zs_store::jobs::{self, NewJob, WEBHOOK_DELIVERIES};
+use zs_store::{Backend, Conn, testing};
 
-/// What a send reads in one query is what the two separate reads give: the delivery and its
-/// endpoint; the delivery alone once the endpoint is deleted; nothing for an unknown id.
-async fn a_delivery_is_read_with_its_endpoint_in_one_query(db: Backend) {
-    let store = testing::fresh(db, "delivery-endpoint").await.unwrap();
-    let mut tx = store.begin().await.unwrap();
-    let at = Timestamp::from_second(1_800_000_000).unwrap();
+/// The endpoint `ep_1` and a pending delivery `id` for it, created at `at`.
+async fn endpoint_and_delivery(tx: &mut Conn, id: &str, at: Timestamp) -> (Endpoint, Delivery) {
     let endpoint = Endpoint {
         id: "ep_1".into(),
         url: "https://hooks.example.com/in".into(),
@@ -17,19 +14,29 @@ async fn a_delivery_is_read_with_its_endpoint_in_one_query(db: Backend) {
         secret: "whsec_dGVzdA==".into(),
         created_at: at,
     };
-    deliveries::insert_endpoint(&mut tx, &endpoint)
-        .await
-        .unwrap();
+    if deliveries::endpoint(tx, "ep_1").await.unwrap().is_none() {
+        deliveries::insert_endpoint(tx, &endpoint).await.unwrap();
+    }
     let delivery = Delivery::pending(
-        "msg_1".into(),
+        id.into(),
         "ep_1".into(),
         "booking.start".into(),
         r#"{"type":"booking.start"}"#.into(),
         at,
     );
-    deliveries::insert_many(&mut tx, std::slice::from_ref(&delivery))
+    deliveries::insert_many(tx, std::slice::from_ref(&delivery))
         .await
         .unwrap();
+    (endpoint, delivery)
+}
+
+/// What a send reads in one query is what the two separate reads give: the delivery and its
+/// endpoint; the delivery alone once the endpoint is deleted; nothing for an unknown id.
+async fn a_delivery_is_read_with_its_endpoint_in_one_query(db: Backend) {
+    let store = testing::fresh(db, "delivery-endpoint").await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let at = Timestamp::from_second(1_800_000_000).unwrap();
+    let (endpoint, delivery) = endpoint_and_delivery(&mut tx, "msg_1", at).await;
 
     let both = deliveries::get_with_endpoint(&mut tx, "msg_1")
         .await
@@ -53,4 +60,115 @@ async fn a_delivery_is_read_with_its_endpoint_in_one_query(db: Backend) {
     assert_eq!(unknown, None);
 }
 
-zs_store::test_on_both_backends!(a_delivery_is_read_with_its_endpoint_in_one_query);
+/// A delivery's status, attempts, next attempt, last HTTP status and last error.
+fn outcome(d: &Delivery) -> (&str, i64, Option<Timestamp>, Option<i64>, Option<&str>) {
+    (
+        d.status.as_str(),
+        d.attempts,
+        d.next_attempt_at,
+        d.last_status,
+        d.last_error.as_deref(),
+    )
+}
+
+/// A failed attempt is logged, leaves the delivery pending until its retry and moves its
+/// job there; a later successful one is logged after it, marks the delivery delivered and
+/// removes the job. Another delivery and its job are left alone.
+async fn an_attempt_is_logged_and_settles_its_delivery_and_job(db: Backend) {
+    let store = testing::fresh(db, "settle-attempt").await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let at = Timestamp::from_second(1_800_000_000).unwrap();
+    for id in ["msg_1", "msg_2"] {
+        endpoint_and_delivery(&mut tx, id, at).await;
+        let job = NewJob {
+            id: id.into(),
+            queue: WEBHOOK_DELIVERIES,
+            name: "deliver".into(),
+            data: serde_json::json!({ "deliveryId": id }),
+            due: at,
+            rank: 0,
+            group: None,
+        };
+        jobs::put(&mut tx, &job, at).await.unwrap();
+    }
+    let untouched = |jobs: &[jobs::Job]| jobs.iter().find(|j| j.id == "msg_2").cloned();
+    let other_job = untouched(&jobs::list(&mut tx, WEBHOOK_DELIVERIES, 10).await.unwrap());
+    let other_delivery = deliveries::get(&mut tx, "msg_2").await.unwrap();
+
+    let failed = Attempt {
+        attempt: 1,
+        at: at + SignedDuration::from_secs(1),
+        status_code: Some(500),
+        error: Some("HTTP 500".into()),
+        duration_ms: 12,
+        success: false,
+    };
+    let retry_at = at + SignedDuration::from_secs(61);
+    let then = JobAfterAttempt::RetryAt(retry_at, "HTTP 500");
+    deliveries::settle_attempt(&mut tx, "msg_1", &failed, "pending", "msg_1", then)
+        .await
+        .unwrap();
+    let d = deliveries::get(&mut tx, "msg_1").await.unwrap().unwrap();
+    assert_eq!(
+        outcome(&d),
+        ("pending", 1, Some(retry_at), Some(500), Some("HTTP 500"))
+    );
+    let pending = jobs::list(&mut tx, WEBHOOK_DELIVERIES, 10).await.unwrap();
+    let job = pending.iter().find(|j| j.id == "msg_1").unwrap();
+    assert_eq!(
+        (job.due, job.attempts_made, job.last_error.as_deref()),
+        (retry_at, 1, Some("HTTP 500"))
+    );
+    assert_eq!(
+        deliveries::attempts(&mut tx, "msg_1").await.unwrap(),
+        vec![failed.clone()]
+    );
+
+    let delivered = Attempt {
+        attempt: 2,
+        at: retry_at,
+        status_code: Some(204),
+        error: None,
+        duration_ms: 7,
+        success: true,
+    };
+    deliveries::settle_attempt(
+        &mut tx,
+        "msg_1",
+        &delivered,
+        "delivered",
+        "msg_1",
+        JobAfterAttempt::Remove,
+    )
+    .await
+    .unwrap();
+    let d = deliveries::get(&mut tx, "msg_1").await.unwrap().unwrap();
+    assert_eq!(outcome(&d), ("delivered", 2, None, Some(204), None));
+    assert_eq!(
+        testing::job_ids(&mut tx, WEBHOOK_DELIVERIES).await.unwrap(),
+        vec!["msg_2"]
+    );
+    assert_eq!(
+        deliveries::attempts(&mut tx, "msg_1").await.unwrap(),
+        vec![failed, delivered]
+    );
+
+    let pending = jobs::list(&mut tx, WEBHOOK_DELIVERIES, 10).await.unwrap();
+    assert_eq!(untouched(&pending), other_job);
+    assert!(other_job.is_some());
+    assert_eq!(
+        deliveries::get(&mut tx, "msg_2").await.unwrap(),
+        other_delivery
+    );
+    assert!(
+        deliveries::attempts(&mut tx, "msg_2")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+zs_store::test_on_both_backends!(
+    a_delivery_is_read_with_its_endpoint_in_one_query,
+    an_attempt_is_logged_and_settles_its_delivery_and_job
+);
