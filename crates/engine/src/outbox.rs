@@ -220,9 +220,12 @@ impl Engine {
             duration_ms: out.duration_ms as i64,
             success: out.success,
         };
-        let error = describe(&out);
+        let error;
         let then = match next {
-            Some(at) => JobAfterAttempt::RetryAt(at, &error),
+            Some(at) => {
+                error = describe(&out);
+                JobAfterAttempt::RetryAt(at, &error)
+            }
             None => JobAfterAttempt::Remove,
         };
         let mut tx = self.store.begin().await?;

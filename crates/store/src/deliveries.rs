@@ -96,28 +96,52 @@ pub struct Attempt {
     pub success: bool,
 }
 
-fn row_to_endpoint(r: &impl Cols) -> Result<Endpoint> {
+/// Where an endpoint's fields are in a row: its own table, or joined to a delivery.
+struct EndpointColumns {
+    id: &'static str,
+    url: &'static str,
+    events: &'static str,
+    secret: &'static str,
+    created_at: &'static str,
+}
+
+const ENDPOINT: EndpointColumns = EndpointColumns {
+    id: "id",
+    url: "url",
+    events: "events",
+    secret: "secret",
+    created_at: "created_at",
+};
+
+/// The `w_*` names `get_with_endpoint` gives the joined endpoint's columns.
+const JOINED_ENDPOINT: EndpointColumns = EndpointColumns {
+    id: "w_id",
+    url: "w_url",
+    events: "w_events",
+    secret: "w_secret",
+    created_at: "w_created_at",
+};
+
+fn endpoint_at(r: &impl Cols, c: &EndpointColumns) -> Result<Endpoint> {
     Ok(Endpoint {
-        id: r.text("id"),
-        url: r.text("url"),
-        events: serde_json::from_str(&r.text("events")).unwrap_or_default(),
-        secret: r.text("secret"),
-        created_at: ts(r.int("created_at"))?,
+        id: r.text(c.id),
+        url: r.text(c.url),
+        events: serde_json::from_str(&r.text(c.events)).unwrap_or_default(),
+        secret: r.text(c.secret),
+        created_at: ts(r.int(c.created_at))?,
     })
 }
 
-/// The endpoint joined to a delivery row as `w_*` columns, if it still exists.
+fn row_to_endpoint(r: &impl Cols) -> Result<Endpoint> {
+    endpoint_at(r, &ENDPOINT)
+}
+
+/// The endpoint joined to a delivery row, if it still exists.
 fn joined_endpoint(r: &impl Cols) -> Result<Option<Endpoint>> {
-    let Some(id) = r.opt_text("w_id") else {
+    if r.opt_text(JOINED_ENDPOINT.id).is_none() {
         return Ok(None);
-    };
-    Ok(Some(Endpoint {
-        id,
-        url: r.text("w_url"),
-        events: serde_json::from_str(&r.text("w_events")).unwrap_or_default(),
-        secret: r.text("w_secret"),
-        created_at: ts(r.int("w_created_at"))?,
-    }))
+    }
+    endpoint_at(r, &JOINED_ENDPOINT).map(Some)
 }
 
 /// Adds an endpoint.
