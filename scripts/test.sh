@@ -62,6 +62,10 @@ if [ ! -d "$interop/node_modules/bullmq" ] || [ "$interop/package-lock.json" -nt
   npm ci --prefix "$interop" --no-audit --no-fund >&2
 fi
 
+# The README test (crates/server/tests/readme.rs) runs `cargo run --release -- serve` as
+# written; build that binary first so the service starts at once inside the test.
+cargo build --release --bin zs-scheduler
+
 status=0
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "$@" || status=$?
