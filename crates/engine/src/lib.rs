@@ -205,14 +205,16 @@ impl Engine {
         self.relay_wake.notify_one();
     }
 
-    /// Checkpoints the store's write-ahead log every second until `shutdown`.
+    /// Checkpoints the store's write-ahead log five times a second until `shutdown`: often
+    /// enough that a burst of writes cannot grow the log far past the size at which the
+    /// checkpoint restarts it (see `zs_store::Store::checkpoint`).
     pub async fn checkpoint_loop(
         self: Arc<Self>,
         mut shutdown: tokio::sync::watch::Receiver<bool>,
     ) {
         loop {
             tokio::select! {
-                _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                _ = tokio::time::sleep(std::time::Duration::from_millis(200)) => {}
                 _ = shutdown.changed() => return,
             }
             if let Err(e) = self.store.checkpoint().await {

@@ -96,7 +96,8 @@ impl Store {
     }
 
     /// SQLite: folds the write-ahead log back into the database without blocking the writer
-    /// (`PASSIVE`) and returns the frames left. PostgreSQL manages its own log: always 0.
+    /// (`PASSIVE`), restarts the log once it has grown past a few MiB, and returns the frames
+    /// left. PostgreSQL manages its own log: always 0.
     pub async fn checkpoint(&self) -> Result<i64> {
         match &self.inner {
             backend::Pools::Sqlite(s) => s.checkpoint().await,

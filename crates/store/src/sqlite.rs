@@ -1,5 +1,6 @@
 //! The embedded SQLite backend: one writer connection, a few readers (WAL lets them run
-//! alongside), and a checkpointer so the writer never stalls on the log.
+//! alongside), and a checkpointer so the writer never stalls on the log and the log stays
+//! small (see [`SqliteStore::checkpoint`]).
 
 use crate::Result;
 use sqlx::pool::PoolConnection;
@@ -8,6 +9,14 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
+
+/// Log size (pages) past which a checkpoint also restarts the log: 8 MiB at 4 KiB pages.
+const RESTART_AT_PAGES: i64 = 2048;
+/// Size the log file is cut back to when it restarts (`journal_size_limit`).
+const LOG_SIZE_LIMIT: &str = "8388608";
+/// How long a restarting checkpoint waits for readers on an older snapshot before giving
+/// up until the next round. New writers wait meanwhile, so it is short.
+const RESTART_WAIT: Duration = Duration::from_millis(250);
 
 #[derive(Debug, Clone)]
 pub(crate) struct SqliteStore {
@@ -26,6 +35,7 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
+            .pragma("journal_size_limit", LOG_SIZE_LIMIT)
             .foreign_keys(true);
         // The writer never checkpoints inline (a multi-millisecond stall at a random commit);
         // a background task checkpoints through its own connection instead.
@@ -43,7 +53,7 @@ impl SqliteStore {
             .await?;
         let checkpointer = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(opts)
+            .connect_with(opts.busy_timeout(RESTART_WAIT))
             .await?;
         Ok(Self {
             write,
@@ -60,12 +70,25 @@ impl SqliteStore {
         Ok(self.read.acquire().await?)
     }
 
+    /// Folds the log back into the database without blocking the writer (`PASSIVE`), and
+    /// once the log is past [`RESTART_AT_PAGES`] also restarts it (`RESTART`), so the next
+    /// commit writes from the log's start and the file is cut back to [`LOG_SIZE_LIMIT`].
+    /// A passive checkpoint alone never restarts the log while readers keep using it, which
+    /// under steady reads and writes is always: the file then grows without bound, and
+    /// every write slows with it. Returns the frames left in the log.
     pub(crate) async fn checkpoint(&self) -> Result<i64> {
         let mut c = self.checkpointer.acquire().await?;
-        let row: (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+        let (_, log, done): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
             .fetch_one(&mut *c)
             .await?;
-        Ok(row.1 - row.2)
+        if log < RESTART_AT_PAGES {
+            return Ok(log - done);
+        }
+        // Busy (a reader older than RESTART_WAIT) is not an error: the next round retries.
+        let (_, log, done): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(RESTART)")
+            .fetch_one(&mut *c)
+            .await?;
+        Ok(log - done)
     }
 
     pub(crate) async fn close(&self) {

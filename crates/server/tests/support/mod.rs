@@ -43,7 +43,12 @@ pub struct Server {
 impl Server {
     /// Starts the binary with `env` on a fresh port and waits until it listens.
     pub fn start(dir: &Path, env: &[(&str, String)]) -> Server {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_zs-scheduler"));
+        Self::start_binary(env!("CARGO_BIN_EXE_zs-scheduler"), dir, env)
+    }
+
+    /// [`Server::start`] with another build of the binary (e.g. the release one).
+    pub fn start_binary(bin: &str, dir: &Path, env: &[(&str, String)]) -> Server {
+        let mut cmd = Command::new(bin);
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir)
             .env("ZS_ADMIN_TOKEN", ADMIN)
