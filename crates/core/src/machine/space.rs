@@ -13,6 +13,9 @@ const FREE: &[SpaceState] = &[At, Now];
 const OPENED: &[SpaceState] = &[Reserved, At, Now];
 const STARTED: &[SpaceState] = &[Reserved, At, Now];
 const ENABLED: &[SpaceState] = &[Closed, Reserved, At, Now];
+/// A cancel while a booking is in progress: of that booking (free again), or of a later
+/// one (still reserved).
+const CANCELLED_WHILE_RESERVED: &[SpaceState] = &[Reserved, At, Now];
 
 /// The space table: what `event` does in `state`. No wildcard arm: every pair is written out.
 pub fn table(state: SpaceState, event: E) -> Target<SpaceState> {
@@ -67,7 +70,7 @@ pub fn table(state: SpaceState, event: E) -> Target<SpaceState> {
         (Reserved, E::UserChecksOut) => Choose(FREE),
         (Reserved, E::EndTimeReached) => Choose(FREE),
         (Reserved, E::CleaningEnded) => Stay,
-        (Reserved, E::BookingCancelled) => Choose(FREE),
+        (Reserved, E::BookingCancelled) => Choose(CANCELLED_WHILE_RESERVED),
         (Reserved, E::DayStart) => Stay,
         (Reserved, E::DayEnd) => To(Closed),
     }
@@ -140,6 +143,21 @@ mod tests {
         // ADMIN_ENABLE outside maintenance (4), ADMIN_DISABLE and check-in in maintenance (2),
         // check-out while available_now (1).
         assert_eq!(refused, 7);
+    }
+
+    /// Cancelling a later booking while another is in progress keeps the space reserved
+    /// (this was a table miss, logged as an ERROR, before the cell listed `reserved`).
+    #[test]
+    fn cancelling_a_later_booking_keeps_the_space_reserved() {
+        let later_cancelled = guards_for(Reserved);
+        assert_eq!(
+            apply(Reserved, E::BookingCancelled, &later_cancelled),
+            Ok(Reserved)
+        );
+        assert_eq!(
+            apply(Reserved, E::BookingCancelled, &guards_for(Now)),
+            Ok(Now)
+        );
     }
 
     #[test]
