@@ -5,7 +5,7 @@ use crate::booking::{Booking, BookingStatus as S, CANCEL_REQUESTED, CANCEL_SPACE
 use crate::error::DomainError;
 use crate::event::EventKind;
 use crate::ids::BookingId;
-use crate::machine::guards::{RoomGuards, SpaceGuards};
+use crate::machine::guards::{Moment, RoomGuards, SpaceGuards};
 use crate::machine::{TransitionError, room, space};
 use crate::notice::{BookingNotice, Notice};
 use crate::rules::{self, NewBooking};
@@ -98,8 +98,8 @@ pub struct Outcome {
 
 /// The status a space should start with at `at`.
 pub fn initial_status(space: &Space, bookings: &[Booking], at: Timestamp) -> SpaceStatus {
-    let rg = RoomGuards::read(space, bookings, at);
-    let sg = SpaceGuards::read(space, bookings, at);
+    let rg = RoomGuards::read(space, bookings, Moment::after(at));
+    let sg = SpaceGuards::read(space, bookings, Moment::after(at));
     status_from(&rg, &sg, sg.derive(), rg.derive(), at, 0)
 }
 
@@ -172,8 +172,9 @@ pub fn decide(facts: &mut SpaceFacts, cmd: Command, at: Timestamp) -> Result<Out
 
 fn run_machines(f: &mut SpaceFacts, cmd: &Command, at: Timestamp, out: &mut Outcome) {
     let event = cmd.event();
-    let rg = RoomGuards::read(&f.space, &f.bookings, at);
-    let sg = SpaceGuards::read(&f.space, &f.bookings, at);
+    let moment = Moment::of(event, at);
+    let rg = RoomGuards::read(&f.space, &f.bookings, moment);
+    let sg = SpaceGuards::read(&f.space, &f.bookings, moment);
     let room = room::apply(f.status.room, event, &rg).unwrap_or_else(|e| {
         out.anomalies.push(e);
         rg.derive()

@@ -53,6 +53,17 @@ fn parse_job(j: &Job) -> Result<(SpaceId, Command), String> {
     Ok((space, Command::Timer { event, booking }))
 }
 
+/// The earliest timer `out` plans, if any.
+fn earliest_timer(out: &Outcome) -> Option<Timestamp> {
+    out.timers
+        .iter()
+        .filter_map(|t| match t {
+            zs_core::TimerChange::Schedule(t) => Some(t.due),
+            zs_core::TimerChange::Remove(_) | zs_core::TimerChange::RemoveBooking(_) => None,
+        })
+        .min()
+}
+
 /// How much earlier than a due instant the coarse (tokio, millisecond-tick) sleep ends;
 /// the rest is slept on a blocking thread with the OS's sub-millisecond precision.
 const COARSE_MARGIN: Duration = Duration::from_millis(2);
@@ -81,9 +92,9 @@ impl Engine {
     pub async fn run_due_timers(&self) -> Result<usize, EngineError> {
         let mut total = 0;
         loop {
-            let n = self.run_batch().await?;
+            let (n, left_due) = self.run_batch().await?;
             total += n;
-            if n < BATCH as usize {
+            if n < BATCH as usize && !left_due {
                 return Ok(total);
             }
         }
@@ -97,21 +108,23 @@ impl Engine {
     /// one held elsewhere: [`jobs::due`]), then their spaces — and a space another
     /// transaction holds is skipped, its jobs left for the next round, instead of waited
     /// for: its holder (a command) may be waiting for one of these job rows.
-    async fn run_batch(&self) -> Result<usize, EngineError> {
+    /// Returns how many jobs ran, and whether it left due jobs for another round (see
+    /// [`Engine::apply_due_in`]).
+    async fn run_batch(&self) -> Result<(usize, bool), EngineError> {
         let mut tx = self.store.begin().await?;
         let now = self.clock.now();
         let up_to = now - self.fallback_lag();
         let due = jobs::due(&mut tx, MEETING_SCHEDULER, up_to, up_to, BATCH).await?;
         if due.is_empty() {
             tx.commit().await?;
-            return Ok(0);
+            return Ok((0, false));
         }
-        let (ran, outcomes) = self
+        let (ran, outcomes, left_due) = self
             .apply_due_in(&mut tx, due, now, Spaces::SkipBusy)
             .await?;
         tx.commit().await?;
         self.after_timers(&outcomes);
-        Ok(ran)
+        Ok((ran, left_due))
     }
 
     /// Applies the timers of `space` due at or before `up_to`, in due order, in one
@@ -169,7 +182,7 @@ impl Engine {
             if due.is_empty() {
                 return Ok((ran, outcomes));
             }
-            let (k, out) = self.apply_due_in(tx, due, now, Spaces::Held).await?;
+            let (k, out, _) = self.apply_due_in(tx, due, now, Spaces::Held).await?;
             ran += k;
             outcomes.extend(out);
         }
@@ -180,34 +193,48 @@ impl Engine {
 
     /// Removes and applies `due` (claimed in `tx`) in due order and writes the outcomes, in
     /// `tx`. With [`Spaces::SkipBusy`], jobs whose space another transaction holds are left
-    /// untouched. Returns how many jobs ran (applied, refused or dropped as malformed).
+    /// untouched. Once a job plans a timer of its space due no later than a later job of
+    /// that space here (a cleaning whose end a catch-up has passed already), that space's
+    /// share of the round ends before that later job: the rest stay queued, and the next
+    /// round takes them in due order with the new timer. Returns how many jobs ran
+    /// (applied, refused or dropped as malformed), their outcomes, and whether jobs of `due`
+    /// were left for the next round.
     async fn apply_due_in(
         &self,
         tx: &mut zs_store::Conn,
         due: Vec<Job>,
         now: Timestamp,
         locks: Spaces,
-    ) -> Result<(usize, Outcomes), EngineError> {
+    ) -> Result<(usize, Outcomes, bool), EngineError> {
         let parsed: Vec<Parsed<'_>> = due.iter().map(|j| (j, parse_job(j))).collect();
         let (mut facts, busy) = self.load_facts(tx, &parsed, due[0].due, locks).await?;
         let parsed: Vec<Parsed<'_>> = parsed
             .into_iter()
             .filter(|(_, p)| !matches!(p, Ok((space, _)) if busy.contains(space)))
             .collect();
-        let seqs: Vec<i64> = parsed.iter().map(|(j, _)| j.seq).collect();
-        jobs::remove_seqs(tx, &seqs).await?;
         let endpoints = self.endpoints(tx).await?;
         let mut writes = Writes::default();
         let mut outcomes: Outcomes = Vec::with_capacity(parsed.len());
-        let ran = parsed.len();
+        let mut ran: Vec<i64> = Vec::with_capacity(parsed.len());
+        // Per space, the earliest timer this round has planned; `None` once its share ended.
+        let mut planned: HashMap<SpaceId, Option<Timestamp>> = HashMap::new();
+        let mut left_due = false;
         for (job, p) in parsed {
             let (space, cmd) = match p {
                 Ok(x) => x,
                 Err(reason) => {
+                    ran.push(job.seq);
                     tracing::warn!(job = %job.id, %reason, "malformed timer job dropped");
                     continue;
                 }
             };
+            let earliest_planned = planned.get(&space).copied();
+            if earliest_planned.is_some_and(|p| p.is_none_or(|p| p <= job.due)) {
+                planned.insert(space, None);
+                left_due = true;
+                continue;
+            }
+            ran.push(job.seq);
             let Some(f) = facts.get_mut(&space) else {
                 tracing::warn!(job = %job.id, space = %space, "timer job for an unknown space dropped");
                 continue;
@@ -217,6 +244,10 @@ impl Engine {
                 Ok(out) => {
                     self.report_anomalies(&space, &out);
                     writes.add(self, &endpoints, f, &out, at);
+                    if let Some(first) = earliest_timer(&out) {
+                        let p = earliest_planned.flatten().map_or(first, |p| p.min(first));
+                        planned.insert(space, Some(p));
+                    }
                     outcomes.push((out, Some(job.due)));
                 }
                 Err(e) => {
@@ -224,8 +255,9 @@ impl Engine {
                 }
             }
         }
+        jobs::remove_seqs(tx, &ran).await?;
         writes.flush(tx, now).await?;
-        Ok((ran, outcomes))
+        Ok((ran.len(), outcomes, left_due))
     }
 
     /// Reports committed timer outcomes: lateness, logs, broadcast, wake-ups.

@@ -391,7 +391,131 @@ async fn a_command_catches_up_timers_its_catch_up_planned(db: Backend) {
     assert!(left.is_empty(), "nothing of the booking left: {left:?}");
 }
 
+/// Issue 14 finding 2c: after downtime, the catch-up applied the next booking's
+/// `START_TIME_REACHED` before the overdue `CLEANING_ENDED` that an `END_TIME_REACHED` of the
+/// same catch-up planned for the same instant: the states were right, but the history said
+/// `cleaning -> upcoming` by the wrong event and had no `CLEANING_ENDED`. A timer a round
+/// plans no later than the space's next due job now ends the round for that space.
+async fn a_catch_up_applies_the_cleaning_it_planned_before_the_next_start(db: Backend) {
+    let (e, clock) = engine("2026-05-04T08:00:00Z", db).await;
+    let settings = SpaceSettings {
+        cleaning: Period::minutes(10),
+        ..SpaceSettings::defaults(Zone::parse("UTC").unwrap())
+    };
+    let (id, _) = open_space(&e, "s", settings).await;
+    let t = |m: i64| {
+        "2026-05-04T09:00:00Z".parse::<Timestamp>().unwrap() + SignedDuration::from_mins(m)
+    };
+    for (b, s, en) in [("a", 0, 60), ("b", 70, 120)] {
+        let n = NewBooking {
+            id: BookingId::parse(b).unwrap(),
+            title: String::new(),
+            start: t(s),
+            end: t(en),
+        };
+        e.create_booking(&id, n, None).await.unwrap();
+    }
+    run_until(&e, &clock, t(1)).await;
+    e.execute(&id, Command::CheckIn(BookingId::parse("a").unwrap()))
+        .await
+        .unwrap();
+    // Down from 09:01 to 10:30: a's end (10:00) plans its cleaning to end at 10:10, when b
+    // starts; b's no-show falls at 10:20.
+    clock.set(t(90));
+    e.run_due_timers().await.unwrap();
+    let seen: Vec<String> = history(&e, &id)
+        .await
+        .iter()
+        .filter(|x| x.to.since >= t(2))
+        .map(|x| {
+            let b = x.booking_id.as_ref().map_or("-", |b| b.as_str());
+            format!(
+                "{}({b})@{} {}/{}",
+                x.event,
+                x.to.since.duration_since(t(0)).as_mins(),
+                x.to.space,
+                x.to.room
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "END_TIME_REACHED(a)@60 available_at/cleaning",
+            "CLEANING_ENDED(a)@70 available_at/upcoming",
+            "START_TIME_REACHED(b)@70 reserved/upcoming",
+            "NO_SHOW_TIMEOUT(b)@80 available_now/free",
+        ]
+    );
+}
+
+/// Issue 14 finding 2b: booking a checked in early, booking b's `UPCOMING_REACHED` due at
+/// a's start. Both are due at one instant and `UPCOMING_REACHED` runs first; it saw a's
+/// start as reached and moved the space to `reserved` itself, so history and status posts
+/// named the wrong event and booking, and a's `START_TIME_REACHED` was never recorded. A
+/// timer event now sees only what the events before it in the instant's order brought
+/// about. Finding 2a rides along: cancelling b while a is in progress is no table miss.
+async fn coinciding_timers_are_each_recorded_with_their_own_booking(db: Backend) {
+    let (e, clock) = engine("2026-05-04T08:00:00Z", db).await;
+    let settings = SpaceSettings {
+        cleaning: Period::minutes(10),
+        upcoming_lead: Period::minutes(15),
+        ..SpaceSettings::defaults(Zone::parse("UTC").unwrap())
+    };
+    let (id, _) = open_space(&e, "s", settings).await;
+    let t = |m: i64| {
+        "2026-05-04T09:00:00Z".parse::<Timestamp>().unwrap() + SignedDuration::from_mins(m)
+    };
+    for (b, s, en) in [("a", 0, 5), ("b", 15, 45)] {
+        let n = NewBooking {
+            id: BookingId::parse(b).unwrap(),
+            title: String::new(),
+            start: t(s),
+            end: t(en),
+        };
+        e.create_booking(&id, n, None).await.unwrap();
+    }
+    run_until(&e, &clock, t(-10)).await;
+    e.execute(&id, Command::CheckIn(BookingId::parse("a").unwrap()))
+        .await
+        .unwrap();
+    run_until(&e, &clock, t(1)).await;
+    let cancelled = e
+        .execute(&id, Command::Cancel(BookingId::parse("b").unwrap()))
+        .await
+        .unwrap();
+    assert!(
+        cancelled.outcome.anomalies.is_empty(),
+        "{:?}",
+        cancelled.outcome.anomalies
+    );
+    let seen: Vec<String> = history(&e, &id)
+        .await
+        .iter()
+        .filter(|x| x.to.since >= t(-10))
+        .map(|x| {
+            let b = x.booking_id.as_ref().map_or("-", |b| b.as_str());
+            format!(
+                "{}({b})@{} {}/{}",
+                x.event,
+                x.to.since.duration_since(t(0)).as_mins(),
+                x.to.space,
+                x.to.room
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "USER_CHECKS_IN(a)@-10 available_at/occupied",
+            "START_TIME_REACHED(a)@0 reserved/occupied",
+        ]
+    );
+}
+
 zs_store::test_on_both_backends!(
+    coinciding_timers_are_each_recorded_with_their_own_booking,
+    a_catch_up_applies_the_cleaning_it_planned_before_the_next_start,
     a_command_catches_up_timers_its_catch_up_planned,
     business_hours_follow_the_local_clock_across_spring_forward,
     a_timer_run_twice_changes_nothing_the_second_time,

@@ -1,10 +1,46 @@
 //! Guards: what the machines may know about the facts when choosing a target state.
 
 use crate::booking::{Booking, BookingStatus};
+use crate::event::EventKind;
 use crate::ids::BookingId;
 use crate::space::Space;
 use crate::state::{RoomState, SpaceState};
 use jiff::Timestamp;
+
+/// A point in a space's timeline: an instant, and how far through that instant's timer
+/// events (in their documented same-instant order) it is. A fact that a timer event brings
+/// about at an instant — a start reached, an end, a cleaning over — counts only from that
+/// event's turn on, so an event never sees the effect of another due at the same instant
+/// but applied after it, and history names the event that really made each change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Moment {
+    at: Timestamp,
+    /// [`EventKind::same_instant_rank`] of the event applied; commands and plain
+    /// derivations come after every timer event of their instant.
+    rank: u8,
+}
+
+impl Moment {
+    /// After every timer event due at `at` (a command, or the state at an instant).
+    pub fn after(at: Timestamp) -> Self {
+        Self { at, rank: u8::MAX }
+    }
+
+    /// The turn of `event` at `at`.
+    pub fn of(event: EventKind, at: Timestamp) -> Self {
+        let rank = if event.is_timer() {
+            event.same_instant_rank()
+        } else {
+            u8::MAX
+        };
+        Self { at, rank }
+    }
+
+    /// Whether what `event` brings about at `instant` has happened by this moment.
+    fn reached(self, instant: Timestamp, event: EventKind) -> bool {
+        Self::of(event, instant) <= self
+    }
+}
 
 /// What the room machine sees.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -31,8 +67,8 @@ pub struct SpaceGuards {
 }
 
 impl RoomGuards {
-    /// Reads the guards from the facts at `at`.
-    pub fn read(space: &Space, bookings: &[Booking], at: Timestamp) -> Self {
+    /// Reads the guards from the facts at moment `m`.
+    pub fn read(space: &Space, bookings: &[Booking], m: Moment) -> Self {
         let cleaning = space.settings.cleaning.duration();
         let occupied = bookings
             .iter()
@@ -42,7 +78,9 @@ impl RoomGuards {
         let cleaning = bookings.iter().any(|b| {
             b.status == BookingStatus::Completed
                 && b.checked_in_at.is_some()
-                && b.ended_at.is_some_and(|e| e <= at && at < e + cleaning)
+                && b.ended_at.is_some_and(|e| {
+                    e <= m.at && !m.reached(e + cleaning, EventKind::CleaningEnded)
+                })
         });
         let upcoming = bookings
             .iter()
@@ -76,12 +114,16 @@ impl RoomGuards {
 }
 
 impl SpaceGuards {
-    /// Reads the guards from the facts at `at`.
-    pub fn read(space: &Space, bookings: &[Booking], at: Timestamp) -> Self {
+    /// Reads the guards from the facts at moment `m`.
+    pub fn read(space: &Space, bookings: &[Booking], m: Moment) -> Self {
+        let at = m.at;
         let open = space.settings.is_open(at);
         let reserved = bookings
             .iter()
-            .filter(|b| b.start <= at && at < b.end)
+            .filter(|b| {
+                m.reached(b.start, EventKind::StartTimeReached)
+                    && !m.reached(b.end, EventKind::EndTimeReached)
+            })
             .find(|b| {
                 matches!(
                     b.status,
