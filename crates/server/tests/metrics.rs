@@ -327,3 +327,76 @@ async fn redis_queue_depth_is_what_redis_holds() {
     drop(server);
     redis_forget(&prefix);
 }
+
+/// Every delivery attempt the receivers got is counted once, by outcome, and a webhook
+/// whose retries ran out is counted as dead-lettered: on the embedded store's runners and
+/// on the Redis delivery workers.
+async fn deliveries_are_counted(redis_prefix: Option<&str>) {
+    let status = Receiver::start().await;
+    status
+        .fail_first
+        .store(1, std::sync::atomic::Ordering::SeqCst);
+    let good = Receiver::start().await;
+    good.fail_first
+        .store(1, std::sync::atomic::Ordering::SeqCst);
+    let dead = Receiver::start().await;
+    dead.fail_first
+        .store(usize::MAX / 2, std::sync::atomic::Ordering::SeqCst);
+    let mut env = vec![
+        ("ZS_STATUS_URL", status.url()),
+        ("ZS_ALLOW_PRIVATE_WEBHOOKS", "true".to_owned()),
+        ("ZS_WEBHOOK_RETRY", "0s,100ms".to_owned()),
+        ("ZS_STATUS_RETRY", "0s,100ms".to_owned()),
+    ];
+    if let Some(prefix) = redis_prefix {
+        env.push(("ZS_REDIS_URL", REDIS.to_owned()));
+        env.push(("ZS_QUEUE_PREFIX", prefix.to_owned()));
+    }
+    let server = Server::start(&data_dir("metrics-deliveries"), &env);
+    let api = Api::new(&server.base);
+    for r in [&good, &dead] {
+        let (s, v) = api.post("/v1/webhooks", json!({"url": r.url()})).await;
+        assert_eq!(s, 201, "{v}");
+    }
+    space(&api, "w1").await;
+    book(&api, "w1", "w-bk", 1_500, 60_000).await;
+    let count = |s: &Scrape, queue: &str, outcome: &str| {
+        s.value(
+            "zs_deliveries_total",
+            &[("queue", queue), ("outcome", outcome)],
+        )
+        .unwrap_or(0.0) as usize
+    };
+    scrape_until(&server.base, 30, "every attempt counted once", |s| {
+        let (hooks, posts) = (good.all().len() + dead.all().len(), status.all().len());
+        count(s, "webhook", "delivered") >= 1
+            && count(s, "webhook", "failed_attempt") >= 2
+            && count(s, "webhook", "dead_lettered") >= 1
+            && count(s, "status", "delivered") >= 1
+            && count(s, "status", "failed_attempt") == 1
+            && count(s, "webhook", "delivered") + count(s, "webhook", "failed_attempt") == hooks
+            && count(s, "status", "delivered") + count(s, "status", "failed_attempt") == posts
+            // Two attempts each, both failed.
+            && count(s, "webhook", "dead_lettered") * 2 == dead.all().len()
+    })
+    .await;
+    drop(server);
+    if let Some(prefix) = redis_prefix {
+        redis_forget(prefix);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_deliveries_are_counted_by_outcome() {
+    deliveries_are_counted(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_deliveries_are_counted_by_outcome() {
+    let prefix = format!(
+        "zs-test-metrics-dl-{}-{}",
+        std::process::id(),
+        now_ms().as_millisecond()
+    );
+    deliveries_are_counted(Some(&prefix)).await;
+}
