@@ -110,6 +110,13 @@ async fn scrape_until(base: &str, secs: u64, what: &str, f: impl Fn(&Scrape) -> 
     }
 }
 
+/// Ordinary operation logs no `ERROR` line.
+fn assert_no_errors(server: &Server) {
+    let log = server.log.lock().unwrap();
+    let errors: Vec<&String> = log.iter().filter(|l| l.contains("ERROR")).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
 fn lateness_count(s: &Scrape) -> f64 {
     s.value("zs_timer_lateness_seconds_count", &[])
         .unwrap_or(0.0)
@@ -186,6 +193,7 @@ async fn every_series_is_described_and_requests_are_counted_by_route() {
         Some(3.0)
     );
     assert!(s.value("zs_transitions_total", &[]).is_some());
+    assert_no_errors(&server);
 }
 
 /// The pending jobs of `queue` in the embedded store's SQLite file, read with `sqlite3`.
@@ -238,6 +246,7 @@ async fn embedded_queue_depth_is_the_sqlite_job_table() {
     let in_file_after = sqlite_jobs(&dir, "meetingScheduler");
     assert!(in_file_after < in_file);
     assert_eq!(after.depth("meetingScheduler"), Some(in_file_after as f64));
+    assert_no_errors(&server);
 }
 
 /// The unfinished jobs of `{prefix}:{queue}` in Redis, read with `redis-cli`.
@@ -324,6 +333,7 @@ async fn redis_queue_depth_is_what_redis_holds() {
             "{queue}"
         );
     }
+    assert_no_errors(&server);
     drop(server);
     redis_forget(&prefix);
 }
@@ -380,6 +390,7 @@ async fn deliveries_are_counted(redis_prefix: Option<&str>) {
             && count(s, "webhook", "dead_lettered") * 2 == dead.all().len()
     })
     .await;
+    assert_no_errors(&server);
     drop(server);
     if let Some(prefix) = redis_prefix {
         redis_forget(prefix);
