@@ -7,18 +7,20 @@ pub mod error;
 pub mod extract;
 pub mod json;
 pub mod limit;
+pub mod metrics;
 pub mod openapi;
 pub mod routes;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zs_engine::Engine;
+
+pub use self::metrics::{QueueDepths, metrics_handle};
 
 /// The largest request body accepted (64 KiB).
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -42,26 +44,9 @@ pub struct AppState {
     pub probes: Vec<(&'static str, Probe)>,
     /// Rate limits per token and per failing client address.
     pub limits: Arc<limit::Limits>,
-}
-
-/// The process-wide Prometheus recorder (installed on first use).
-pub fn metrics_handle() -> &'static PrometheusHandle {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    HANDLE.get_or_init(|| {
-        let recorder = PrometheusBuilder::new()
-            .set_buckets_for_metric(
-                metrics_exporter_prometheus::Matcher::Full("zs_timer_lateness_seconds".into()),
-                &[
-                    0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0, 60.0,
-                ],
-            )
-            .expect("valid buckets")
-            .build_recorder();
-        let handle = recorder.handle();
-        // Another recorder may already be installed (tests embedding several apps): keep ours for rendering.
-        let _ = metrics::set_global_recorder(recorder);
-        handle
-    })
+    /// Where `/metrics` reads the queue depths when the queues are not the store's job
+    /// table (Redis); `None`: the job table.
+    pub queue_depths: Option<QueueDepths>,
 }
 
 fn api() -> OpenApiRouter<AppState> {
@@ -146,5 +131,6 @@ pub fn app(state: AppState) -> Router {
         })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
+        .layer(axum::middleware::from_fn(self::metrics::track))
         .with_state(state)
 }

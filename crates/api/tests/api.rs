@@ -42,6 +42,7 @@ async fn harness_with(
         admin_token_hash: token_hash(ADMIN),
         probes,
         limits: Arc::new(Limits::new(limits)),
+        queue_depths: None,
     });
     let mut h = Harness {
         app,

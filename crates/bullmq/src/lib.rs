@@ -7,6 +7,7 @@
 //! - `statusUpdateQueue`, `webhookDeliveryQueue`: one job per delivery attempt.
 //! - Our workers keep an exact timer for the earliest delayed job ([`worker`]).
 
+pub mod depth;
 mod due_timer;
 pub mod failure;
 pub mod producer;

@@ -188,6 +188,9 @@ impl Engine {
             let mut tx = self.store.begin().await?;
             jobs::remove(&mut tx, &job.id).await?;
             tx.commit().await?;
+            // Its endpoint (or the delivery itself) was deleted: the delivery ends unsent.
+            metrics::counter!("zs_deliveries_total", "queue" => "webhook", "outcome" => "dropped")
+                .increment(1);
             return Ok(None);
         };
         let secret = WebhookSecret::parse(&e.secret).ok();

@@ -260,9 +260,12 @@ impl Engine {
         Ok((ran.len(), outcomes, left_due))
     }
 
-    /// Reports committed timer outcomes: lateness, logs, broadcast, wake-ups.
+    /// Reports committed timer outcomes: lateness, logs, broadcast, wake-ups. Every path a
+    /// timer fires from ends here (the store's runner, a Redis timer job, a catch-up), so
+    /// `zs_timer_lateness_seconds` sees them all.
     pub(crate) fn after_timers(&self, outcomes: &[(Outcome, Option<Timestamp>)]) {
-        let late = zs_core::clock::to_millis(Timestamp::now());
+        // The engine's clock, like the due instants: a manual clock measures its own lateness.
+        let late = zs_core::clock::to_millis(self.clock.now());
         for (_, d) in outcomes {
             if let Some(d) = d {
                 let secs = late.duration_since(*d).as_secs_f64().max(0.0);

@@ -144,6 +144,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             .outbox_loop(WEBHOOK_DELIVERIES, stop_rx.clone()),
     );
     let mut probes: Vec<(&'static str, zs_api::Probe)> = vec![];
+    let mut queue_depths: Option<zs_api::QueueDepths> = None;
     let ingress = match args.redis_url.as_deref().filter(|u| !u.is_empty()) {
         Some(url) => {
             // Timers, status posts and webhooks become BullMQ jobs: the relay adds each plan
@@ -163,6 +164,20 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
                 Box::pin(async move { redis.ping().await })
             });
             probes.push(("redis", probe));
+            // The queues live in Redis now: /metrics counts them there.
+            let counts = Arc::new(
+                zs_bullmq::depth::QueueCounts::new(
+                    url,
+                    &args.queue_prefix,
+                    &zs_bullmq::scheduler::QUEUES,
+                )
+                .map_err(anyhow::Error::msg)
+                .context("ZS_REDIS_URL")?,
+            );
+            queue_depths = Some(Arc::new(move || {
+                let counts = counts.clone();
+                Box::pin(async move { counts.count().await })
+            }));
             let lock_ms = args.queue_lock_ms.max(1000);
             engine.set_fallback_lag(Duration::from_millis(lock_ms));
             workers.spawn(zs_bullmq::scheduler::relay_loop(
@@ -187,6 +202,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         engine: engine.clone(),
         admin_token_hash: token_hash(&admin),
         probes,
+        queue_depths,
         limits: Arc::new(Limits::new(LimitConfig {
             per_token: Rate::new(args.rate_limit, args.rate_burst),
             auth_failures_per_ip: Rate::new(args.auth_failure_limit, None),

@@ -30,36 +30,21 @@ pub async fn readyz(State(st): State<AppState>) -> impl IntoResponse {
     }
 }
 
-/// Prometheus metrics.
+/// Prometheus metrics: every series described (`# HELP`, `# TYPE`); the queue depths are
+/// read now from where the queues live.
 #[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, description = "Prometheus text format")))]
 pub async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
-    record_queue_depths(&st).await;
+    let mut body = crate::metrics_handle().render();
+    match crate::metrics::read_depths(&st).await {
+        Ok(depths) => body.push_str(&crate::metrics::render_depths(&depths)),
+        // The scrape still answers: the other series do not depend on the queues.
+        Err(e) => tracing::warn!(error = %e, "queue depths left out of this scrape"),
+    }
     (
         [(
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4",
         )],
-        crate::metrics_handle().render(),
+        body,
     )
-}
-
-async fn record_queue_depths(st: &AppState) {
-    let Ok(mut c) = st.engine.store.read().await else {
-        return;
-    };
-    let Ok(depths) = zs_store::jobs::depths(&mut c).await else {
-        return;
-    };
-    for q in [
-        zs_store::jobs::MEETING_SCHEDULER,
-        zs_store::jobs::STATUS_UPDATES,
-        zs_store::jobs::WEBHOOK_DELIVERIES,
-    ] {
-        let n = depths
-            .iter()
-            .find(|(name, _)| name == q)
-            .map(|(_, n)| *n)
-            .unwrap_or(0);
-        metrics::gauge!("zs_queue_depth", "queue" => q).set(n as f64);
-    }
 }
