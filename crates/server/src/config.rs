@@ -65,4 +65,11 @@ pub struct ServeArgs {
     /// them the address gets 429 until its allowance refills. 0 disables the limit.
     #[arg(long, env = "ZS_AUTH_FAILURE_LIMIT", default_value_t = 10)]
     pub auth_failure_limit: u32,
+    /// Longest wait for a request's headers, in milliseconds; also how long an idle
+    /// keep-alive connection stays open.
+    #[arg(long, env = "ZS_HEADER_TIMEOUT_MS", default_value_t = 10_000)]
+    pub header_timeout_ms: u64,
+    /// Most HTTP connections open at once; more wait to be accepted.
+    #[arg(long, env = "ZS_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
 }

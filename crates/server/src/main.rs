@@ -2,6 +2,7 @@
 
 mod bench;
 mod config;
+mod http;
 mod serve;
 mod simulate;
 

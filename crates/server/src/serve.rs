@@ -214,13 +214,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     println!("zs-scheduler listening on http://{addr}");
     tracing::info!(%addr, data_dir = %args.data_dir.display(), "serving");
-    // The peer address keys the limit on failed authentications.
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    let limits = crate::http::HttpLimits {
+        header_timeout: Duration::from_millis(args.header_timeout_ms.max(1)),
+        max_connections: args.max_connections,
+        grace: Duration::from_secs(10),
+    };
+    crate::http::serve(listener, app, limits, shutdown_signal()).await;
     tracing::info!("shutting down: finishing in-flight work");
     if let Some((w, deliveries)) = &ingress {
         w.close(10_000).await;
