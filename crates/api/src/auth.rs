@@ -115,17 +115,23 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
         .headers
         .get(axum::http::header::AUTHORIZATION)
         .ok_or_else(|| unauthorized("send Authorization: Bearer <token>"))?;
+    // The scheme is case-insensitive (RFC 7235 §2.1): `bearer` and `BEARER` are `Bearer`.
     header
         .to_str()
         .ok()
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(|h| h.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
         .filter(|t| !t.is_empty())
         .ok_or_else(|| unauthorized("the Authorization header must be 'Bearer <token>'"))
 }
 
-/// The caller a token belongs to: the outer `Err` is a refusal before the lookup (address
-/// blocked, store down), the inner one an unknown token.
+/// The caller a token belongs to: the outer `Err` is a refusal (store down, or an unknown
+/// token from an address over its failure allowance), the inner one an unknown token.
+///
+/// A known token is looked up and accepted whatever its address's failures: others behind
+/// the same proxy must not lock a valid token out. Only unknown tokens meet the failure
+/// limit; tokens are 256 random bits, so the limit guards the store's load, not secrecy.
 async fn authenticate(
     token: &str,
     ip: Option<IpAddr>,
@@ -139,16 +145,18 @@ async fn authenticate(
             token_hash: hash,
         }));
     }
-    state.limits.check_blocked(ip)?;
     let mut c = state.engine.store.read().await?;
     let role = zs_store::auth::token_by_hash(&mut c, &hash)
         .await?
         .and_then(|rec| Role::parse_minted(&rec.role));
-    Ok(match role {
-        Some(role) => Ok(Caller {
+    match role {
+        Some(role) => Ok(Ok(Caller {
             role,
             token_hash: hash,
-        }),
-        None => Err(unauthorized("unknown token")),
-    })
+        })),
+        None => {
+            state.limits.check_blocked(ip)?;
+            Ok(Err(unauthorized("unknown token")))
+        }
+    }
 }
