@@ -27,24 +27,28 @@ pub struct SpaceInput {
     /// IANA time zone, e.g. `Europe/Berlin`.
     #[schema(example = "Europe/Berlin")]
     pub timezone: String,
-    /// Weekly hours `{"mon": [{"open": "08:00", "close": "18:00"}], …}`; absent = always open.
-    #[schema(value_type = Option<Object>)]
+    /// Weekly hours `{"mon": [{"open": "08:00", "close": "18:00"}], …}`; absent or null =
+    /// always open.
+    #[schema(value_type = Option<crate::openapi::schemas::WeeklyHours>)]
     pub business_hours: Option<Value>,
-    /// ISO-8601 duration from PT1S to PT24H, default `PT15M`.
+    /// ISO-8601 duration (`PT` then hours, minutes, seconds) from PT1S to PT24H in whole
+    /// milliseconds; default `PT15M`.
     #[schema(
-        pattern = "^PT([0-9]+H)?([0-9]+M)?([0-9]+(\\.[0-9]{1,3})?S)?$",
+        pattern = "^[Pp][Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss])$",
         example = "PT10M"
     )]
     pub upcoming_lead: Option<String>,
-    /// ISO-8601 duration from PT1S to PT24H, default `PT10M`.
+    /// ISO-8601 duration (`PT` then hours, minutes, seconds) from PT1S to PT24H in whole
+    /// milliseconds; default `PT10M`.
     #[schema(
-        pattern = "^PT([0-9]+H)?([0-9]+M)?([0-9]+(\\.[0-9]{1,3})?S)?$",
+        pattern = "^[Pp][Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss])$",
         example = "PT10M"
     )]
     pub no_show_grace: Option<String>,
-    /// ISO-8601 duration from PT1S to PT24H, default `PT10M`.
+    /// ISO-8601 duration (`PT` then hours, minutes, seconds) from PT1S to PT24H in whole
+    /// milliseconds; default `PT10M`.
     #[schema(
-        pattern = "^PT([0-9]+H)?([0-9]+M)?([0-9]+(\\.[0-9]{1,3})?S)?$",
+        pattern = "^[Pp][Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss])$",
         example = "PT10M"
     )]
     pub cleaning: Option<String>,
@@ -54,17 +58,22 @@ pub struct SpaceInput {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StateView {
-    /// `available_now`, `available_at`, `reserved`, `in-maintenance` or `not_available`.
+    /// The space (scheduling) state.
+    #[schema(value_type = crate::openapi::schemas::SpaceState)]
     pub space: String,
-    /// `free`, `upcoming`, `occupied` or `cleaning`.
+    /// The room (physical) state.
+    #[schema(value_type = crate::openapi::schemas::RoomState)]
     pub room: String,
-    /// The booking the space is about.
+    /// The booking the state is about (null when none).
+    #[schema(required = true)]
     pub booking_id: Option<String>,
-    /// With `available_at`: the next booking's start.
+    /// With `available_at`: the next booking's start; otherwise null.
+    #[schema(format = DateTime, required = true)]
     pub next_booking_at: Option<String>,
     /// When the state last changed.
+    #[schema(format = DateTime)]
     pub since: String,
-    /// The status sequence.
+    /// The space's status sequence: one more at every transition.
     pub sequence: u64,
 }
 
@@ -76,18 +85,18 @@ pub struct SpaceView {
     pub id: String,
     /// Name.
     pub name: String,
-    /// IANA zone.
+    /// IANA time zone.
     pub timezone: String,
-    /// Weekly business hours, or null when always open.
-    #[schema(value_type = Option<Object>)]
+    /// Weekly business hours (every day listed), or null when always open.
+    #[schema(value_type = Option<crate::openapi::schemas::WeeklyHours>, required = true)]
     pub business_hours: Option<Value>,
-    /// Upcoming lead.
+    /// How long before a booking's start the room turns `upcoming` (ISO-8601, e.g. `PT15M`).
     pub upcoming_lead: String,
-    /// No-show grace.
+    /// How long after the start a check-in is still accepted (ISO-8601).
     pub no_show_grace: String,
-    /// Cleaning.
+    /// How long the room is `cleaning` after an occupied session (ISO-8601).
     pub cleaning: String,
-    /// Maintenance flag.
+    /// Whether the space is in maintenance.
     pub maintenance: bool,
     /// Current states.
     pub state: StateView,
@@ -135,12 +144,61 @@ pub struct SpaceList {
     pub items: Vec<SpaceView>,
 }
 
-fn period(field: &str, v: Option<&str>, default: Period) -> Result<Period, ApiError> {
-    match v {
-        None => Ok(default),
-        Some(s) => Period::parse(s)
-            .map_err(|e| ApiError::invalid("invalid_duration", format!("{field}: {e}"))),
+/// Whether `s` is an ISO-8601 duration of hours, minutes and seconds as the API takes it:
+/// `PT`, then at least one of `nH`, `nM`, `n[.fff]S` in that order, letters in either case.
+/// It is exactly the `pattern` the OpenAPI document gives these fields (the parser beneath
+/// would take more, such as `15m`, which no pattern can describe).
+pub fn iso_period_syntax(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 3 || !b[0].eq_ignore_ascii_case(&b'P') || !b[1].eq_ignore_ascii_case(&b'T') {
+        return false;
     }
+    let (mut i, mut rank) = (2, 0);
+    while i < b.len() {
+        let digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits == 0 {
+            return false;
+        }
+        i += digits;
+        let mut fraction = false;
+        if b.get(i) == Some(&b'.') {
+            let n = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if !(1..=3).contains(&n) {
+                return false;
+            }
+            i += 1 + n;
+            fraction = true;
+        }
+        let next = match b.get(i).map(u8::to_ascii_uppercase) {
+            Some(b'H') if !fraction => 1,
+            Some(b'M') if !fraction => 2,
+            Some(b'S') => 3,
+            _ => return false,
+        };
+        if next <= rank {
+            return false;
+        }
+        rank = next;
+        i += 1;
+    }
+    true
+}
+
+fn period(field: &str, v: Option<&str>, default: Period) -> Result<Period, ApiError> {
+    let Some(s) = v else { return Ok(default) };
+    let refused = || {
+        ApiError::invalid(
+            "invalid_duration",
+            format!(
+                "{field}: {} is not a duration between PT1S and PT24H: write ISO-8601 such as \"PT15M\", \"PT1H30M\" or \"PT90.5S\"",
+                crate::error::quoted(s)
+            ),
+        )
+    };
+    if !iso_period_syntax(s) {
+        return Err(refused());
+    }
+    Period::parse(s).map_err(|_| refused())
 }
 
 /// Parses a zone.
@@ -183,6 +241,11 @@ impl SpaceInput {
 /// A partial update of a space: absent fields stay, `businessHours: null` means always open.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({"name": "Room 1 (2nd floor)", "businessHours": {
+    "mon": [{"open": "08:00", "close": "18:00"}], "tue": [{"open": "08:00", "close": "18:00"}],
+    "wed": [{"open": "08:00", "close": "12:00"}, {"open": "13:00", "close": "18:00"}],
+    "thu": [{"open": "08:00", "close": "18:00"}], "fri": [{"open": "08:00", "close": "16:00"}],
+    "sat": [], "sun": []}, "cleaning": "PT5M"}))]
 pub struct SpacePatch {
     /// New name.
     #[schema(
@@ -196,23 +259,23 @@ pub struct SpacePatch {
     pub timezone: Option<String>,
     /// New hours (`null`: always open).
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<crate::openapi::schemas::WeeklyHours>)]
     pub business_hours: Option<Value>,
     /// New lead.
     #[schema(
-        pattern = "^PT([0-9]+H)?([0-9]+M)?([0-9]+(\\.[0-9]{1,3})?S)?$",
+        pattern = "^[Pp][Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss])$",
         example = "PT10M"
     )]
     pub upcoming_lead: Option<String>,
     /// New grace.
     #[schema(
-        pattern = "^PT([0-9]+H)?([0-9]+M)?([0-9]+(\\.[0-9]{1,3})?S)?$",
+        pattern = "^[Pp][Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss])$",
         example = "PT10M"
     )]
     pub no_show_grace: Option<String>,
     /// New cleaning.
     #[schema(
-        pattern = "^PT([0-9]+H)?([0-9]+M)?([0-9]+(\\.[0-9]{1,3})?S)?$",
+        pattern = "^[Pp][Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss])$",
         example = "PT10M"
     )]
     pub cleaning: Option<String>,
@@ -253,6 +316,8 @@ impl SpacePatch {
 /// A booking to create.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({"id": "bk-2026-05-04-standup", "spaceId": "room-1",
+    "start": "2026-05-04T09:00:00Z", "end": "2026-05-04T09:30:00Z", "title": "Stand-up"}))]
 pub struct BookingInput {
     /// Client-chosen id (1–64 of A-Z a-z 0-9 _ -); generated when absent.
     #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
@@ -271,38 +336,51 @@ pub struct BookingInput {
     pub title: Option<String>,
 }
 
-/// A booking.
+/// A booking, as the API serves it and as booking webhooks carry it in `data` (the
+/// handlers and the webhooks both write it with `zs_engine::payload::booking_json`; this type
+/// only describes that JSON).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[allow(dead_code)] // a description of `booking_json`'s output, never built
 pub struct BookingView {
     /// Id.
     pub id: String,
+    /// The same id again, under the name webhook consumers and status posts use.
+    pub booking_id: String,
     /// The space.
     pub space_id: String,
-    /// Title.
+    /// Title (empty when none was given).
     pub title: String,
-    /// Start.
+    /// Start (RFC 3339, UTC, to the millisecond).
+    #[schema(format = DateTime)]
     pub start: String,
-    /// End.
+    /// End (RFC 3339, UTC, to the millisecond).
+    #[schema(format = DateTime)]
     pub end: String,
-    /// `scheduled`, `upcoming`, `awaiting_check_in`, `checked_in`, `completed`, `cancelled`, `no_show`.
+    /// The booking's status.
+    #[schema(value_type = crate::openapi::schemas::BookingStatus)]
     pub status: String,
-    /// Created.
+    /// When it was created.
+    #[schema(format = DateTime)]
     pub created_at: String,
-    /// Check-in instant.
+    /// When it was checked in, or null.
+    #[schema(format = DateTime, required = true)]
     pub checked_in_at: Option<String>,
-    /// When the occupied session ended.
+    /// When the occupied session ended (check-out or end time), or null.
+    #[schema(format = DateTime, required = true)]
     pub ended_at: Option<String>,
-    /// Cancellation instant.
+    /// When it was cancelled, or null.
+    #[schema(format = DateTime, required = true)]
     pub cancelled_at: Option<String>,
-    /// Why it was cancelled (`requested`, `space_in_maintenance`).
+    /// Why it was cancelled, or null.
+    #[schema(value_type = Option<crate::openapi::schemas::CancelReason>, required = true)]
     pub cancel_reason: Option<String>,
 }
 
 /// A list of bookings.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BookingList {
-    /// The bookings (as `BookingView`).
+    /// The bookings, by start.
     #[schema(value_type = Vec<BookingView>)]
     pub items: Vec<Value>,
 }
@@ -311,25 +389,34 @@ pub struct BookingList {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TransitionView {
-    /// Sequence.
+    /// The space's status sequence after the transition.
     pub sequence: u64,
-    /// The event.
+    /// The event that caused it.
+    #[schema(value_type = crate::openapi::schemas::EventName)]
     pub event: String,
-    /// The booking the event concerned.
+    /// The booking the event concerned (null for space events).
+    #[schema(required = true)]
     pub booking_id: Option<String>,
     /// Space state before.
+    #[schema(value_type = crate::openapi::schemas::SpaceState)]
     pub from_space: String,
     /// Room state before.
+    #[schema(value_type = crate::openapi::schemas::RoomState)]
     pub from_room: String,
     /// Space state after.
+    #[schema(value_type = crate::openapi::schemas::SpaceState)]
     pub space_state: String,
     /// Room state after.
+    #[schema(value_type = crate::openapi::schemas::RoomState)]
     pub room_state: String,
-    /// The booking the space is about afterwards.
+    /// The booking the new state is about, or null.
+    #[schema(required = true)]
     pub state_booking_id: Option<String>,
-    /// Next booking start, with `available_at`.
+    /// With `available_at`: the next booking's start; otherwise null.
+    #[schema(format = DateTime, required = true)]
     pub next_booking_at: Option<String>,
-    /// When.
+    /// When it happened.
+    #[schema(format = DateTime)]
     pub occurred_at: String,
 }
 
@@ -361,8 +448,10 @@ pub struct History {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Interval {
     /// Start.
+    #[schema(format = DateTime)]
     pub start: String,
     /// End.
+    #[schema(format = DateTime)]
     pub end: String,
 }
 
@@ -379,6 +468,8 @@ pub struct Availability {
 /// A webhook endpoint to create.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"url": "https://example.com/hooks",
+    "events": ["booking.created", "booking.cancelled", "space.state_changed"]}))]
 pub struct WebhookInput {
     /// `http(s)` URL of a public address (private ones need `ZS_ALLOW_PRIVATE_WEBHOOKS`).
     #[schema(
@@ -430,13 +521,15 @@ pub enum WebhookType {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookView {
-    /// Id.
+    /// Id (`ep_…`).
     pub id: String,
     /// URL.
     pub url: String,
     /// Subscribed types (empty = all).
+    #[schema(value_type = Vec<WebhookType>)]
     pub events: Vec<String>,
-    /// Created.
+    /// When it was created.
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// The `whsec_…` signing secret: only in the create response.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -454,26 +547,32 @@ pub struct WebhookList {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryView {
-    /// The `webhook-id`.
+    /// The delivery id (`msg_…`), sent as the `webhook-id` header.
     pub id: String,
     /// The endpoint.
     pub endpoint_id: String,
     /// The event type.
+    #[schema(value_type = WebhookType)]
     pub event_type: String,
-    /// `pending`, `delivered` or `failed`.
+    /// Where the delivery stands.
+    #[schema(value_type = crate::openapi::schemas::DeliveryStatus)]
     pub status: String,
     /// Attempts made.
     pub attempts: i64,
-    /// Next attempt.
+    /// When the next attempt is due (null when none is).
+    #[schema(format = DateTime, required = true)]
     pub next_attempt_at: Option<String>,
-    /// Last HTTP status.
+    /// The HTTP status of the last attempt that got a response, or null.
+    #[schema(required = true)]
     pub last_status: Option<i64>,
-    /// Last error.
+    /// What went wrong in the last failed attempt, or null.
+    #[schema(required = true)]
     pub last_error: Option<String>,
-    /// Created.
+    /// When it was created.
+    #[schema(format = DateTime)]
     pub created_at: String,
-    /// Every attempt.
-    #[schema(value_type = Vec<Object>)]
+    /// Every attempt, oldest first.
+    #[schema(value_type = Vec<crate::openapi::schemas::DeliveryAttempt>)]
     pub log: Vec<Value>,
 }
 
@@ -487,6 +586,7 @@ pub struct DeliveryList {
 /// A token to mint.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"role": "device", "label": "panel outside room 1"}))]
 pub struct TokenInput {
     /// `member` or `device`.
     #[schema(pattern = "^(member|device)$", example = "member")]
@@ -500,9 +600,10 @@ pub struct TokenInput {
 /// A minted token: the clear token is shown once.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenView {
-    /// Token id.
+    /// Token id (`tok_…`).
     pub id: String,
-    /// Role.
+    /// Role: `member` or `device`.
+    #[schema(pattern = "^(member|device)$")]
     pub role: String,
     /// Label.
     pub label: String,
@@ -573,6 +674,52 @@ mod tests {
         for bad in ["a\u{0}b", "tab\there", "\u{85}"] {
             assert_eq!(text("c", "f", bad, 200).unwrap_err().code, "c");
         }
+    }
+
+    #[test]
+    fn durations_are_iso_hours_minutes_seconds_in_either_case() {
+        for good in [
+            "PT15M",
+            "pt5m",
+            "PT1H30M",
+            "PT1H2M3.004S",
+            "PT90.5S",
+            "Pt24h",
+            "PT1H5S",
+        ] {
+            assert!(iso_period_syntax(good), "{good} refused");
+        }
+        for bad in [
+            "5m",
+            "15 minutes",
+            "PT",
+            "P",
+            "P1D",
+            "PT1.5M",
+            "PT30M1H",
+            "PT1,5S",
+            "PT1.0000S",
+            "-PT5M",
+            " PT5M",
+            "PT5M ",
+            "PT5",
+            "PTM",
+            "PT1S1S",
+            "PT.5S",
+            "PT1.S",
+        ] {
+            assert!(!iso_period_syntax(bad), "{bad} accepted");
+        }
+        assert_eq!(
+            period("cleaning", Some("5m"), Period::minutes(1))
+                .unwrap_err()
+                .code,
+            "invalid_duration"
+        );
+        assert_eq!(
+            period("cleaning", Some("pt5m"), Period::minutes(1)).unwrap(),
+            Period::minutes(5)
+        );
     }
 
     #[test]
