@@ -162,7 +162,10 @@ fn document(method: &HttpMethod, path: &str, op: &mut Operation) {
         say("400", "`invalid_idempotency_key`");
     }
     if op.request_body.is_some() {
-        say("400", "`invalid_json`: the body is not JSON");
+        say(
+            "400",
+            "`invalid_json`: the body is not JSON; `invalid_body`: the body could not be read",
+        );
         say("413", "`body_too_large`: the body is over 64 KiB");
         say(
             "415",
