@@ -57,19 +57,32 @@ fn header(name: &str, description: &str, pattern: &str) -> utoipa::openapi::path
         .build()
 }
 
+/// When each webhook type is sent.
+const WHEN: [(&str, &str); 9] = [
+    ("booking.created", "A booking was created."),
+    (
+        "booking.start",
+        "A booking's upcoming lead was reached (`UPCOMING_REACHED`).",
+    ),
+    ("booking.checked_in", "Someone checked in."),
+    (
+        "booking.no_show",
+        "Nobody checked in before the no-show deadline.",
+    ),
+    ("booking.checked_out", "The occupant checked out early."),
+    ("booking.ended", "A booking's end time was reached."),
+    (
+        "booking.cancelled",
+        "A booking was cancelled (on request or by maintenance).",
+    ),
+    ("space.state_changed", "A space's scheduling state changed."),
+    ("room.state_changed", "A room's physical state changed."),
+];
+
 fn when(kind: &str) -> &'static str {
-    match kind {
-        "booking.created" => "A booking was created.",
-        "booking.start" => "A booking's upcoming lead was reached (`UPCOMING_REACHED`).",
-        "booking.checked_in" => "Someone checked in.",
-        "booking.no_show" => "Nobody checked in before the no-show deadline.",
-        "booking.checked_out" => "The occupant checked out early.",
-        "booking.ended" => "A booking's end time was reached.",
-        "booking.cancelled" => "A booking was cancelled (on request or by maintenance).",
-        "space.state_changed" => "A space's scheduling state changed.",
-        "room.state_changed" => "A room's physical state changed.",
-        _ => "An event of this type happened.",
-    }
+    WHEN.iter()
+        .find(|(k, _)| *k == kind)
+        .map_or("An event of this type happened.", |(_, w)| w)
 }
 
 /// The `webhooks` of the document: one per type in [`WEBHOOK_TYPES`] (a type without a
