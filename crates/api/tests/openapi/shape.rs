@@ -124,6 +124,13 @@ fn every_webhook_type_is_documented_with_its_body() {
             json!(["type", "timestamp", "data"]),
             "{kind}"
         );
+        let said = doc.raw["webhooks"][kind]["post"]["description"]
+            .as_str()
+            .unwrap();
+        assert!(
+            !said.starts_with("An event of this type"),
+            "{kind}: say when it is sent"
+        );
         // The document's body schema takes its own type name and no other's.
         let mut probe = json!({"type": kind, "timestamp": "2026-05-04T09:00:00Z", "data": {}});
         let refused_type = doc.validate(body, &probe).unwrap_err();
