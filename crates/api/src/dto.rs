@@ -22,11 +22,11 @@ pub struct SpaceInput {
     /// Client-chosen id (1–64 of A-Z a-z 0-9 _ -); generated when absent.
     #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     pub id: Option<String>,
-    /// A human name (1–200 characters, no control characters).
+    /// A human name: 1–200 characters, not all spaces (it is trimmed), no control characters.
     #[schema(
         min_length = 1,
         max_length = 200,
-        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\u0000-\\u0020\\u007f-\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000-\\u001f\\u007f-\\u009f]*$"
     )]
     pub name: String,
     /// IANA time zone, e.g. `Europe/Berlin`.
@@ -184,7 +184,7 @@ pub struct SpacePatch {
     #[schema(
         min_length = 1,
         max_length = 200,
-        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\u0000-\\u0020\\u007f-\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000-\\u001f\\u007f-\\u009f]*$"
     )]
     pub name: Option<String>,
     /// New zone.

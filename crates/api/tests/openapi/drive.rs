@@ -75,6 +75,16 @@ pub async fn spaces(api: &mut Api) {
         "invalid_business_hours",
     )
     .await;
+    let blank = json!({"id": "s9", "name": "   ", "timezone": "UTC"});
+    api.refused(
+        ADMIN,
+        Method::POST,
+        "/v1/spaces",
+        Some(blank),
+        422,
+        "invalid_name",
+    )
+    .await;
     let bad = json!({"name": "x", "timezone": "UTC"});
     api.refused(
         &m,

@@ -215,3 +215,23 @@ fn business_hours_are_typed() {
         assert!(doc.validate(&hours, &bad).is_err(), "{bad} accepted");
     }
 }
+
+#[test]
+fn a_name_must_have_more_than_spaces() {
+    let doc = document();
+    for schema in ["SpaceInput", "SpacePatch"] {
+        let name = &doc.raw["components"]["schemas"][schema]["properties"]["name"];
+        for good in ["Room 1", " Room 1 ", "Raum für 12", "x"] {
+            assert!(
+                doc.validate(name, &json!(good)).is_ok(),
+                "{schema}: {good:?}"
+            );
+        }
+        for bad in ["", " ", "\u{3000} \u{a0}", "tab\there", "bell\u{7}"] {
+            assert!(
+                doc.validate(name, &json!(bad)).is_err(),
+                "{schema}: {bad:?}"
+            );
+        }
+    }
+}
