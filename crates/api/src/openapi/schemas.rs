@@ -119,7 +119,10 @@ pub struct OpeningInterval {
     #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "08:00")]
     open: String,
     /// Closing time, `HH:MM` (00:01 to 24:00; `24:00` is midnight).
-    #[schema(pattern = "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$", example = "18:00")]
+    #[schema(
+        pattern = "^(00:(0[1-9]|[1-5][0-9])|(0[1-9]|1[0-9]|2[0-3]):[0-5][0-9]|24:00)$",
+        example = "18:00"
+    )]
     close: String,
 }
 

@@ -61,7 +61,7 @@ fn idempotency(
 
 /// Create a booking (`BOOKING_CREATED`).
 #[utoipa::path(post, path = "/v1/bookings", operation_id = "createBooking", tag = "bookings", request_body = BookingInput,
-    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[\\x20-\\x7e]{1,255}$",
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[\\t\\x20-\\x7e]{1,255}$",
         description = "1 to 255 visible ASCII characters: a repeat with the same key and body returns the first answer; the same key with another body is refused")),
     responses(
         (status = 201, description = "Created (or the replay of an earlier create with this Idempotency-Key)", body = BookingView),

@@ -209,6 +209,8 @@ fn business_hours_are_typed() {
         json!({"monday": []}),
         json!({"mon": [{"open": "8:00", "close": "18:00"}]}),
         json!({"mon": [{"open": "24:00", "close": "24:00"}]}),
+        json!({"mon": [{"open": "00:00", "close": "00:00"}]}),
+        json!({"mon": [{"open": "08:00", "close": "18:60"}]}),
         json!({"mon": [{"open": "08:00"}]}),
         json!({"mon": "08:00-18:00"}),
     ] {
@@ -233,5 +235,29 @@ fn a_name_must_have_more_than_spaces() {
                 "{schema}: {bad:?}"
             );
         }
+    }
+}
+
+#[test]
+fn opening_time_patterns_say_exactly_what_the_server_takes() {
+    let doc = document();
+    let field = |f: &str| {
+        let p = &doc.raw["components"]["schemas"]["OpeningInterval"]["properties"][f]["pattern"];
+        jsonschema::validator_for(&json!({"type": "string", "pattern": p})).unwrap()
+    };
+    let (open, close) = (field("open"), field("close"));
+    let mut times: Vec<String> = (0..100)
+        .flat_map(|h| (0..100).map(move |m| format!("{h:02}:{m:02}")))
+        .collect();
+    times.extend(["8:00", "08:0", "0800", " 08:00", "08:00 ", "24:00:00", ""].map(String::from));
+    let takes = |open: &str, close: &str| {
+        let v = json!({"mon": [{"open": open, "close": close}]});
+        zs_core::calendar::BusinessHours::parse_json(&v).is_ok()
+    };
+    for t in &times {
+        let t = t.as_str();
+        // Against the widest partner, so that only the time itself decides.
+        assert_eq!(open.is_valid(&json!(t)), takes(t, "24:00"), "open {t:?}");
+        assert_eq!(close.is_valid(&json!(t)), takes("00:00", t), "close {t:?}");
     }
 }
