@@ -61,6 +61,12 @@ interop=crates/server/tests/interop
 if [ ! -d "$interop/node_modules/bullmq" ] || [ "$interop/package-lock.json" -nt "$interop/node_modules/.package-lock.json" ]; then
   npm ci --prefix "$interop" --no-audit --no-fund >&2
 fi
+# The pinned client generator (openapi-typescript, typescript, openapi-fetch) that the
+# OpenAPI client-generation test runs, from its lockfile.
+clientgen=crates/api/tests/client-gen
+if [ ! -d "$clientgen/node_modules/openapi-typescript" ] || [ "$clientgen/package-lock.json" -nt "$clientgen/node_modules/.package-lock.json" ]; then
+  npm ci --prefix "$clientgen" --no-audit --no-fund >&2
+fi
 
 # The README test (crates/server/tests/readme.rs) runs `cargo run --release -- serve` as
 # written; build that binary first so the service starts at once inside the test.

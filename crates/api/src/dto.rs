@@ -1,12 +1,17 @@
 //! Request and response bodies of the HTTP API, with their OpenAPI schemas.
 
+mod outbound;
+mod parse;
+
+pub use outbound::*;
+pub use parse::{hours, instant, iso_period_syntax, text, zone};
+
 use crate::error::ApiError;
-use jiff::Timestamp;
+use parse::period;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
-use zs_core::calendar::{BusinessHours, Zone};
-use zs_core::{Period, Space, SpaceSettings, SpaceStatus, Transition};
+use zs_core::{Space, SpaceSettings, SpaceStatus, Transition};
 
 /// A space to create.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -17,34 +22,38 @@ pub struct SpaceInput {
     /// Client-chosen id (1–64 of A-Z a-z 0-9 _ -); generated when absent.
     #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     pub id: Option<String>,
-    /// A human name (1–200 characters, no control characters).
+    /// A human name: 1–200 characters, not all spaces (it is trimmed), no control characters.
     #[schema(
         min_length = 1,
         max_length = 200,
-        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\u0000-\\u0020\\u007f-\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000-\\u001f\\u007f-\\u009f]*$"
     )]
     pub name: String,
     /// IANA time zone, e.g. `Europe/Berlin`.
     #[schema(example = "Europe/Berlin")]
     pub timezone: String,
-    /// Weekly hours `{"mon": [{"open": "08:00", "close": "18:00"}], …}`; absent = always open.
-    #[schema(value_type = Option<Object>)]
+    /// Weekly hours `{"mon": [{"open": "08:00", "close": "18:00"}], …}`; absent or null =
+    /// always open.
+    #[schema(value_type = Option<crate::openapi::schemas::WeeklyHours>)]
     pub business_hours: Option<Value>,
-    /// ISO-8601 duration from PT1S to PT24H, default `PT15M`.
+    /// ISO-8601 duration (`PT` then hours, minutes, seconds) from PT1S to PT24H in whole
+    /// milliseconds; default `PT15M`.
     #[schema(
-        pattern = "^PT([0-9]+H)?([0-9]+M)?([0-9]+(\\.[0-9]{1,3})?S)?$",
+        pattern = "^[Pp][Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss])$",
         example = "PT10M"
     )]
     pub upcoming_lead: Option<String>,
-    /// ISO-8601 duration from PT1S to PT24H, default `PT10M`.
+    /// ISO-8601 duration (`PT` then hours, minutes, seconds) from PT1S to PT24H in whole
+    /// milliseconds; default `PT10M`.
     #[schema(
-        pattern = "^PT([0-9]+H)?([0-9]+M)?([0-9]+(\\.[0-9]{1,3})?S)?$",
+        pattern = "^[Pp][Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss])$",
         example = "PT10M"
     )]
     pub no_show_grace: Option<String>,
-    /// ISO-8601 duration from PT1S to PT24H, default `PT10M`.
+    /// ISO-8601 duration (`PT` then hours, minutes, seconds) from PT1S to PT24H in whole
+    /// milliseconds; default `PT10M`.
     #[schema(
-        pattern = "^PT([0-9]+H)?([0-9]+M)?([0-9]+(\\.[0-9]{1,3})?S)?$",
+        pattern = "^[Pp][Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss])$",
         example = "PT10M"
     )]
     pub cleaning: Option<String>,
@@ -54,17 +63,22 @@ pub struct SpaceInput {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StateView {
-    /// `available_now`, `available_at`, `reserved`, `in-maintenance` or `not_available`.
+    /// The space (scheduling) state.
+    #[schema(value_type = crate::openapi::schemas::SpaceState)]
     pub space: String,
-    /// `free`, `upcoming`, `occupied` or `cleaning`.
+    /// The room (physical) state.
+    #[schema(value_type = crate::openapi::schemas::RoomState)]
     pub room: String,
-    /// The booking the space is about.
+    /// The booking the state is about (null when none).
+    #[schema(required = true)]
     pub booking_id: Option<String>,
-    /// With `available_at`: the next booking's start.
+    /// With `available_at`: the next booking's start; otherwise null.
+    #[schema(format = DateTime, required = true)]
     pub next_booking_at: Option<String>,
     /// When the state last changed.
+    #[schema(format = DateTime)]
     pub since: String,
-    /// The status sequence.
+    /// The space's status sequence: one more at every transition.
     pub sequence: u64,
 }
 
@@ -76,18 +90,18 @@ pub struct SpaceView {
     pub id: String,
     /// Name.
     pub name: String,
-    /// IANA zone.
+    /// IANA time zone.
     pub timezone: String,
-    /// Weekly business hours, or null when always open.
-    #[schema(value_type = Option<Object>)]
+    /// Weekly business hours (every day listed), or null when always open.
+    #[schema(value_type = Option<crate::openapi::schemas::WeeklyHours>, required = true)]
     pub business_hours: Option<Value>,
-    /// Upcoming lead.
+    /// How long before a booking's start the room turns `upcoming` (ISO-8601, e.g. `PT15M`).
     pub upcoming_lead: String,
-    /// No-show grace.
+    /// How long after the start a check-in is still accepted (ISO-8601).
     pub no_show_grace: String,
-    /// Cleaning.
+    /// How long the room is `cleaning` after an occupied session (ISO-8601).
     pub cleaning: String,
-    /// Maintenance flag.
+    /// Whether the space is in maintenance.
     pub maintenance: bool,
     /// Current states.
     pub state: StateView,
@@ -135,29 +149,6 @@ pub struct SpaceList {
     pub items: Vec<SpaceView>,
 }
 
-fn period(field: &str, v: Option<&str>, default: Period) -> Result<Period, ApiError> {
-    match v {
-        None => Ok(default),
-        Some(s) => Period::parse(s)
-            .map_err(|e| ApiError::invalid("invalid_duration", format!("{field}: {e}"))),
-    }
-}
-
-/// Parses a zone.
-pub fn zone(name: &str) -> Result<Zone, ApiError> {
-    Zone::parse(name).map_err(|e| ApiError::invalid("invalid_timezone", e.to_string()))
-}
-
-/// Parses business hours (`null` = always open).
-pub fn hours(v: Option<&Value>) -> Result<Option<BusinessHours>, ApiError> {
-    match v {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => BusinessHours::parse_json(v)
-            .map(Some)
-            .map_err(|e| ApiError::invalid("invalid_business_hours", e.to_string())),
-    }
-}
-
 impl SpaceInput {
     /// Validated settings.
     pub fn settings(&self) -> Result<SpaceSettings, ApiError> {
@@ -183,12 +174,17 @@ impl SpaceInput {
 /// A partial update of a space: absent fields stay, `businessHours: null` means always open.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({"name": "Room 1 (2nd floor)", "businessHours": {
+    "mon": [{"open": "08:00", "close": "18:00"}], "tue": [{"open": "08:00", "close": "18:00"}],
+    "wed": [{"open": "08:00", "close": "12:00"}, {"open": "13:00", "close": "18:00"}],
+    "thu": [{"open": "08:00", "close": "18:00"}], "fri": [{"open": "08:00", "close": "16:00"}],
+    "sat": [], "sun": []}, "cleaning": "PT5M"}))]
 pub struct SpacePatch {
     /// New name.
     #[schema(
         min_length = 1,
         max_length = 200,
-        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\u0000-\\u0020\\u007f-\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000-\\u001f\\u007f-\\u009f]*$"
     )]
     pub name: Option<String>,
     /// New zone.
@@ -196,23 +192,23 @@ pub struct SpacePatch {
     pub timezone: Option<String>,
     /// New hours (`null`: always open).
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<crate::openapi::schemas::WeeklyHours>)]
     pub business_hours: Option<Value>,
     /// New lead.
     #[schema(
-        pattern = "^PT([0-9]+H)?([0-9]+M)?([0-9]+(\\.[0-9]{1,3})?S)?$",
+        pattern = "^[Pp][Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss])$",
         example = "PT10M"
     )]
     pub upcoming_lead: Option<String>,
     /// New grace.
     #[schema(
-        pattern = "^PT([0-9]+H)?([0-9]+M)?([0-9]+(\\.[0-9]{1,3})?S)?$",
+        pattern = "^[Pp][Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss])$",
         example = "PT10M"
     )]
     pub no_show_grace: Option<String>,
     /// New cleaning.
     #[schema(
-        pattern = "^PT([0-9]+H)?([0-9]+M)?([0-9]+(\\.[0-9]{1,3})?S)?$",
+        pattern = "^[Pp][Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss])$",
         example = "PT10M"
     )]
     pub cleaning: Option<String>,
@@ -253,6 +249,8 @@ impl SpacePatch {
 /// A booking to create.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({"id": "bk-2026-05-04-standup", "spaceId": "room-1",
+    "start": "2026-05-04T09:00:00Z", "end": "2026-05-04T09:30:00Z", "title": "Stand-up"}))]
 pub struct BookingInput {
     /// Client-chosen id (1–64 of A-Z a-z 0-9 _ -); generated when absent.
     #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
@@ -271,38 +269,51 @@ pub struct BookingInput {
     pub title: Option<String>,
 }
 
-/// A booking.
+/// A booking, as the API serves it and as booking webhooks carry it in `data` (the
+/// handlers and the webhooks both write it with `zs_engine::payload::booking_json`; this type
+/// only describes that JSON).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[allow(dead_code)] // a description of `booking_json`'s output, never built
 pub struct BookingView {
     /// Id.
     pub id: String,
+    /// The same id again, under the name webhook consumers and status posts use.
+    pub booking_id: String,
     /// The space.
     pub space_id: String,
-    /// Title.
+    /// Title (empty when none was given).
     pub title: String,
-    /// Start.
+    /// Start (RFC 3339, UTC, to the millisecond).
+    #[schema(format = DateTime)]
     pub start: String,
-    /// End.
+    /// End (RFC 3339, UTC, to the millisecond).
+    #[schema(format = DateTime)]
     pub end: String,
-    /// `scheduled`, `upcoming`, `awaiting_check_in`, `checked_in`, `completed`, `cancelled`, `no_show`.
+    /// The booking's status.
+    #[schema(value_type = crate::openapi::schemas::BookingStatus)]
     pub status: String,
-    /// Created.
+    /// When it was created.
+    #[schema(format = DateTime)]
     pub created_at: String,
-    /// Check-in instant.
+    /// When it was checked in, or null.
+    #[schema(format = DateTime, required = true)]
     pub checked_in_at: Option<String>,
-    /// When the occupied session ended.
+    /// When the occupied session ended (check-out or end time), or null.
+    #[schema(format = DateTime, required = true)]
     pub ended_at: Option<String>,
-    /// Cancellation instant.
+    /// When it was cancelled, or null.
+    #[schema(format = DateTime, required = true)]
     pub cancelled_at: Option<String>,
-    /// Why it was cancelled (`requested`, `space_in_maintenance`).
+    /// Why it was cancelled, or null.
+    #[schema(value_type = Option<crate::openapi::schemas::CancelReason>, required = true)]
     pub cancel_reason: Option<String>,
 }
 
 /// A list of bookings.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BookingList {
-    /// The bookings (as `BookingView`).
+    /// The bookings, by start.
     #[schema(value_type = Vec<BookingView>)]
     pub items: Vec<Value>,
 }
@@ -311,25 +322,34 @@ pub struct BookingList {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TransitionView {
-    /// Sequence.
+    /// The space's status sequence after the transition.
     pub sequence: u64,
-    /// The event.
+    /// The event that caused it.
+    #[schema(value_type = crate::openapi::schemas::EventName)]
     pub event: String,
-    /// The booking the event concerned.
+    /// The booking the event concerned (null for space events).
+    #[schema(required = true)]
     pub booking_id: Option<String>,
     /// Space state before.
+    #[schema(value_type = crate::openapi::schemas::SpaceState)]
     pub from_space: String,
     /// Room state before.
+    #[schema(value_type = crate::openapi::schemas::RoomState)]
     pub from_room: String,
     /// Space state after.
+    #[schema(value_type = crate::openapi::schemas::SpaceState)]
     pub space_state: String,
     /// Room state after.
+    #[schema(value_type = crate::openapi::schemas::RoomState)]
     pub room_state: String,
-    /// The booking the space is about afterwards.
+    /// The booking the new state is about, or null.
+    #[schema(required = true)]
     pub state_booking_id: Option<String>,
-    /// Next booking start, with `available_at`.
+    /// With `available_at`: the next booking's start; otherwise null.
+    #[schema(format = DateTime, required = true)]
     pub next_booking_at: Option<String>,
-    /// When.
+    /// When it happened.
+    #[schema(format = DateTime)]
     pub occurred_at: String,
 }
 
@@ -361,8 +381,10 @@ pub struct History {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Interval {
     /// Start.
+    #[schema(format = DateTime)]
     pub start: String,
     /// End.
+    #[schema(format = DateTime)]
     pub end: String,
 }
 
@@ -374,182 +396,6 @@ pub struct Availability {
     pub space_id: String,
     /// Intervals where a booking fits (business hours, cleaning and other bookings considered).
     pub items: Vec<Interval>,
-}
-
-/// A webhook endpoint to create.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct WebhookInput {
-    /// `http(s)` URL of a public address (private ones need `ZS_ALLOW_PRIVATE_WEBHOOKS`).
-    #[schema(
-        format = "uri",
-        max_length = 2000,
-        example = "https://example.com/hooks"
-    )]
-    pub url: String,
-    /// Types to receive; empty or absent = all.
-    #[serde(default)]
-    #[schema(value_type = Vec<WebhookType>)]
-    pub events: Vec<String>,
-}
-
-/// A webhook event type.
-#[derive(Serialize, ToSchema)]
-#[allow(dead_code)] // documents the names `WebhookInput::events` takes
-pub enum WebhookType {
-    /// A booking was created.
-    #[serde(rename = "booking.created")]
-    Created,
-    /// The upcoming lead of a booking was reached.
-    #[serde(rename = "booking.start")]
-    Start,
-    /// Checked in.
-    #[serde(rename = "booking.checked_in")]
-    CheckedIn,
-    /// Nobody checked in in time.
-    #[serde(rename = "booking.no_show")]
-    NoShow,
-    /// Checked out early.
-    #[serde(rename = "booking.checked_out")]
-    CheckedOut,
-    /// The booking's time ended.
-    #[serde(rename = "booking.ended")]
-    Ended,
-    /// Cancelled.
-    #[serde(rename = "booking.cancelled")]
-    Cancelled,
-    /// The space state changed.
-    #[serde(rename = "space.state_changed")]
-    SpaceStateChanged,
-    /// The room state changed.
-    #[serde(rename = "room.state_changed")]
-    RoomStateChanged,
-}
-
-/// A webhook endpoint.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct WebhookView {
-    /// Id.
-    pub id: String,
-    /// URL.
-    pub url: String,
-    /// Subscribed types (empty = all).
-    pub events: Vec<String>,
-    /// Created.
-    pub created_at: String,
-    /// The `whsec_…` signing secret: only in the create response.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub secret: Option<String>,
-}
-
-/// A list of webhook endpoints.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct WebhookList {
-    /// The endpoints.
-    pub items: Vec<WebhookView>,
-}
-
-/// A delivery with its attempts.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct DeliveryView {
-    /// The `webhook-id`.
-    pub id: String,
-    /// The endpoint.
-    pub endpoint_id: String,
-    /// The event type.
-    pub event_type: String,
-    /// `pending`, `delivered` or `failed`.
-    pub status: String,
-    /// Attempts made.
-    pub attempts: i64,
-    /// Next attempt.
-    pub next_attempt_at: Option<String>,
-    /// Last HTTP status.
-    pub last_status: Option<i64>,
-    /// Last error.
-    pub last_error: Option<String>,
-    /// Created.
-    pub created_at: String,
-    /// Every attempt.
-    #[schema(value_type = Vec<Object>)]
-    pub log: Vec<Value>,
-}
-
-/// Deliveries of an endpoint, newest first.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DeliveryList {
-    /// Deliveries.
-    pub items: Vec<DeliveryView>,
-}
-
-/// A token to mint.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TokenInput {
-    /// `member` or `device`.
-    #[schema(pattern = "^(member|device)$", example = "member")]
-    pub role: String,
-    /// A label (at most 200 characters, no control characters).
-    #[serde(default)]
-    #[schema(max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
-    pub label: String,
-}
-
-/// A minted token: the clear token is shown once.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TokenView {
-    /// Token id.
-    pub id: String,
-    /// Role.
-    pub role: String,
-    /// Label.
-    pub label: String,
-    /// The bearer token (shown only now).
-    pub token: String,
-}
-
-/// The instants the API takes: from 1970 to the end of 9998, so that a booking's end plus
-/// its cleaning, a timer's due time or an availability window never leaves jiff's range
-/// (which ends on 9999-12-30).
-const EARLIEST: Timestamp = Timestamp::UNIX_EPOCH;
-const LATEST: Timestamp = Timestamp::constant(253_370_764_800, 0); // 9999-01-01T00:00:00Z
-
-/// Parses an RFC 3339 instant between 1970 and 9998, kept to the millisecond.
-pub fn instant(field: &str, s: &str) -> Result<Timestamp, ApiError> {
-    let shown = crate::error::quoted(s);
-    let t = s.parse::<Timestamp>().map_err(|_| {
-        ApiError::invalid(
-            "invalid_time",
-            format!("{field}: {shown} is not an RFC 3339 instant such as 2026-05-04T09:00:00Z"),
-        )
-    })?;
-    if t < EARLIEST || t >= LATEST {
-        return Err(ApiError::invalid(
-            "invalid_time",
-            format!("{field}: {shown} is out of range: instants are from 1970 to 9998"),
-        ));
-    }
-    Ok(zs_core::clock::to_millis(t))
-}
-
-/// Checks a free-text field: at most `max` bytes and no control characters (none belongs in
-/// a name or a title, and PostgreSQL refuses NUL).
-pub fn text(code: &'static str, field: &str, s: &str, max: usize) -> Result<(), ApiError> {
-    if s.chars().count() > max {
-        return Err(ApiError::invalid(
-            code,
-            format!("{field} must be at most {max} characters"),
-        ));
-    }
-    if s.chars().any(char::is_control) {
-        return Err(ApiError::invalid(
-            code,
-            format!("{field} must not contain control characters"),
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -564,27 +410,5 @@ mod tests {
             schema["enum"],
             serde_json::json!(zs_core::notice::WEBHOOK_TYPES)
         );
-    }
-
-    #[test]
-    fn text_counts_characters_and_refuses_control_characters() {
-        assert!(text("c", "f", &"é".repeat(200), 200).is_ok());
-        assert!(text("c", "f", &"é".repeat(201), 200).is_err());
-        for bad in ["a\u{0}b", "tab\there", "\u{85}"] {
-            assert_eq!(text("c", "f", bad, 200).unwrap_err().code, "c");
-        }
-    }
-
-    #[test]
-    fn instants_stay_within_what_the_arithmetic_can_hold() {
-        assert!(instant("t", "2026-05-04T09:00:00Z").is_ok());
-        assert!(instant("t", "9998-12-31T23:59:59.999Z").is_ok());
-        for bad in [
-            "9999-01-01T00:00:00Z",
-            "1969-12-31T23:59:59Z",
-            "-000001-01-01T00:00:00Z",
-        ] {
-            assert_eq!(instant("t", bad).unwrap_err().code, "invalid_time", "{bad}");
-        }
     }
 }

@@ -15,7 +15,6 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use std::sync::Arc;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zs_engine::Engine;
@@ -74,19 +73,9 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(ops::metrics))
 }
 
-/// The OpenAPI document.
+/// The OpenAPI document (served at `/openapi.json`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let mut doc = api().into_openapi();
-    doc.info.title = "zs-scheduler".into();
-    doc.info.version = env!("CARGO_PKG_VERSION").into();
-    doc.info.description = Some("Meeting-space scheduling: two state machines per space, driven by bookings, timers, admin actions and check-ins.".into());
-    let comps = doc.components.get_or_insert_with(Default::default);
-    comps.add_security_scheme(
-        "bearer",
-        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-    );
-    openapi::document_errors(&mut doc);
-    doc
+    openapi::finish(api().into_openapi())
 }
 
 async fn not_found() -> error::ApiError {

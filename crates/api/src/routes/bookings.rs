@@ -60,9 +60,14 @@ fn idempotency(
 }
 
 /// Create a booking (`BOOKING_CREATED`).
-#[utoipa::path(post, path = "/v1/bookings", tag = "bookings", request_body = BookingInput,
-    params(("Idempotency-Key" = Option<String>, Header, description = "a repeat returns the first result")),
-    responses((status = 201, body = BookingView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+#[utoipa::path(post, path = "/v1/bookings", operation_id = "createBooking", tag = "bookings", request_body = BookingInput,
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[\\t\\x20-\\x7e]{1,255}$",
+        description = "1 to 255 visible ASCII characters: a repeat with the same key and body returns the first answer; the same key with another body is refused")),
+    responses(
+        (status = 201, description = "Created (or the replay of an earlier create with this Idempotency-Key)", body = BookingView),
+        (status = 404, description = "`not_found`: no such space", body = ErrorBody),
+        (status = 409, description = "`booking_conflict`: it overlaps a live booking with its cleaning; `already_exists`: a booking with this id exists", body = ErrorBody),
+        (status = 422, description = "`invalid_id`, `invalid_title`, `invalid_time`; a rule: `invalid_interval`, `booking_in_past`, `booking_too_long`, `outside_business_hours`; `invalid_request`: the Idempotency-Key was used with another body", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(
     State(st): State<AppState>,
@@ -115,8 +120,11 @@ pub struct ListQuery {
 }
 
 /// List bookings.
-#[utoipa::path(get, path = "/v1/bookings", tag = "bookings", params(ListQuery),
-    responses((status = 200, body = BookingList), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/bookings", operation_id = "listBookings", tag = "bookings", params(ListQuery),
+    responses(
+        (status = 200, description = "The matching bookings, by start", body = BookingList),
+        (status = 422, description = "`invalid_id` or `invalid_time`", body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn list(
     State(st): State<AppState>,
     caller: Caller,
@@ -141,8 +149,12 @@ pub async fn list(
 }
 
 /// Read a booking.
-#[utoipa::path(get, path = "/v1/bookings/{id}", tag = "bookings", params(("id" = String, Path)),
-    responses((status = 200, body = BookingView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/bookings/{id}", operation_id = "getBooking", tag = "bookings",
+    params(("id" = String, Path, description = "The booking id")),
+    responses(
+        (status = 200, description = "The booking", body = BookingView),
+        (status = 404, description = "`not_found`: no such booking", body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn get(
     State(st): State<AppState>,
     caller: Caller,
@@ -183,8 +195,13 @@ async fn user_event(
 }
 
 /// Cancel a booking (`BOOKING_CANCELLED`).
-#[utoipa::path(post, path = "/v1/bookings/{id}/cancel", tag = "bookings", params(("id" = String, Path)),
-    responses((status = 200, body = BookingView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/bookings/{id}/cancel", operation_id = "cancelBooking", tag = "bookings",
+    params(("id" = String, Path, description = "The booking id")),
+    responses(
+        (status = 200, description = "The booking, now `cancelled`", body = BookingView),
+        (status = 404, description = "`not_found`: no such booking", body = ErrorBody),
+        (status = 409, description = "`booking_finished` or `booking_in_progress` (check out instead)", body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn cancel(
     State(st): State<AppState>,
     caller: Caller,
@@ -194,8 +211,13 @@ pub async fn cancel(
 }
 
 /// Check in (`USER_CHECKS_IN`), from `start - upcomingLead` until the no-show deadline.
-#[utoipa::path(post, path = "/v1/bookings/{id}/check-in", tag = "bookings", params(("id" = String, Path)),
-    responses((status = 200, body = BookingView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/bookings/{id}/check-in", operation_id = "checkInBooking", tag = "bookings",
+    params(("id" = String, Path, description = "The booking id")),
+    responses(
+        (status = 200, description = "The booking, now `checked_in`", body = BookingView),
+        (status = 404, description = "`not_found`: no such booking", body = ErrorBody),
+        (status = 409, description = "`check_in_window`, `already_checked_in`, `booking_finished` or `space_in_maintenance`", body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn check_in(
     State(st): State<AppState>,
     caller: Caller,
@@ -205,8 +227,13 @@ pub async fn check_in(
 }
 
 /// Check out early (`USER_CHECKS_OUT`).
-#[utoipa::path(post, path = "/v1/bookings/{id}/check-out", tag = "bookings", params(("id" = String, Path)),
-    responses((status = 200, body = BookingView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/bookings/{id}/check-out", operation_id = "checkOutBooking", tag = "bookings",
+    params(("id" = String, Path, description = "The booking id")),
+    responses(
+        (status = 200, description = "The booking, now `completed`", body = BookingView),
+        (status = 404, description = "`not_found`: no such booking", body = ErrorBody),
+        (status = 409, description = "`not_checked_in`", body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn check_out(
     State(st): State<AppState>,
     caller: Caller,

@@ -10,8 +10,9 @@ use tokio_stream::StreamExt;
 use tokio_stream::wrappers::BroadcastStream;
 
 /// Stream transitions (`event: transition`, data = the status-post JSON).
-#[utoipa::path(get, path = "/v1/events", tag = "events",
-    responses((status = 200, description = "text/event-stream of transitions", content_type = "text/event-stream")),
+#[utoipa::path(get, path = "/v1/events", operation_id = "streamEvents", tag = "events",
+    responses((status = 200, description = "A `text/event-stream`: per transition, `event: transition`, `id: {spaceId}.{sequence}` and `data:` a `TransitionEvent` JSON object; when the client falls behind, `event: lagged` with `data: {\"missed\": n}`; a comment line every 15 s keeps the connection open",
+        body = String, content_type = "text/event-stream")),
     security(("bearer" = [])))]
 pub async fn stream(
     State(st): State<AppState>,

@@ -6,13 +6,17 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
 /// Liveness: the process answers.
-#[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, description = "ok")))]
+#[utoipa::path(get, path = "/healthz", operation_id = "getHealth", tag = "ops",
+    responses((status = 200, description = "`ok`: the process answers", body = String, content_type = "text/plain")))]
 pub async fn healthz() -> &'static str {
     "ok"
 }
 
 /// Readiness: the store answers, and so does every other dependency (Redis, when used).
-#[utoipa::path(get, path = "/readyz", tag = "ops", responses((status = 200, description = "ready"), (status = 503, description = "the store or another dependency is unavailable; the body names it")))]
+#[utoipa::path(get, path = "/readyz", operation_id = "getReadiness", tag = "ops",
+    responses(
+        (status = 200, description = "`ready`: the store and every other dependency answer", body = String, content_type = "text/plain"),
+        (status = 503, description = "A dependency is unavailable: one line per dependency that is down, naming it", body = String, content_type = "text/plain")))]
 pub async fn readyz(State(st): State<AppState>) -> impl IntoResponse {
     let mut down = vec![];
     if !st.engine.store.ping().await {
@@ -32,7 +36,8 @@ pub async fn readyz(State(st): State<AppState>) -> impl IntoResponse {
 
 /// Prometheus metrics: every series described (`# HELP`, `# TYPE`); the queue depths are
 /// read now from where the queues live.
-#[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, description = "Prometheus text format")))]
+#[utoipa::path(get, path = "/metrics", operation_id = "getMetrics", tag = "ops",
+    responses((status = 200, description = "The metrics in the Prometheus text format (0.0.4)", body = String, content_type = "text/plain")))]
 pub async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
     let mut body = crate::metrics_handle().render();
     match crate::metrics::read_depths(&st).await {

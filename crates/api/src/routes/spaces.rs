@@ -38,8 +38,11 @@ pub(crate) async fn load(st: &AppState, id: &SpaceId) -> Result<SpaceView, ApiEr
 }
 
 /// Create a space.
-#[utoipa::path(post, path = "/v1/spaces", request_body = SpaceInput, tag = "spaces",
-    responses((status = 201, body = SpaceView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+#[utoipa::path(post, path = "/v1/spaces", operation_id = "createSpace", request_body = SpaceInput, tag = "spaces",
+    responses(
+        (status = 201, description = "Created: the space with its initial state", body = SpaceView),
+        (status = 409, description = "`already_exists`: a space with this id exists", body = ErrorBody),
+        (status = 422, description = "`invalid_id`, `invalid_name`, `invalid_timezone`, `invalid_business_hours` or `invalid_duration`", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(
     State(st): State<AppState>,
@@ -64,7 +67,9 @@ pub async fn create(
 }
 
 /// List spaces.
-#[utoipa::path(get, path = "/v1/spaces", tag = "spaces", responses((status = 200, body = SpaceList)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/spaces", operation_id = "listSpaces", tag = "spaces",
+    responses((status = 200, description = "Every space with its state, by id", body = SpaceList)),
+    security(("bearer" = [])))]
 pub async fn list(
     State(st): State<AppState>,
     _caller: Caller,
@@ -79,8 +84,12 @@ pub async fn list(
 }
 
 /// Read a space with its state.
-#[utoipa::path(get, path = "/v1/spaces/{id}", tag = "spaces", params(("id" = String, Path)),
-    responses((status = 200, body = SpaceView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/spaces/{id}", operation_id = "getSpace", tag = "spaces",
+    params(("id" = String, Path, description = "The space id")),
+    responses(
+        (status = 200, description = "The space with its current state", body = SpaceView),
+        (status = 404, description = "`not_found`: no such space", body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn get(
     State(st): State<AppState>,
     _caller: Caller,
@@ -90,8 +99,12 @@ pub async fn get(
 }
 
 /// Change a space's name or settings.
-#[utoipa::path(patch, path = "/v1/spaces/{id}", tag = "spaces", params(("id" = String, Path)), request_body = SpacePatch,
-    responses((status = 200, body = SpaceView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+#[utoipa::path(patch, path = "/v1/spaces/{id}", operation_id = "updateSpace", tag = "spaces",
+    params(("id" = String, Path, description = "The space id")), request_body = SpacePatch,
+    responses(
+        (status = 200, description = "Updated: the space with its state re-derived", body = SpaceView),
+        (status = 404, description = "`not_found`: no such space", body = ErrorBody),
+        (status = 422, description = "`invalid_name`, `invalid_timezone`, `invalid_business_hours` or `invalid_duration`; `invalid_request`: timings change while live bookings exist, or a live booking would fall outside the new hours", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn patch(
     State(st): State<AppState>,
@@ -128,8 +141,13 @@ async fn admin_event(
 }
 
 /// Put a space in maintenance (`ADMIN_DISABLE`).
-#[utoipa::path(post, path = "/v1/spaces/{id}/disable", tag = "spaces", params(("id" = String, Path)),
-    responses((status = 200, body = SpaceView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/spaces/{id}/disable", operation_id = "disableSpace", tag = "spaces",
+    params(("id" = String, Path, description = "The space id")),
+    responses(
+        (status = 200, description = "The space, now `in-maintenance`", body = SpaceView),
+        (status = 404, description = "`not_found`: no such space", body = ErrorBody),
+        (status = 409, description = "`already_in_maintenance`", body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn disable(
     State(st): State<AppState>,
     caller: Caller,
@@ -139,8 +157,13 @@ pub async fn disable(
 }
 
 /// Take a space out of maintenance (`ADMIN_ENABLE`).
-#[utoipa::path(post, path = "/v1/spaces/{id}/enable", tag = "spaces", params(("id" = String, Path)),
-    responses((status = 200, body = SpaceView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/spaces/{id}/enable", operation_id = "enableSpace", tag = "spaces",
+    params(("id" = String, Path, description = "The space id")),
+    responses(
+        (status = 200, description = "The space, out of maintenance, its state re-derived", body = SpaceView),
+        (status = 404, description = "`not_found`: no such space", body = ErrorBody),
+        (status = 409, description = "`not_in_maintenance`", body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn enable(
     State(st): State<AppState>,
     caller: Caller,
@@ -157,8 +180,12 @@ pub struct HistoryQuery {
 }
 
 /// The space's transitions, newest first.
-#[utoipa::path(get, path = "/v1/spaces/{id}/history", tag = "spaces", params(("id" = String, Path), HistoryQuery),
-    responses((status = 200, body = History), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/spaces/{id}/history", operation_id = "getSpaceHistory", tag = "spaces",
+    params(("id" = String, Path, description = "The space id"), HistoryQuery),
+    responses(
+        (status = 200, description = "The space's transitions, newest first", body = History),
+        (status = 404, description = "`not_found`: no such space", body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn history(
     State(st): State<AppState>,
     _caller: Caller,
@@ -189,8 +216,13 @@ pub struct AvailabilityQuery {
 }
 
 /// Bookable intervals.
-#[utoipa::path(get, path = "/v1/spaces/{id}/availability", tag = "spaces", params(("id" = String, Path), AvailabilityQuery),
-    responses((status = 200, body = Availability), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/spaces/{id}/availability", operation_id = "getSpaceAvailability", tag = "spaces",
+    params(("id" = String, Path, description = "The space id"), AvailabilityQuery),
+    responses(
+        (status = 200, description = "The intervals where a booking fits, in order", body = Availability),
+        (status = 404, description = "`not_found`: no such space", body = ErrorBody),
+        (status = 422, description = "`invalid_time` or `invalid_range`", body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn availability(
     State(st): State<AppState>,
     _caller: Caller,

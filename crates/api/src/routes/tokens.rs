@@ -22,8 +22,11 @@ pub fn new_token() -> String {
 }
 
 /// Mint a token; the clear token is in this response only.
-#[utoipa::path(post, path = "/v1/tokens", tag = "tokens", request_body = TokenInput,
-    responses((status = 201, body = TokenView), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/tokens", operation_id = "createToken", tag = "tokens", request_body = TokenInput,
+    responses(
+        (status = 201, description = "Minted: the bearer token is in this answer only", body = TokenView),
+        (status = 422, description = "`invalid_role` or `invalid_label`", body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn create(
     State(st): State<AppState>,
     caller: Caller,

@@ -36,8 +36,11 @@ fn view(e: &Endpoint, with_secret: bool) -> WebhookView {
 }
 
 /// Add a webhook endpoint; the response carries its signing secret, once.
-#[utoipa::path(post, path = "/v1/webhooks", tag = "webhooks", request_body = WebhookInput,
-    responses((status = 201, body = WebhookView), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/webhooks", operation_id = "createWebhook", tag = "webhooks", request_body = WebhookInput,
+    responses(
+        (status = 201, description = "Created: the endpoint with its `whsec_` signing secret, shown only here", body = WebhookView),
+        (status = 422, description = "`invalid_url` or `invalid_event_type`", body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn create(
     State(st): State<AppState>,
     caller: Caller,
@@ -70,7 +73,9 @@ pub async fn create(
 }
 
 /// List webhook endpoints.
-#[utoipa::path(get, path = "/v1/webhooks", tag = "webhooks", responses((status = 200, body = WebhookList)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/webhooks", operation_id = "listWebhooks", tag = "webhooks",
+    responses((status = 200, description = "Every endpoint (without secrets)", body = WebhookList)),
+    security(("bearer" = [])))]
 pub async fn list(
     State(st): State<AppState>,
     caller: Caller,
@@ -86,8 +91,12 @@ pub async fn list(
 }
 
 /// Remove a webhook endpoint.
-#[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/v1/webhooks/{id}", operation_id = "deleteWebhook", tag = "webhooks",
+    params(("id" = String, Path, description = "The endpoint id (`ep_…`)")),
+    responses(
+        (status = 204, description = "Removed: nothing more is sent to it"),
+        (status = 404, description = "`not_found`: no such endpoint", body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn delete(
     State(st): State<AppState>,
     caller: Caller,
@@ -120,8 +129,12 @@ async fn delivery_view(c: &mut zs_store::Conn, d: Delivery) -> Result<DeliveryVi
 }
 
 /// The delivery log of an endpoint, newest first (at most 200).
-#[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", tag = "webhooks", params(("id" = String, Path)),
-    responses((status = 200, body = DeliveryList), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", operation_id = "listWebhookDeliveries", tag = "webhooks",
+    params(("id" = String, Path, description = "The endpoint id (`ep_…`)")),
+    responses(
+        (status = 200, description = "The endpoint's deliveries with their attempts, newest first", body = DeliveryList),
+        (status = 404, description = "`not_found`: no such endpoint", body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn deliveries_of(
     State(st): State<AppState>,
     caller: Caller,
@@ -141,8 +154,12 @@ pub async fn deliveries_of(
 }
 
 /// Replay a delivery now (also a dead-lettered one).
-#[utoipa::path(post, path = "/v1/deliveries/{id}/retry", tag = "webhooks", params(("id" = String, Path)),
-    responses((status = 202, body = DeliveryView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/deliveries/{id}/retry", operation_id = "retryDelivery", tag = "webhooks",
+    params(("id" = String, Path, description = "The delivery id (`msg_…`)")),
+    responses(
+        (status = 202, description = "Accepted: the delivery is pending again and will be attempted now", body = DeliveryView),
+        (status = 404, description = "`not_found`: no such delivery", body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn retry(
     State(st): State<AppState>,
     caller: Caller,

@@ -1,0 +1,151 @@
+//! Bodies of the webhook, delivery and token routes, with their OpenAPI schemas.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// A webhook endpoint to create.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"url": "https://example.com/hooks",
+    "events": ["booking.created", "booking.cancelled", "space.state_changed"]}))]
+pub struct WebhookInput {
+    /// `http(s)` URL of a public address (private ones need `ZS_ALLOW_PRIVATE_WEBHOOKS`).
+    #[schema(
+        format = "uri",
+        max_length = 2000,
+        example = "https://example.com/hooks"
+    )]
+    pub url: String,
+    /// Types to receive; empty or absent = all.
+    #[serde(default)]
+    #[schema(value_type = Vec<WebhookType>)]
+    pub events: Vec<String>,
+}
+
+/// A webhook event type.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)] // documents the names `WebhookInput::events` takes
+pub enum WebhookType {
+    /// A booking was created.
+    #[serde(rename = "booking.created")]
+    Created,
+    /// The upcoming lead of a booking was reached.
+    #[serde(rename = "booking.start")]
+    Start,
+    /// Checked in.
+    #[serde(rename = "booking.checked_in")]
+    CheckedIn,
+    /// Nobody checked in in time.
+    #[serde(rename = "booking.no_show")]
+    NoShow,
+    /// Checked out early.
+    #[serde(rename = "booking.checked_out")]
+    CheckedOut,
+    /// The booking's time ended.
+    #[serde(rename = "booking.ended")]
+    Ended,
+    /// Cancelled.
+    #[serde(rename = "booking.cancelled")]
+    Cancelled,
+    /// The space state changed.
+    #[serde(rename = "space.state_changed")]
+    SpaceStateChanged,
+    /// The room state changed.
+    #[serde(rename = "room.state_changed")]
+    RoomStateChanged,
+}
+
+/// A webhook endpoint.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookView {
+    /// Id (`ep_…`).
+    pub id: String,
+    /// URL.
+    pub url: String,
+    /// Subscribed types (empty = all).
+    #[schema(value_type = Vec<WebhookType>)]
+    pub events: Vec<String>,
+    /// When it was created.
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// The `whsec_…` signing secret: only in the create response.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+/// A list of webhook endpoints.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookList {
+    /// The endpoints.
+    pub items: Vec<WebhookView>,
+}
+
+/// A delivery with its attempts.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryView {
+    /// The delivery id (`msg_…`), sent as the `webhook-id` header.
+    pub id: String,
+    /// The endpoint.
+    pub endpoint_id: String,
+    /// The event type.
+    #[schema(value_type = WebhookType)]
+    pub event_type: String,
+    /// Where the delivery stands.
+    #[schema(value_type = crate::openapi::schemas::DeliveryStatus)]
+    pub status: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// When the next attempt is due (null when none is).
+    #[schema(format = DateTime, required = true)]
+    pub next_attempt_at: Option<String>,
+    /// The HTTP status of the last attempt that got a response, or null.
+    #[schema(required = true)]
+    pub last_status: Option<i64>,
+    /// What went wrong in the last failed attempt, or null.
+    #[schema(required = true)]
+    pub last_error: Option<String>,
+    /// When it was created.
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// Every attempt, oldest first.
+    #[schema(value_type = Vec<crate::openapi::schemas::DeliveryAttempt>)]
+    pub log: Vec<Value>,
+}
+
+/// Deliveries of an endpoint, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryList {
+    /// Deliveries.
+    pub items: Vec<DeliveryView>,
+}
+
+/// A token to mint.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"role": "device", "label": "panel outside room 1"}))]
+pub struct TokenInput {
+    /// `member` or `device`.
+    #[schema(pattern = "^(member|device)$", example = "member")]
+    pub role: String,
+    /// A label (at most 200 characters, no control characters).
+    #[serde(default)]
+    #[schema(max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+    pub label: String,
+}
+
+/// A minted token: the clear token is shown once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenView {
+    /// Token id (`tok_…`).
+    pub id: String,
+    /// Role: `member` or `device`.
+    #[schema(pattern = "^(member|device)$")]
+    pub role: String,
+    /// Label.
+    pub label: String,
+    /// The bearer token (shown only now).
+    pub token: String,
+}

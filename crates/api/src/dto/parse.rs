@@ -1,0 +1,195 @@
+//! Parsing and checking the values requests carry: durations, zones, business hours,
+//! instants and free text, each refused with a 422 naming the field.
+
+use crate::error::ApiError;
+use jiff::Timestamp;
+use serde_json::Value;
+use zs_core::Period;
+use zs_core::calendar::{BusinessHours, Zone};
+
+/// Whether `s` is an ISO-8601 duration of hours, minutes and seconds as the API takes it:
+/// `PT`, then at least one of `nH`, `nM`, `n[.fff]S` in that order, letters in either case.
+/// It is exactly the `pattern` the OpenAPI document gives these fields (the parser beneath
+/// would take more, such as `15m`, which no pattern can describe).
+pub fn iso_period_syntax(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 3 || !b[0].eq_ignore_ascii_case(&b'P') || !b[1].eq_ignore_ascii_case(&b'T') {
+        return false;
+    }
+    let (mut i, mut rank) = (2, 0);
+    while i < b.len() {
+        let digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits == 0 {
+            return false;
+        }
+        i += digits;
+        let mut fraction = false;
+        if b.get(i) == Some(&b'.') {
+            let n = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if !(1..=3).contains(&n) {
+                return false;
+            }
+            i += 1 + n;
+            fraction = true;
+        }
+        let next = match b.get(i).map(u8::to_ascii_uppercase) {
+            Some(b'H') if !fraction => 1,
+            Some(b'M') if !fraction => 2,
+            Some(b'S') => 3,
+            _ => return false,
+        };
+        if next <= rank {
+            return false;
+        }
+        rank = next;
+        i += 1;
+    }
+    true
+}
+
+pub(crate) fn period(field: &str, v: Option<&str>, default: Period) -> Result<Period, ApiError> {
+    let Some(s) = v else { return Ok(default) };
+    let refused = || {
+        ApiError::invalid(
+            "invalid_duration",
+            format!(
+                "{field}: {} is not a duration between PT1S and PT24H: write ISO-8601 such as \"PT15M\", \"PT1H30M\" or \"PT90.5S\"",
+                crate::error::quoted(s)
+            ),
+        )
+    };
+    if !iso_period_syntax(s) {
+        return Err(refused());
+    }
+    Period::parse(s).map_err(|_| refused())
+}
+
+/// Parses a zone.
+pub fn zone(name: &str) -> Result<Zone, ApiError> {
+    Zone::parse(name).map_err(|e| ApiError::invalid("invalid_timezone", e.to_string()))
+}
+
+/// Parses business hours (`null` = always open).
+pub fn hours(v: Option<&Value>) -> Result<Option<BusinessHours>, ApiError> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => BusinessHours::parse_json(v)
+            .map(Some)
+            .map_err(|e| ApiError::invalid("invalid_business_hours", e.to_string())),
+    }
+}
+
+/// The instants the API takes: from 1970 to the end of 9998, so that a booking's end plus
+/// its cleaning, a timer's due time or an availability window never leaves jiff's range
+/// (which ends on 9999-12-30).
+const EARLIEST: Timestamp = Timestamp::UNIX_EPOCH;
+const LATEST: Timestamp = Timestamp::constant(253_370_764_800, 0); // 9999-01-01T00:00:00Z
+
+/// Parses an RFC 3339 instant between 1970 and 9998, kept to the millisecond.
+pub fn instant(field: &str, s: &str) -> Result<Timestamp, ApiError> {
+    let shown = crate::error::quoted(s);
+    let t = s.parse::<Timestamp>().map_err(|_| {
+        ApiError::invalid(
+            "invalid_time",
+            format!("{field}: {shown} is not an RFC 3339 instant such as 2026-05-04T09:00:00Z"),
+        )
+    })?;
+    if t < EARLIEST || t >= LATEST {
+        return Err(ApiError::invalid(
+            "invalid_time",
+            format!("{field}: {shown} is out of range: instants are from 1970 to 9998"),
+        ));
+    }
+    Ok(zs_core::clock::to_millis(t))
+}
+
+/// Checks a free-text field: at most `max` bytes and no control characters (none belongs in
+/// a name or a title, and PostgreSQL refuses NUL).
+pub fn text(code: &'static str, field: &str, s: &str, max: usize) -> Result<(), ApiError> {
+    if s.chars().count() > max {
+        return Err(ApiError::invalid(
+            code,
+            format!("{field} must be at most {max} characters"),
+        ));
+    }
+    if s.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            code,
+            format!("{field} must not contain control characters"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_counts_characters_and_refuses_control_characters() {
+        assert!(text("c", "f", &"é".repeat(200), 200).is_ok());
+        assert!(text("c", "f", &"é".repeat(201), 200).is_err());
+        for bad in ["a\u{0}b", "tab\there", "\u{85}"] {
+            assert_eq!(text("c", "f", bad, 200).unwrap_err().code, "c");
+        }
+    }
+
+    #[test]
+    fn durations_are_iso_hours_minutes_seconds_in_either_case() {
+        for good in [
+            "PT15M",
+            "pt5m",
+            "PT1H30M",
+            "PT1H2M3.004S",
+            "PT90.5S",
+            "Pt24h",
+            "PT1H5S",
+        ] {
+            assert!(iso_period_syntax(good), "{good} refused");
+        }
+        for bad in [
+            "5m",
+            "15 minutes",
+            "PT",
+            "P",
+            "P1D",
+            "PT1.5M",
+            "PT30M1H",
+            "PT1,5S",
+            "PT1.0000S",
+            "-PT5M",
+            " PT5M",
+            "PT5M ",
+            "PT5",
+            "PTM",
+            "PT1S1S",
+            "PT.5S",
+            "PT1.S",
+        ] {
+            assert!(!iso_period_syntax(bad), "{bad} accepted");
+        }
+        assert_eq!(
+            period("cleaning", Some("5m"), Period::minutes(1))
+                .unwrap_err()
+                .code,
+            "invalid_duration"
+        );
+        assert_eq!(
+            period("cleaning", Some("pt5m"), Period::minutes(1)).unwrap(),
+            Period::minutes(5)
+        );
+    }
+
+    #[test]
+    fn instants_stay_within_what_the_arithmetic_can_hold() {
+        assert!(instant("t", "2026-05-04T09:00:00Z").is_ok());
+        assert!(instant("t", "9998-12-31T23:59:59.999Z").is_ok());
+        for bad in [
+            "9999-01-01T00:00:00Z",
+            "1969-12-31T23:59:59Z",
+            "-000001-01-01T00:00:00Z",
+        ] {
+            assert_eq!(instant("t", bad).unwrap_err().code, "invalid_time", "{bad}");
+        }
+    }
+}

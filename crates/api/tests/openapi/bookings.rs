@@ -1,0 +1,257 @@
+//! Drives bookings, the user events, history, availability and the event stream; the
+//! harness checks each answer against the document as it comes.
+
+use super::harness::{ADMIN, Api};
+use axum::body::Body;
+use axum::http::Method;
+use futures::StreamExt;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// Bookings and the user events, history and availability.
+pub async fn bookings(api: &mut Api) {
+    let (m, d) = (api.member.clone(), api.device.clone());
+    let b1 = json!({"id": "b1", "spaceId": "s1", "start": api.at(10), "end": api.at(40), "title": "Stand-up"});
+    let key = [("idempotency-key", "create-b1")];
+    let (s, first) = api
+        .call_with(&m, Method::POST, "/v1/bookings", Some(b1.clone()), &key)
+        .await;
+    assert_eq!(s, 201, "{first}");
+    let (s, again) = api
+        .call_with(&m, Method::POST, "/v1/bookings", Some(b1.clone()), &key)
+        .await;
+    assert_eq!((s, &again), (201, &first));
+    let other = json!({"id": "b9", "spaceId": "s1", "start": api.at(300), "end": api.at(320)});
+    let (s, v) = api
+        .call_with(&m, Method::POST, "/v1/bookings", Some(other), &key)
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (422, Some("invalid_request"))
+    );
+    let long_key = "k".repeat(256);
+    let (s, v) = api
+        .call_with(
+            &m,
+            Method::POST,
+            "/v1/bookings",
+            Some(b1.clone()),
+            &[("idempotency-key", &long_key)],
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (400, Some("invalid_idempotency_key"))
+    );
+    let b2 = json!({"id": "b2", "spaceId": "s1", "start": api.at(120), "end": api.at(150)});
+    api.ok(&m, Method::POST, "/v1/bookings", Some(b2)).await;
+    let b3 = json!({"spaceId": "s2", "start": api.at(60), "end": api.at(90)});
+    api.ok(ADMIN, Method::POST, "/v1/bookings", Some(b3)).await;
+    let clash = json!({"id": "b4", "spaceId": "s1", "start": api.at(30), "end": api.at(60)});
+    api.refused(
+        &m,
+        Method::POST,
+        "/v1/bookings",
+        Some(clash),
+        409,
+        "booking_conflict",
+    )
+    .await;
+    let bad = json!({"spaceId": "s1", "start": "tomorrow", "end": api.at(60)});
+    api.refused(
+        &m,
+        Method::POST,
+        "/v1/bookings",
+        Some(bad),
+        422,
+        "invalid_time",
+    )
+    .await;
+    let past = json!({"spaceId": "s1", "start": api.at(-60), "end": api.at(-30)});
+    api.refused(
+        &m,
+        Method::POST,
+        "/v1/bookings",
+        Some(past),
+        422,
+        "booking_in_past",
+    )
+    .await;
+    let nowhere = json!({"spaceId": "nope", "start": api.at(60), "end": api.at(90)});
+    api.refused(
+        &m,
+        Method::POST,
+        "/v1/bookings",
+        Some(nowhere),
+        404,
+        "not_found",
+    )
+    .await;
+    let b5 = json!({"spaceId": "s1", "start": api.at(200), "end": api.at(230)});
+    api.refused(&d, Method::POST, "/v1/bookings", Some(b5), 403, "forbidden")
+        .await;
+
+    let from = api.at(-60);
+    let v = api
+        .ok(
+            &m,
+            Method::GET,
+            &format!("/v1/bookings?spaceId=s1&from={from}&limit=10"),
+            None,
+        )
+        .await;
+    assert_eq!(v["items"].as_array().unwrap().len(), 2);
+    api.refused(
+        &m,
+        Method::GET,
+        "/v1/bookings?limit=many",
+        None,
+        400,
+        "invalid_query",
+    )
+    .await;
+    api.refused(
+        &m,
+        Method::GET,
+        "/v1/bookings?from=yesterday",
+        None,
+        422,
+        "invalid_time",
+    )
+    .await;
+    api.ok(&m, Method::GET, "/v1/bookings/b1", None).await;
+    api.refused(&m, Method::GET, "/v1/bookings/nope", None, 404, "not_found")
+        .await;
+
+    let v = api
+        .ok(&d, Method::POST, "/v1/bookings/b1/check-in", None)
+        .await;
+    assert_eq!(v["status"], "checked_in");
+    api.refused(
+        &d,
+        Method::POST,
+        "/v1/bookings/b1/check-in",
+        None,
+        409,
+        "already_checked_in",
+    )
+    .await;
+    api.refused(
+        &d,
+        Method::POST,
+        "/v1/bookings/b2/check-out",
+        None,
+        409,
+        "not_checked_in",
+    )
+    .await;
+    let v = api
+        .ok(&m, Method::POST, "/v1/bookings/b1/check-out", None)
+        .await;
+    assert_eq!(v["status"], "completed");
+    let v = api
+        .ok(&m, Method::POST, "/v1/bookings/b2/cancel", None)
+        .await;
+    assert_eq!(
+        (&v["status"], &v["cancelReason"]),
+        (&json!("cancelled"), &json!("requested"))
+    );
+    api.refused(
+        &m,
+        Method::POST,
+        "/v1/bookings/b2/cancel",
+        None,
+        409,
+        "booking_finished",
+    )
+    .await;
+    api.refused(
+        &m,
+        Method::POST,
+        "/v1/bookings/nope/cancel",
+        None,
+        404,
+        "not_found",
+    )
+    .await;
+
+    let v = api
+        .ok(&d, Method::GET, "/v1/spaces/s1/history?limit=50", None)
+        .await;
+    assert!(v["items"].as_array().unwrap().len() >= 3, "{v}");
+    api.refused(
+        &d,
+        Method::GET,
+        "/v1/spaces/nope/history",
+        None,
+        404,
+        "not_found",
+    )
+    .await;
+    let (from, to) = (api.at(0), api.at(24 * 60));
+    let v = api
+        .ok(
+            &d,
+            Method::GET,
+            &format!("/v1/spaces/s1/availability?from={from}&to={to}"),
+            None,
+        )
+        .await;
+    assert!(!v["items"].as_array().unwrap().is_empty(), "{v}");
+    api.ok(&d, Method::GET, "/v1/spaces/s2/availability", None)
+        .await;
+    let path = format!("/v1/spaces/s1/availability?from={to}&to={from}");
+    api.refused(&d, Method::GET, &path, None, 422, "invalid_range")
+        .await;
+}
+
+/// The event stream: its answer, and `transition` events whose data is a `TransitionEvent`.
+pub async fn events(api: &mut Api) {
+    use tower::ServiceExt;
+    let req = axum::http::Request::get("/v1/events")
+        .header("authorization", format!("Bearer {}", api.device))
+        .body(Body::empty())
+        .unwrap();
+    let resp = api.app.clone().oneshot(req).await.unwrap();
+    let ctype = resp.headers()["content-type"].to_str().unwrap().to_owned();
+    api.doc
+        .check(
+            "get",
+            "/v1/events",
+            resp.status().as_u16(),
+            Some(&ctype),
+            b"",
+        )
+        .unwrap();
+    let mut body = resp.into_body().into_data_stream();
+    let b = json!({"id": "e1", "spaceId": "s2", "start": api.at(3), "end": api.at(20)});
+    api.ok(ADMIN, Method::POST, "/v1/bookings", Some(b)).await;
+    api.ok(ADMIN, Method::POST, "/v1/bookings/e1/check-in", None)
+        .await;
+    let mut text = String::new();
+    let mut seen = 0;
+    while seen < 2 {
+        let chunk = tokio::time::timeout(Duration::from_secs(10), body.next())
+            .await
+            .expect("a transition within 10 s")
+            .expect("the stream stays open")
+            .unwrap();
+        text.push_str(std::str::from_utf8(&chunk).unwrap());
+        while let Some(end) = text.find("\n\n") {
+            let event: String = text.drain(..end + 2).collect();
+            if !event.contains("event: transition") {
+                continue;
+            }
+            let data = event
+                .lines()
+                .find_map(|l| l.strip_prefix("data: "))
+                .unwrap();
+            let data: Value = serde_json::from_str(data).unwrap();
+            let schema = json!({"$ref": "#/components/schemas/TransitionEvent"});
+            if let Err(e) = api.doc.validate(&schema, &data) {
+                panic!("a transition event drifts from TransitionEvent: {e}\n  data: {data}");
+            }
+            seen += 1;
+        }
+    }
+}
