@@ -58,6 +58,7 @@ async fn served_document() -> Vec<u8> {
         admin_token_hash: token_hash("unused"),
         probes: vec![],
         limits: Arc::new(Limits::new(LimitConfig::OFF)),
+        queue_depths: None,
     });
     let req = Request::get("/openapi.json").body(Body::empty()).unwrap();
     let resp = app.oneshot(req).await.unwrap();

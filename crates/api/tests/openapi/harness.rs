@@ -65,6 +65,7 @@ impl Api {
             admin_token_hash: token_hash(ADMIN),
             probes: vec![("redis", probe)],
             limits: Arc::new(Limits::new(limits)),
+            queue_depths: None,
         });
         let raw = fetch_document(&app).await;
         let mut api = Api {
