@@ -12,6 +12,8 @@ need cargo "install Rust: https://rustup.rs"
 need node "install Node.js 20+ (e.g. apt-get install nodejs npm)"
 need npm "install npm"
 need redis-cli "install Redis (e.g. apt-get install redis-server)"
+need curl "install curl (apt-get install curl): the README test runs its curl commands"
+need sqlite3 "install the SQLite shell (apt-get install sqlite3): the metrics test reads the embedded store with it"
 
 # Redis on 127.0.0.1:6379 for the interop tests (each test uses its own key prefix).
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
