@@ -4,7 +4,7 @@ mod outbound;
 mod parse;
 
 pub use outbound::*;
-pub use parse::{hours, instant, iso_period_syntax, text, zone};
+pub use parse::{hours, instant, iso_period_syntax, page_limit, text, zone};
 
 use crate::error::ApiError;
 use parse::period;

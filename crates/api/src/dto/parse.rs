@@ -85,9 +85,37 @@ pub fn hours(v: Option<&Value>) -> Result<Option<BusinessHours>, ApiError> {
 const EARLIEST: Timestamp = Timestamp::UNIX_EPOCH;
 const LATEST: Timestamp = Timestamp::constant(253_370_764_800, 0); // 9999-01-01T00:00:00Z
 
+/// What the instant parser beneath would take although RFC 3339 does not, or that could
+/// not be stored as written: an offset past ±23:59 (it was applied, shifting the instant
+/// by more than a day) and a leap second (`:60`, stored as the next second).
+fn beyond_rfc3339(s: &str) -> Option<&'static str> {
+    let b = s.as_bytes();
+    let two = |i: usize| -> Option<u8> {
+        let d = b.get(i..i + 2)?;
+        d.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| (d[0] - b'0') * 10 + (d[1] - b'0'))
+    };
+    if b.get(16) == Some(&b':') && two(17) == Some(60) {
+        return Some("a leap second (:60) cannot be kept: write :59.999 or the next minute");
+    }
+    let off = b.len().checked_sub(6)?;
+    let signed = matches!(b[off], b'+' | b'-') && b[off + 3] == b':';
+    if signed && (two(off + 1)? > 23 || two(off + 4)? > 59) {
+        return Some("an offset must be between -23:59 and +23:59");
+    }
+    None
+}
+
 /// Parses an RFC 3339 instant between 1970 and 9998, kept to the millisecond.
 pub fn instant(field: &str, s: &str) -> Result<Timestamp, ApiError> {
     let shown = crate::error::quoted(s);
+    if let Some(why) = beyond_rfc3339(s) {
+        return Err(ApiError::invalid(
+            "invalid_time",
+            format!("{field}: {shown} is not a valid RFC 3339 instant: {why}"),
+        ));
+    }
     let t = s.parse::<Timestamp>().map_err(|_| {
         ApiError::invalid(
             "invalid_time",
@@ -101,6 +129,18 @@ pub fn instant(field: &str, s: &str) -> Result<Timestamp, ApiError> {
         ));
     }
     Ok(zs_core::clock::to_millis(t))
+}
+
+/// A page size from a `limit` query parameter: 1 to 1000, 100 when absent.
+pub fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
+    match limit {
+        None => Ok(100),
+        Some(n @ 1..=1000) => Ok(n),
+        Some(n) => Err(ApiError::invalid(
+            "invalid_limit",
+            format!("limit must be from 1 to 1000 (got {n})"),
+        )),
+    }
 }
 
 /// Checks a free-text field: at most `max` bytes and no control characters (none belongs in
@@ -124,6 +164,41 @@ pub fn text(code: &'static str, field: &str, s: &str, max: usize) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// +25:00 was applied (the instant moved by more than a day) and :60 was stored as the
+    /// next second; both are refused now, and what RFC 3339 allows still parses.
+    #[test]
+    fn instants_are_strict_rfc3339() {
+        for bad in [
+            "2026-05-04T09:00:00+25:00",
+            "2026-05-04T09:00:00-24:00",
+            "2026-05-04T09:00:00+05:60",
+            "2026-06-30T23:59:60Z",
+            "2026-06-30T23:59:60.5+01:00",
+        ] {
+            let e = instant("start", bad).unwrap_err();
+            assert_eq!(e.code, "invalid_time", "{bad}");
+        }
+        for good in [
+            "2026-05-04T09:00:00Z",
+            "2026-05-04T09:00:00.123+23:59",
+            "2026-05-04T09:00:00-23:59",
+            "2026-05-04t09:00:00z",
+        ] {
+            assert!(instant("start", good).is_ok(), "{good}");
+        }
+    }
+
+    /// limit=-1 and limit=0 returned one item.
+    #[test]
+    fn page_limits_are_from_1_to_1000() {
+        assert_eq!(page_limit(None).unwrap(), 100);
+        assert_eq!(page_limit(Some(1)).unwrap(), 1);
+        assert_eq!(page_limit(Some(1000)).unwrap(), 1000);
+        for bad in [-1, 0, 1001, i64::MIN] {
+            assert_eq!(page_limit(Some(bad)).unwrap_err().code, "invalid_limit");
+        }
+    }
 
     #[test]
     fn text_counts_characters_and_refuses_control_characters() {

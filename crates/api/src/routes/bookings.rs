@@ -115,7 +115,8 @@ pub struct ListQuery {
     /// Only bookings starting before this instant.
     #[param(format = DateTime)]
     pub to: Option<String>,
-    /// At most this many (default 100, max 1000).
+    /// At most this many (default 100, from 1 to 1000; anything else is refused).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
@@ -123,7 +124,7 @@ pub struct ListQuery {
 #[utoipa::path(get, path = "/v1/bookings", operation_id = "listBookings", tag = "bookings", params(ListQuery),
     responses(
         (status = 200, description = "The matching bookings, by start", body = BookingList),
-        (status = 422, description = "`invalid_id` or `invalid_time`", body = ErrorBody)),
+        (status = 422, description = "`invalid_id`, `invalid_time` or `invalid_limit` (limit not from 1 to 1000)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list(
     State(st): State<AppState>,
@@ -139,7 +140,7 @@ pub async fn list(
     let from = q.from.as_deref().map(|s| instant("from", s)).transpose()?;
     let to = q.to.as_deref().map(|s| instant("to", s)).transpose()?;
     let mut c = st.engine.store.read().await?;
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = crate::dto::page_limit(q.limit)?;
     let items = bookings::list(&mut c, space.as_ref(), from, to, limit)
         .await?
         .iter()

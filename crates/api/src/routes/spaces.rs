@@ -175,7 +175,8 @@ pub async fn enable(
 /// Query of the history route.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct HistoryQuery {
-    /// At most this many (default 100, max 1000).
+    /// At most this many (default 100, from 1 to 1000; anything else is refused).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
@@ -184,7 +185,8 @@ pub struct HistoryQuery {
     params(("id" = String, Path, description = "The space id"), HistoryQuery),
     responses(
         (status = 200, description = "The space's transitions, newest first", body = History),
-        (status = 404, description = "`not_found`: no such space", body = ErrorBody)),
+        (status = 404, description = "`not_found`: no such space", body = ErrorBody),
+        (status = 422, description = "`invalid_limit`: limit is not from 1 to 1000", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn history(
     State(st): State<AppState>,
@@ -195,7 +197,7 @@ pub async fn history(
     let id = space_id(&id)?;
     load(&st, &id).await?;
     let mut c = st.engine.store.read().await?;
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = crate::dto::page_limit(q.limit)?;
     let items = spaces::history(&mut c, &id, limit)
         .await?
         .iter()
