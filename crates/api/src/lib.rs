@@ -2,6 +2,7 @@
 //! OpenAPI generated from the handlers, server-sent events and Prometheus metrics.
 
 pub mod auth;
+pub mod bodyless;
 pub mod dto;
 pub mod error;
 pub mod extract;
@@ -102,7 +103,12 @@ fn panicked(err: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Res
 pub fn app(state: AppState) -> Router {
     let (router, _) = api().split_for_parts();
     let spec = Arc::new(openapi());
+    let bodyless = bodyless::BodylessRoutes::from_doc(&spec);
     router
+        .route_layer(axum::middleware::from_fn_with_state(
+            bodyless,
+            bodyless::refuse_body,
+        ))
         .route(
             "/openapi.json",
             axum::routing::get(move || {

@@ -172,6 +172,11 @@ fn document(method: &HttpMethod, path: &str, op: &mut Operation) {
             "`unsupported_media_type`: send Content-Type: application/json",
         );
         say("422", "`invalid_body` or an invalid value");
+    } else {
+        say(
+            "413",
+            "`body_not_allowed`: this route takes no request body",
+        );
     }
     for (status, what) in errors {
         let what = what.join("; ");

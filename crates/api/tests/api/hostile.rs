@@ -504,6 +504,38 @@ async fn bad_credentials(h: &Harness) {
     }
 }
 
+/// Routes that take no body refused to look at one and acted on it anyway, even 10 MB.
+async fn bodies_on_routes_that_take_none(h: &Harness) {
+    let refused = Expect(StatusCode::PAYLOAD_TOO_LARGE, &["body_not_allowed"]);
+    let big = || Body::from(vec![b'x'; 10 << 20]);
+    for (method, path) in [
+        (Method::POST, "/v1/spaces/s1/disable"),
+        (Method::POST, "/v1/bookings/nope/cancel"),
+        (Method::GET, "/v1/spaces"),
+        (Method::DELETE, "/v1/webhooks/nope"),
+    ] {
+        expect(
+            h,
+            method.clone(),
+            path,
+            big(),
+            None,
+            Expect(refused.0, refused.1),
+        )
+        .await;
+        let small = Body::from("{}");
+        expect(
+            h,
+            method,
+            path,
+            small,
+            Some("application/json"),
+            Expect(refused.0, refused.1),
+        )
+        .await;
+    }
+}
+
 async fn hostile_input_is_refused_clearly_and_stores_nothing(db: Backend) {
     let h = harness(db).await;
     for (id, cleaning) in [("s1", "PT10M"), ("s24", "PT24H")] {
@@ -518,6 +550,7 @@ async fn hostile_input_is_refused_clearly_and_stores_nothing(db: Backend) {
     absurd_others(&h).await;
     bad_paths_and_queries(&h).await;
     bad_credentials(&h).await;
+    bodies_on_routes_that_take_none(&h).await;
     let (_, after) = h.call(ADMIN, Method::GET, "/v1/spaces", None).await;
     assert_eq!(before, after, "no space created or changed");
     let (_, bookings) = h.call(ADMIN, Method::GET, "/v1/bookings", None).await;
