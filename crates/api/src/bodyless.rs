@@ -1,6 +1,7 @@
 //! Refuses a request body sent to an authenticated route that takes none (a cancel, a
 //! check-in, a read): such a request is malformed and must change nothing, however large its
-//! body. Which routes take a body is read from the OpenAPI document, so the two cannot
+//! body. An empty JSON object (`{}`), which many HTTP clients send with every POST, is taken
+//! as no body. Which routes take a body is read from the OpenAPI document, so the two cannot
 //! disagree.
 
 use crate::error::ApiError;
@@ -66,17 +67,54 @@ pub async fn refuse_body(
             .0
             .contains(&(req.method().clone(), p.as_str().to_owned()))
     });
-    if bodyless && has_body(&req) {
-        return ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_not_allowed",
-            format!(
-                "{} {} takes no request body; send none",
-                req.method(),
-                req.uri().path()
-            ),
-        )
-        .into_response();
+    if !bodyless || !has_body(&req) {
+        return next.run(req).await;
     }
-    next.run(req).await
+    let refused = ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_not_allowed",
+        format!(
+            "{} {} takes no request body; send none (or {{}})",
+            req.method(),
+            req.uri().path()
+        ),
+    );
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, EMPTY_OBJECT_MAX).await {
+        Ok(bytes) if is_empty_object(&bytes) => {
+            next.run(Request::from_parts(parts, axum::body::Body::empty()))
+                .await
+        }
+        Ok(_) | Err(_) => refused.into_response(),
+    }
+}
+
+/// The most bytes read to see whether a body is only `{}` (with some whitespace).
+const EMPTY_OBJECT_MAX: usize = 64;
+
+/// Whether `bytes` are nothing but whitespace, or a JSON object without members.
+fn is_empty_object(bytes: &[u8]) -> bool {
+    let text = bytes.trim_ascii();
+    text.is_empty()
+        || serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(text)
+            .is_ok_and(|m| m.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_nothing_or_an_empty_object_counts_as_no_body() {
+        for none in [&b""[..], b"  ", b"{}", b" { } \n"] {
+            assert!(is_empty_object(none), "{:?}", String::from_utf8_lossy(none));
+        }
+        for some in [&b"{\"a\":1}"[..], b"[]", b"null", b"x", b"{} {}"] {
+            assert!(
+                !is_empty_object(some),
+                "{:?}",
+                String::from_utf8_lossy(some)
+            );
+        }
+    }
 }

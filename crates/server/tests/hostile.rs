@@ -218,12 +218,12 @@ async fn rate_limits_answer_429_with_retry_after() {
     let r = send(&server, Method::GET, "/v1/spaces", Some("wrong"), None).await;
     assert_error(&r, 429, "rate_limited", "the third failure in a row");
     assert!(r.retry_after.is_some_and(|s| s >= 1));
+    // A good token is not locked out by its address's failures (others behind one proxy).
     let r = send(&server, Method::GET, "/v1/spaces", Some(&device), None).await;
-    assert_error(
-        &r,
-        429,
-        "rate_limited",
-        "the blocked address, even with a good token",
+    assert_eq!(
+        r.status, 200,
+        "a good token from the blocked address: {}",
+        r.body
     );
 
     tokio::time::sleep(std::time::Duration::from_millis(wait * 1000 + 100)).await;
