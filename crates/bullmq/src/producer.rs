@@ -317,6 +317,37 @@ impl Producer {
     }
 }
 
+/// Whether Redis at `redis_url` answers `PING` on one fresh connection within `within`;
+/// `Err` says why not in plain words (`connection refused`). For start-up, where the crate's
+/// own connection would keep retrying in silence.
+pub async fn reachable(redis_url: &str, within: Duration) -> Result<(), String> {
+    let client = redis::Client::open(redis_url).map_err(|e| plain(&e))?;
+    let answer = tokio::time::timeout(within, async {
+        let mut conn = client.get_multiplexed_async_connection().await?;
+        redis::cmd("PING").query_async::<String>(&mut conn).await
+    })
+    .await;
+    match answer {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(plain(&e)),
+        Err(_) => Err(format!("no answer within {} s", within.as_secs())),
+    }
+}
+
+/// A Redis error in plain words: the innermost I/O error without its `(os error N)`, or the
+/// server's own reply.
+fn plain(e: &redis::RedisError) -> String {
+    let mut text = e.to_string();
+    if let Some(at) = text.find(" (os error") {
+        text.truncate(at);
+    }
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => text,
+    }
+}
+
 /// Answers "does Redis answer?" for a readiness probe, on a connection of its own: a
 /// connection that failed is dropped and the next probe connects afresh, so the answer
 /// turns to yes as soon as Redis is back (a crate connection would first wait out its

@@ -48,6 +48,9 @@ pub enum StoreError {
     /// A write would make two live bookings of one space overlap (the database refused it).
     #[error("booking overlaps a live booking of the same space")]
     Overlap,
+    /// The database server could not be reached at start (refused, no answer, bad host).
+    #[error("{0}")]
+    Unreachable(String),
     /// A row with this key exists already (a race between instances lost).
     #[error("already exists: {0}")]
     Duplicate(String),
@@ -72,6 +75,11 @@ impl Store {
 
     /// Connects to PostgreSQL at `url` and runs the migrations. With `schema`, every table
     /// lives in that schema (created if missing); otherwise in the connection's default.
+    ///
+    /// One connection is tried first, within a few seconds: a server that cannot be reached
+    /// is [`StoreError::Unreachable`], a missing database or a refused login is
+    /// [`StoreError::Config`] saying so (the pools would otherwise retry for their whole
+    /// acquire timeout).
     pub async fn connect_postgres(url: &str, schema: Option<&str>) -> Result<Self> {
         Ok(Self {
             inner: backend::Pools::Pg(postgres::PgStore::connect(url, schema).await?),
