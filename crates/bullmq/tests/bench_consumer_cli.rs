@@ -11,7 +11,12 @@ fn help_exits_0_and_names_the_settings() {
         let out = Command::new(BIN).arg(flag).output().unwrap();
         assert!(out.status.success(), "{flag}: {out:?}");
         let text = String::from_utf8_lossy(&out.stdout);
-        for setting in ["REDIS_URL", "QUEUE_PREFIX", "CONCURRENCY", "RECORD_LATENESS"] {
+        for setting in [
+            "REDIS_URL",
+            "QUEUE_PREFIX",
+            "CONCURRENCY",
+            "RECORD_LATENESS",
+        ] {
             assert!(text.contains(setting), "{flag} lacks {setting}: {text}");
         }
     }

@@ -53,7 +53,12 @@ fn serve_expecting_exit(name: &str, env: &[(&str, String)]) -> Failed {
     };
     let took = started.elapsed();
     let mut text = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut text).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
     Failed {
         code: status.code(),
         stderr: text
@@ -79,7 +84,10 @@ fn unreachable_redis_fails_fast_in_one_line_without_the_password() {
     assert!(f.code.is_some(), "killed by a signal");
     assert_eq!(f.stderr.len(), 1, "{:#?}", f.stderr);
     let line = &f.stderr[0];
-    assert!(line.starts_with("zs-scheduler: cannot reach Redis at "), "{line}");
+    assert!(
+        line.starts_with("zs-scheduler: cannot reach Redis at "),
+        "{line}"
+    );
     assert!(line.contains("(ZS_REDIS_URL)"), "{line}");
     assert!(line.ends_with("connection refused"), "{line}");
     assert!(!line.contains("sekret-pw"), "the password leaked: {line}");
@@ -102,7 +110,10 @@ fn missing_postgres_database_says_so_once() {
 
 #[test]
 fn unreachable_postgres_fails_fast_in_one_line_without_the_password() {
-    let url = format!("postgres://postgres:sekret-pw@127.0.0.1:{}/test", closed_port());
+    let url = format!(
+        "postgres://postgres:sekret-pw@127.0.0.1:{}/test",
+        closed_port()
+    );
     let f = serve_expecting_exit("no-pg", &[("ZS_DATABASE_URL", url)]);
     assert!(f.took < FAILS_WITHIN, "took {:?}", f.took);
     assert_ne!(f.code, Some(0));
@@ -112,7 +123,10 @@ fn unreachable_postgres_fails_fast_in_one_line_without_the_password() {
         line.starts_with("zs-scheduler: cannot reach PostgreSQL at "),
         "{line}"
     );
-    assert!(line.contains("(ZS_DATABASE_URL): connection refused"), "{line}");
+    assert!(
+        line.contains("(ZS_DATABASE_URL): connection refused"),
+        "{line}"
+    );
     assert!(!line.contains("sekret-pw"), "the password leaked: {line}");
 }
 
@@ -135,7 +149,11 @@ async fn private_webhook_targets_are_refused_with_the_setting_that_allows_them()
         );
     }
     let (s, v) = api.get("/v1/webhooks").await;
-    assert_eq!((s, v["items"].as_array().map(Vec::len)), (200, Some(0)), "{v}");
+    assert_eq!(
+        (s, v["items"].as_array().map(Vec::len)),
+        (200, Some(0)),
+        "{v}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
