@@ -232,3 +232,50 @@ fn every_help_command_answers() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("serve, diagrams, bench, simulate"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_status_receiver_is_logged_with_the_transport_error_at_warn() {
+    let dir = data_dir("warn-status");
+    let target = format!("http://127.0.0.1:{}/status", closed_port());
+    let server = Server::start(
+        &dir,
+        &[
+            ("ZS_STATUS_URL", target),
+            ("ZS_STATUS_RETRY", "0s,100ms".into()),
+        ],
+    );
+    let api = Api::new(&server.base);
+    let space = json!({"id": "st", "name": "st", "timezone": "UTC"});
+    assert_eq!(api.post("/v1/spaces", space).await.0, 201);
+    let booking =
+        json!({"id": "sb", "spaceId": "st", "start": at(3_600_000), "end": at(7_200_000)});
+    assert_eq!(api.post("/v1/bookings", booking).await.0, 201);
+
+    let log = server.log.clone();
+    let failed_lines = move || {
+        log.lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains("status post failed"))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let lines = failed_lines.clone();
+    eventually(20, "a failed status post logged", move || {
+        !lines().is_empty()
+    })
+    .await;
+    for line in failed_lines() {
+        assert!(line.contains(" WARN "), "{line}");
+        assert!(
+            line.contains("reason=connection failed: connection refused"),
+            "{line}"
+        );
+        assert!(!line.contains("os error"), "{line}");
+    }
+    let all = server.log.lock().unwrap().clone();
+    assert!(
+        all.iter().all(|l| !l.contains(" ERROR ")),
+        "an ERROR line: {all:#?}"
+    );
+}
