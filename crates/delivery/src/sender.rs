@@ -249,21 +249,6 @@ fn plain(mut text: String) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::plain;
-
-    #[test]
-    fn io_errors_read_as_plain_words() {
-        assert_eq!(
-            plain("Connection refused (os error 111)".into()),
-            "connection refused"
-        );
-        assert_eq!(plain("HTTP 500".into()), "HTTP 500");
-        assert_eq!(plain("dns error: no record".into()), "dns error: no record");
-    }
-}
-
 fn truncate(mut text: String) -> String {
     if text.len() > MAX_ERROR_LEN {
         let mut cut = MAX_ERROR_LEN;
@@ -278,4 +263,19 @@ fn truncate(mut text: String) -> String {
 
 fn elapsed_ms(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain;
+
+    #[test]
+    fn io_errors_read_as_plain_words() {
+        assert_eq!(
+            plain("Connection refused (os error 111)".into()),
+            "connection refused"
+        );
+        assert_eq!(plain("HTTP 500".into()), "HTTP 500");
+        assert_eq!(plain("dns error: no record".into()), "dns error: no record");
+    }
 }
