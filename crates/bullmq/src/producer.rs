@@ -321,7 +321,12 @@ impl Producer {
 /// `Err` says why not in plain words (`connection refused`). For start-up, where the crate's
 /// own connection would keep retrying in silence.
 pub async fn reachable(redis_url: &str, within: Duration) -> Result<(), String> {
-    let client = redis::Client::open(redis_url).map_err(|e| plain(&e))?;
+    let client = redis::Client::open(redis_url).map_err(|e| {
+        format!(
+            "not a Redis URL ({}); expected redis://[[user]:password@]host[:port][/db]",
+            plain(&e)
+        )
+    })?;
     let answer = tokio::time::timeout(within, async {
         let mut conn = client.get_multiplexed_async_connection().await?;
         redis::cmd("PING").query_async::<String>(&mut conn).await
@@ -334,12 +339,21 @@ pub async fn reachable(redis_url: &str, within: Duration) -> Result<(), String> 
     }
 }
 
-/// A Redis error in plain words: the innermost I/O error without its `(os error N)`, or the
-/// server's own reply.
+/// A Redis error in plain words: an I/O error without its `(os error N)`, or the crate's
+/// description and the server's detail without the crate's error-kind name (its `Display`
+/// appends ` - AuthenticationFailed` and the like).
 fn plain(e: &redis::RedisError) -> String {
     let mut text = e.to_string();
     if let Some(at) = text.find(" (os error") {
         text.truncate(at);
+    }
+    if !e.is_io_error()
+        && let Some(at) = text.find(" - ")
+    {
+        text.truncate(at);
+        if let Some(detail) = e.detail() {
+            text = format!("{text}: {detail}");
+        }
     }
     let mut chars = text.chars();
     match chars.next() {

@@ -108,9 +108,8 @@ const REDIS_FIRST_CONTACT: Duration = Duration::from_secs(4);
 
 /// `url` with its password replaced by `***`: start-up errors print the URL they tried.
 pub(crate) fn redact(url: &str) -> String {
-    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
-        return "(unparsable URL)".to_owned();
-    };
+    // Without a scheme, the whole string is read as `[user[:password]@]host…`.
+    let scheme_end = url.find("://").map_or(0, |i| i + 3);
     let (head, rest) = url.split_at(scheme_end);
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(authority_end);
@@ -307,7 +306,8 @@ mod tests {
                 "postgres://h/db?user=a&password=hunter2&x=1",
                 "postgres://h/db?user=a&password=***&x=1",
             ),
-            ("no url at all", "(unparsable URL)"),
+            ("localhost:6379", "localhost:6379"),
+            ("app:pw@db:5432/zs", "app:***@db:5432/zs"),
         ];
         for (url, want) in cases {
             assert_eq!(redact(url), want, "{url}");

@@ -94,6 +94,23 @@ fn unreachable_redis_fails_fast_in_one_line_without_the_password() {
 }
 
 #[test]
+fn a_redis_that_refuses_the_login_is_said_in_plain_words() {
+    // The test Redis has no password: AUTH with one is refused.
+    let url = "redis://:sekret-pw@127.0.0.1:6379".to_owned();
+    let f = serve_expecting_exit("redis-auth", &[("ZS_REDIS_URL", url)]);
+    assert!(f.took < FAILS_WITHIN, "took {:?}", f.took);
+    assert_ne!(f.code, Some(0));
+    assert_eq!(f.stderr.len(), 1, "{:#?}", f.stderr);
+    let line = &f.stderr[0];
+    assert!(line.contains("(ZS_REDIS_URL): "), "{line}");
+    assert!(!line.contains("sekret-pw"), "the password leaked: {line}");
+    assert!(
+        !line.contains("AuthenticationFailed"),
+        "Debug formatting: {line}"
+    );
+}
+
+#[test]
 fn missing_postgres_database_says_so_once() {
     let db = format!("zs_no_such_db_{}", std::process::id());
     let url = format!("postgres://postgres@127.0.0.1:5432/{db}");

@@ -33,8 +33,12 @@ fn check_schema(s: &str) -> Result<()> {
 
 impl PgStore {
     pub(crate) async fn connect(url: &str, schema: Option<&str>) -> Result<Self> {
+        const SHAPE: &str = "expected postgres://user[:password]@host[:port]/database";
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(StoreError::Config(format!("not a PostgreSQL URL; {SHAPE}")));
+        }
         let mut opts = PgConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Config(format!("not a PostgreSQL URL: {e}")))?;
+            .map_err(|e| StoreError::Config(format!("not a PostgreSQL URL ({e}); {SHAPE}")))?;
         first_contact(&opts).await?;
         if let Some(s) = schema {
             check_schema(s)?;
