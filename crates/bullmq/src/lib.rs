@@ -10,6 +10,7 @@
 mod due_timer;
 pub mod failure;
 pub mod producer;
+pub mod reach;
 pub mod scheduler;
 pub mod worker;
 

@@ -167,7 +167,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // start is retried by the queue connections.
     let redis_url = args.redis_url.as_deref().filter(|u| !u.is_empty());
     if let Some(url) = redis_url {
-        zs_bullmq::producer::reachable(url, REDIS_FIRST_CONTACT)
+        zs_bullmq::reach::reachable(url, REDIS_FIRST_CONTACT)
             .await
             .map_err(|why| {
                 anyhow!(
