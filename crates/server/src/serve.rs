@@ -111,19 +111,19 @@ pub(crate) fn redact(url: &str) -> String {
     // Without a scheme, the whole string is read as `[user[:password]@]host…`.
     let scheme_end = url.find("://").map_or(0, |i| i + 3);
     let (head, rest) = url.split_at(scheme_end);
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let authority = match authority.rfind('@') {
+    // The last `@` before any query ends the user info, even when an unencoded password
+    // holds a `/` (masking too much is fine, too little is not).
+    let query = rest.find(['?', '#']).unwrap_or(rest.len());
+    let (user_part, tail) = match rest[..query].rfind('@') {
         Some(at) => {
-            let user = authority[..at].split(':').next().unwrap_or_default();
-            let masked = if authority[..at].contains(':') {
-                ":***"
-            } else {
-                ""
+            let userinfo = &rest[..at];
+            let (user, masked) = match userinfo.split_once(':') {
+                Some((user, _)) => (user, ":***"),
+                None => (userinfo, ""),
             };
-            format!("{user}{masked}{}", &authority[at..])
+            (format!("{user}{masked}"), &rest[at..])
         }
-        None => authority.to_owned(),
+        None => (String::new(), rest),
     };
     // libpq-style `?password=…` too.
     let tail = match tail.find("password=") {
@@ -133,7 +133,7 @@ pub(crate) fn redact(url: &str) -> String {
         }
         None => tail.to_owned(),
     };
-    format!("{head}{authority}{tail}")
+    format!("{head}{user_part}{tail}")
 }
 
 /// One sentence for a store that would not open: where, which setting, why.
@@ -307,6 +307,10 @@ mod tests {
                 "postgres://h/db?user=a&password=***&x=1",
             ),
             ("localhost:6379", "localhost:6379"),
+            (
+                "redis://:pa/ss@127.0.0.1:6379/0",
+                "redis://:***@127.0.0.1:6379/0",
+            ),
             ("app:pw@db:5432/zs", "app:***@db:5432/zs"),
         ];
         for (url, want) in cases {
