@@ -46,6 +46,36 @@ fn admin_token(args: &ServeArgs) -> anyhow::Result<String> {
     Ok(token)
 }
 
+/// Creates the data directory if needed and makes it the owner's alone (0700): it holds the
+/// database with the webhook secrets and the generated admin token.
+fn private_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("making {} private (0700)", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Opens (creating if needed) a file of the data directory readable by its owner only.
+fn private_file(path: &Path) -> anyhow::Result<std::fs::File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let f = opts
+        .open(path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(f)
+}
+
 fn write_private(path: &Path, s: &str) -> anyhow::Result<()> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
@@ -152,11 +182,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_tracing("info,sqlx=warn");
     // Install the metrics recorder before anything records.
     zs_api::metrics_handle();
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("creating {}", args.data_dir.display()))?;
+    private_dir(&args.data_dir)?;
     let database_url = args.database_url.as_deref().filter(|u| !u.is_empty());
     // The embedded file allows one process; PostgreSQL allows as many as you like.
-    let lock = std::fs::File::create(args.data_dir.join("lock"))?;
+    let lock = private_file(&args.data_dir.join("lock"))?;
     if database_url.is_none() && lock.try_lock().is_err() {
         bail!(
             "another zs-scheduler is running on {}; one process per data directory",
