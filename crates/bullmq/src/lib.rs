@@ -11,6 +11,7 @@ pub mod depth;
 mod due_timer;
 pub mod failure;
 pub mod producer;
+pub mod reach;
 pub mod scheduler;
 pub mod worker;
 
@@ -23,7 +24,15 @@ pub const MEETING_SCHEDULER: &str = "meetingScheduler";
 /// Why the Redis side could not start.
 #[derive(Debug, thiserror::Error)]
 #[error("redis queues: {0}")]
-pub struct QueueError(#[from] bullmq::Error);
+pub struct QueueError(bullmq::Error);
+
+// Not `#[from]`: that would also make the cause the `source()`, and a printed error chain
+// would repeat the text the message already holds.
+impl From<bullmq::Error> for QueueError {
+    fn from(e: bullmq::Error) -> Self {
+        Self(e)
+    }
+}
 
 /// A running ingress worker (with exact timers for delayed jobs: [`worker::QueueWorker`]).
 pub struct IngressWorker {

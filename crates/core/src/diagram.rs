@@ -49,14 +49,50 @@ pub fn space_diagram() -> String {
     render(&SpaceState::ALL, space::table, SpaceState::as_str)
 }
 
+/// The code a refused event is answered with: the booking rule it breaks. The API applies
+/// a space's due timers before every command, so the stored states are current and a rule
+/// speaks before the table does. `None` for events no rule covers.
+pub fn refusal_code(machine: &str, event: EventKind) -> Option<&'static str> {
+    use crate::booking::BookingStatus;
+    use crate::error::DomainError as D;
+    let code = match event {
+        EventKind::UserChecksOut => D::NotCheckedIn(BookingStatus::Scheduled).code(),
+        EventKind::UserChecksIn if machine == "space" => D::InMaintenance.code(),
+        EventKind::UserChecksIn => D::CheckInWindow {
+            opens: jiff::Timestamp::UNIX_EPOCH,
+            closes: jiff::Timestamp::UNIX_EPOCH,
+        }
+        .code(),
+        EventKind::AdminEnable => D::NotInMaintenance.code(),
+        EventKind::AdminDisable => D::AlreadyInMaintenance.code(),
+        EventKind::BookingCreated
+        | EventKind::UpcomingReached
+        | EventKind::StartTimeReached
+        | EventKind::NoShowTimeout
+        | EventKind::EndTimeReached
+        | EventKind::CleaningEnded
+        | EventKind::BookingCancelled
+        | EventKind::DayStart
+        | EventKind::DayEnd => return None,
+    };
+    Some(code)
+}
+
+/// `EVENT (`code`)` for one refused event.
+fn refused(machine: &str, event: EventKind) -> String {
+    let code = refusal_code(machine, event).unwrap_or("transition_refused");
+    format!("{} (`{code}`)", event.as_str())
+}
+
 /// A Markdown table of refused events per state.
 fn refusals() -> String {
-    let mut out = String::from("| machine | state | refused events |\n|---|---|---|\n");
+    let mut out =
+        String::from("| machine | state | refused events (answered with) |\n|---|---|---|\n");
     for s in RoomState::ALL {
         let r: Vec<_> = EventKind::ALL
             .into_iter()
             .filter(|e| room::refuses(s, *e))
-            .map(|e| e.as_str())
+            .map(|e| refused("room", e))
             .collect();
         if !r.is_empty() {
             let _ = writeln!(out, "| room | `{}` | {} |", s.as_str(), r.join(", "));
@@ -66,7 +102,7 @@ fn refusals() -> String {
         let r: Vec<_> = EventKind::ALL
             .into_iter()
             .filter(|e| space::refuses(s, *e))
-            .map(|e| e.as_str())
+            .map(|e| refused("space", e))
             .collect();
         if !r.is_empty() {
             let _ = writeln!(out, "| space | `{}` | {} |", s.as_str(), r.join(", "));
@@ -82,8 +118,13 @@ pub fn document() -> String {
          a test fails when this file drifts -->\n\n\
          Self-loops (events that leave a machine where it is) are omitted. Where a cell lists \
          several targets, guards derived from the facts (CONTRACT §3) choose one.\n\n\
-         ## Room\n\n{}\n## Space\n\n{}\n## Refused events\n\nA refused event gets HTTP 409 \
-         `transition_refused` and changes nothing.\n\n{}",
+         ## Room\n\n{}\n## Space\n\n{}\n## Refused events\n\nA refused event changes nothing \
+         and gets HTTP 409 with the code of the booking rule it breaks. The API applies a \
+         space's due timers before every command, so \
+         the rule always speaks first: a check-in outside its window gets `check_in_window` \
+         whatever the state, and the codes below are what an otherwise valid event gets. \
+         `transition_refused` is answered only if a table ever refused an event that every \
+         rule allowed, which would be a bug to report.\n\n{}",
         room_diagram(),
         space_diagram(),
         refusals()
@@ -117,6 +158,25 @@ mod tests {
             readme.contains(&super::space_diagram()),
             "README space diagram drifted"
         );
+    }
+
+    #[test]
+    fn every_refused_event_is_answered_by_a_rule_code() {
+        use crate::EventKind;
+        use crate::machine::{room, space};
+        for e in EventKind::ALL {
+            let by_room = crate::RoomState::ALL.iter().any(|s| room::refuses(*s, e));
+            let by_space = crate::SpaceState::ALL.iter().any(|s| space::refuses(*s, e));
+            if by_room {
+                assert!(super::refusal_code("room", e).is_some(), "{}", e.as_str());
+            }
+            if by_space {
+                assert!(super::refusal_code("space", e).is_some(), "{}", e.as_str());
+            }
+        }
+        let table = super::refusals();
+        assert!(!table.contains("transition_refused"), "{table}");
+        assert!(table.contains("USER_CHECKS_OUT (`not_checked_in`)"));
     }
 
     #[test]

@@ -34,11 +34,18 @@ pub enum DomainError {
     TooLong,
     /// Not inside one business-hours interval.
     #[error(
-        "the booking must lie inside one business-hours interval of the space, in its time zone {zone}"
+        "the booking must lie inside one business-hours interval: it is outside the business \
+         hours of {space} on {day} ({zone}): {hours}"
     )]
     OutsideBusinessHours {
+        /// The space's id.
+        space: String,
+        /// The local day the booking starts on, e.g. `Mon 2026-05-04`.
+        day: String,
         /// The space's zone name.
         zone: String,
+        /// That day's hours in local time (`08:00–18:00`, or `closed`).
+        hours: String,
     },
     /// Its `[start, end + cleaning)` overlaps another booking's.
     #[error("the space is already booked: conflicts with booking {with} (cleaning time included)")]
@@ -58,7 +65,7 @@ pub enum DomainError {
     #[error("the booking is already checked in")]
     AlreadyCheckedIn,
     /// Check-out of a booking that is not checked in.
-    #[error("the booking is not checked in (status {0:?})")]
+    #[error("the booking is not checked in (status {})", .0.as_str())]
     NotCheckedIn(BookingStatus),
     /// Cancelling a booking whose session is in progress.
     #[error("the booking is checked in: check out instead of cancelling")]

@@ -108,8 +108,16 @@ fn check_new(f: &SpaceFacts, n: &NewBooking, at: Timestamp) -> Result<(), Domain
         Err(()) => false,
     };
     if !inside {
+        let date = s.zone.local_date(start);
+        let hours = s
+            .business_hours
+            .as_ref()
+            .map_or_else(|| "open all day".to_owned(), |h| h.day_text(date.weekday()));
         return Err(DomainError::OutsideBusinessHours {
+            space: f.space.id.to_string(),
+            day: date.strftime("%a %Y-%m-%d").to_string(),
             zone: s.zone.name().to_owned(),
+            hours,
         });
     }
     let wanted = (start, end + s.cleaning.duration());
@@ -120,5 +128,88 @@ fn check_new(f: &SpaceFacts, n: &NewBooking, at: Timestamp) -> Result<(), Domain
     match clash {
         Some(b) => Err(DomainError::Conflict { with: b.id.clone() }),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::calendar::{BusinessHours, Zone};
+    use crate::decide::Command;
+    use crate::ids::{BookingId, SpaceId};
+    use crate::rules::NewBooking;
+    use crate::sim::SpaceSim;
+    use crate::space::{Space, SpaceSettings};
+    use jiff::Timestamp;
+
+    /// `room-1` in Berlin: weekdays 08:00–18:00 (Monday with a lunch break), weekends closed.
+    fn berlin_room(now: Timestamp) -> SpaceSim {
+        let day = serde_json::json!([{"open": "08:00", "close": "18:00"}]);
+        let hours = serde_json::json!({
+            "mon": [{"open": "08:00", "close": "12:00"}, {"open": "13:00", "close": "18:00"}],
+            "tue": day, "wed": day, "thu": day, "fri": day,
+        });
+        let settings = SpaceSettings {
+            business_hours: Some(BusinessHours::parse_json(&hours).unwrap()),
+            ..SpaceSettings::defaults(Zone::parse("Europe/Berlin").unwrap())
+        };
+        let space = Space {
+            id: SpaceId::parse("room-1").unwrap(),
+            name: "Room 1".into(),
+            settings,
+            maintenance: false,
+        };
+        SpaceSim::new(space, now)
+    }
+
+    fn create(start: &str, end: &str) -> Command {
+        Command::Create(NewBooking {
+            id: BookingId::parse("b1").unwrap(),
+            title: String::new(),
+            start: start.parse().unwrap(),
+            end: end.parse().unwrap(),
+        })
+    }
+
+    #[test]
+    fn outside_hours_names_the_days_hours_in_local_time() {
+        let now: Timestamp = "2026-05-01T00:00:00Z".parse().unwrap();
+        let mut sim = berlin_room(now);
+        // 07:00–09:00 Berlin (CEST, UTC+2) on Monday 4 May 2026.
+        let err = sim
+            .command(create("2026-05-04T05:00:00Z", "2026-05-04T07:00:00Z"), now)
+            .unwrap_err();
+        assert_eq!(err.code(), "outside_business_hours");
+        let text = err.to_string();
+        assert!(
+            text.ends_with(
+                "outside the business hours of room-1 on Mon 2026-05-04 (Europe/Berlin): \
+                 08:00–12:00, 13:00–18:00"
+            ),
+            "{text}"
+        );
+        let err = sim
+            .command(create("2026-05-09T08:00:00Z", "2026-05-09T09:00:00Z"), now)
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("on Sat 2026-05-09 (Europe/Berlin): closed"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn refusals_print_contract_strings_not_rust_names() {
+        let now: Timestamp = "2026-05-01T00:00:00Z".parse().unwrap();
+        let mut sim = berlin_room(now);
+        sim.command(create("2026-05-05T08:00:00Z", "2026-05-05T09:00:00Z"), now)
+            .unwrap();
+        let err = sim
+            .command(Command::CheckOut(BookingId::parse("b1").unwrap()), now)
+            .unwrap_err();
+        assert_eq!(err.code(), "not_checked_in");
+        assert_eq!(
+            err.to_string(),
+            "the booking is not checked in (status scheduled)"
+        );
     }
 }

@@ -11,7 +11,7 @@ pub mod ssrf;
 pub use retry::RetrySchedule;
 pub use sender::{AttemptOutcome, Sender, SenderConfig, Transport};
 pub use signing::{WebhookSecret, sign, signed_headers};
-pub use ssrf::{GuardedResolver, check_url, is_forbidden_ip};
+pub use ssrf::{GuardedResolver, check_target, check_url, is_forbidden_ip};
 
 /// Errors raised while preparing or performing an outbound delivery.
 ///
@@ -24,8 +24,12 @@ pub enum DeliveryError {
     /// The target URL is malformed or not acceptable (scheme, host, credentials).
     #[error("invalid url: {0}")]
     InvalidUrl(String),
-    /// The target resolves to (or is) an address the SSRF guard refuses.
-    #[error("forbidden target: {0}")]
+    /// The target resolves to (or is) an address the SSRF guard refuses. The message says
+    /// which setting lets such targets through.
+    #[error(
+        "forbidden target: {0}; private and loopback targets are refused unless the server \
+         runs with ZS_ALLOW_PRIVATE_WEBHOOKS=true (or --allow-private-webhooks)"
+    )]
     ForbiddenTarget(String),
     /// A retry schedule string could not be parsed.
     #[error("invalid retry schedule: {0}")]

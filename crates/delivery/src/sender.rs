@@ -224,12 +224,29 @@ fn find_delivery_error<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a Delive
 }
 
 /// The innermost cause's message: specific, and free of the URL reqwest adds at the top.
+/// In plain words: `Connection refused (os error 111)` becomes `connection refused`.
 fn root_cause(e: &(dyn StdError + 'static)) -> String {
     let mut current = e;
     while let Some(next) = current.source() {
         current = next;
     }
-    current.to_string()
+    plain(current.to_string())
+}
+
+/// Drops the OS error number and lowers the first letter of an I/O error's text.
+fn plain(mut text: String) -> String {
+    if let Some(at) = text.find(" (os error") {
+        text.truncate(at);
+    }
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first)
+            if first.is_uppercase() && chars.clone().next().is_some_and(char::is_lowercase) =>
+        {
+            first.to_lowercase().chain(chars).collect()
+        }
+        _ => text,
+    }
 }
 
 fn truncate(mut text: String) -> String {
@@ -246,4 +263,19 @@ fn truncate(mut text: String) -> String {
 
 fn elapsed_ms(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain;
+
+    #[test]
+    fn io_errors_read_as_plain_words() {
+        assert_eq!(
+            plain("Connection refused (os error 111)".into()),
+            "connection refused"
+        );
+        assert_eq!(plain("HTTP 500".into()), "HTTP 500");
+        assert_eq!(plain("dns error: no record".into()), "dns error: no record");
+    }
 }

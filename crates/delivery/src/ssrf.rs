@@ -122,6 +122,34 @@ pub fn check_url(url: &str, allow_private: bool) -> Result<Url, DeliveryError> {
     Ok(parsed)
 }
 
+/// How long [`check_target`] waits for DNS before giving the name the benefit of the doubt.
+const CREATION_LOOKUP_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// [`check_url`], and for a host name a DNS lookup: a name whose every address is
+/// forbidden (`localhost`, a name pointing at 127.0.0.1) is refused like its literal IP.
+///
+/// A name that does not resolve now (no DNS on this machine, a record not yet published)
+/// is accepted: every delivery resolves again through [`GuardedResolver`].
+pub async fn check_target(url: &str, allow_private: bool) -> Result<Url, DeliveryError> {
+    let parsed = check_url(url, allow_private)?;
+    let host = parsed.host_str().unwrap_or_default().to_owned();
+    let literal = host.trim_start_matches('[').trim_end_matches(']');
+    if allow_private || literal.parse::<IpAddr>().is_ok() {
+        return Ok(parsed);
+    }
+    let lookup = tokio::net::lookup_host((literal, 0));
+    let addrs: Vec<IpAddr> = match tokio::time::timeout(CREATION_LOOKUP_WITHIN, lookup).await {
+        Ok(Ok(found)) => found.map(|a| a.ip()).collect(),
+        Ok(Err(_)) | Err(_) => return Ok(parsed),
+    };
+    if !addrs.is_empty() && addrs.iter().all(|ip| is_forbidden_ip(*ip)) {
+        return Err(DeliveryError::ForbiddenTarget(format!(
+            "{literal} resolves only to non-public addresses"
+        )));
+    }
+    Ok(parsed)
+}
+
 /// DNS resolver for `reqwest` that drops forbidden addresses unless `allow_private` is set.
 ///
 /// Resolution uses tokio's `lookup_host`; when every answer is forbidden the lookup fails with
@@ -313,6 +341,40 @@ mod tests {
     fn errors_do_not_echo_the_url() {
         let err = url_err("https://user:hunter2@example.com/").to_string();
         assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn a_refusal_names_the_setting_that_allows_it() {
+        let err = url_err("http://127.0.0.1:9/x").to_string();
+        assert!(err.contains("ZS_ALLOW_PRIVATE_WEBHOOKS=true"), "{err}");
+        assert!(err.contains("--allow-private-webhooks"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn check_target_refuses_names_that_resolve_only_to_private_addresses() {
+        for url in ["http://localhost:9/x", "http://LocalHost/x"] {
+            let err = check_target(url, false).await.unwrap_err();
+            assert!(matches!(err, DeliveryError::ForbiddenTarget(_)), "{url}");
+            assert!(
+                err.to_string().contains("ZS_ALLOW_PRIVATE_WEBHOOKS"),
+                "{err}"
+            );
+            assert!(
+                check_target(url, true).await.is_ok(),
+                "{url} with allow_private"
+            );
+        }
+        assert!(matches!(
+            check_target("http://10.1.2.3/x", false).await,
+            Err(DeliveryError::ForbiddenTarget(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn check_target_accepts_names_that_do_not_resolve_now() {
+        // `.invalid` never resolves (RFC 6761): delivery will look it up again.
+        let url = "https://hooks.zs-scheduler.invalid/x";
+        assert!(check_target(url, false).await.is_ok());
     }
 
     #[tokio::test]

@@ -175,7 +175,13 @@ impl Engine {
             jobs::retry_later(&mut tx, &job.id, at, &describe(&out)).await?;
         }
         tx.commit().await?;
-        tracing::info!(job = %job.id, attempt = job.attempts_made + 1, success = out.success, error = ?out.error, status = ?out.status, "status post");
+        let attempt = job.attempts_made + 1;
+        if out.success {
+            tracing::info!(job = %job.id, attempt, status = out.status, "status post delivered");
+        } else {
+            let reason = describe(&out);
+            tracing::warn!(job = %job.id, attempt, status = out.status, %reason, "status post failed; retrying");
+        }
         record("status", &out);
         Ok(Some(out))
     }
@@ -234,7 +240,13 @@ impl Engine {
         let mut tx = self.store.begin().await?;
         deliveries::settle_attempt(&mut tx, &d.id, &a, status, &job.id, then).await?;
         tx.commit().await?;
-        tracing::info!(delivery = %d.id, endpoint = %e.id, r#type = %d.event_type, attempt, outcome = status, "webhook delivery");
+        if out.success {
+            tracing::info!(delivery = %d.id, endpoint = %e.id, r#type = %d.event_type, attempt, outcome = status, "webhook delivery");
+        } else {
+            // The reason an operator needs to fix the receiver (or the settings).
+            let reason = describe(&out);
+            tracing::warn!(delivery = %d.id, endpoint = %e.id, r#type = %d.event_type, attempt, outcome = status, status = out.status, %reason, "webhook delivery attempt failed");
+        }
         record("webhook", &out);
         if status == "failed" {
             metrics::counter!("zs_deliveries_total", "queue" => "webhook", "outcome" => "dead_lettered").increment(1);

@@ -2,7 +2,7 @@
 //! and shuts down gracefully on SIGTERM or Ctrl-C.
 
 use crate::config::ServeArgs;
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -44,6 +44,36 @@ fn admin_token(args: &ServeArgs) -> anyhow::Result<String> {
         path.display()
     );
     Ok(token)
+}
+
+/// Creates the data directory if needed and makes it the owner's alone (0700): it holds the
+/// database with the webhook secrets and the generated admin token.
+fn private_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("making {} private (0700)", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Opens (creating if needed) a file of the data directory readable by its owner only.
+fn private_file(path: &Path) -> anyhow::Result<std::fs::File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let f = opts
+        .open(path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(f)
 }
 
 fn write_private(path: &Path, s: &str) -> anyhow::Result<()> {
@@ -102,26 +132,83 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
+/// How long Redis may take to answer at start before `serve` gives up (PostgreSQL's first
+/// connection has its own, shorter bound in the store): a wrong URL fails within 5 s.
+const REDIS_FIRST_CONTACT: Duration = Duration::from_secs(4);
+
+/// `url` with its password replaced by `***`: start-up errors print the URL they tried.
+pub(crate) fn redact(url: &str) -> String {
+    // Without a scheme, the whole string is read as `[user[:password]@]host…`.
+    let scheme_end = url.find("://").map_or(0, |i| i + 3);
+    let (head, rest) = url.split_at(scheme_end);
+    // The last `@` before any query ends the user info, even when an unencoded password
+    // holds a `/` (masking too much is fine, too little is not).
+    let query = rest.find(['?', '#']).unwrap_or(rest.len());
+    let (user_part, tail) = match rest[..query].rfind('@') {
+        Some(at) => {
+            let userinfo = &rest[..at];
+            let (user, masked) = match userinfo.split_once(':') {
+                Some((user, _)) => (user, ":***"),
+                None => (userinfo, ""),
+            };
+            (format!("{user}{masked}"), &rest[at..])
+        }
+        None => (String::new(), rest),
+    };
+    // libpq-style `?password=…` too.
+    let tail = match tail.find("password=") {
+        Some(p) => {
+            let value_end = tail[p..].find('&').map_or(tail.len(), |e| p + e);
+            format!("{}password=***{}", &tail[..p], &tail[value_end..])
+        }
+        None => tail.to_owned(),
+    };
+    format!("{head}{user_part}{tail}")
+}
+
+/// One sentence for a store that would not open: where, which setting, why.
+fn postgres_error(url: &str, e: zs_store::StoreError) -> anyhow::Error {
+    let at = redact(url);
+    match e {
+        zs_store::StoreError::Unreachable(why) => {
+            anyhow!("cannot reach PostgreSQL at {at} (ZS_DATABASE_URL): {why}")
+        }
+        other => anyhow!("PostgreSQL at {at} (ZS_DATABASE_URL): {other}"),
+    }
+}
+
 /// Runs the service until a shutdown signal.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_tracing("info,sqlx=warn");
     // Install the metrics recorder before anything records.
     zs_api::metrics_handle();
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("creating {}", args.data_dir.display()))?;
+    private_dir(&args.data_dir)?;
     let database_url = args.database_url.as_deref().filter(|u| !u.is_empty());
     // The embedded file allows one process; PostgreSQL allows as many as you like.
-    let lock = std::fs::File::create(args.data_dir.join("lock"))?;
+    let lock = private_file(&args.data_dir.join("lock"))?;
     if database_url.is_none() && lock.try_lock().is_err() {
         bail!(
             "another zs-scheduler is running on {}; one process per data directory",
             args.data_dir.display()
         );
     }
+    // A Redis that is not there fails the start at once, in one line; an outage after the
+    // start is retried by the queue connections.
+    let redis_url = args.redis_url.as_deref().filter(|u| !u.is_empty());
+    if let Some(url) = redis_url {
+        zs_bullmq::reach::reachable(url, REDIS_FIRST_CONTACT)
+            .await
+            .map_err(|why| {
+                anyhow!(
+                    "cannot reach Redis at {} (ZS_REDIS_URL): {why}",
+                    redact(url)
+                )
+            })?;
+    }
     let store = match database_url {
         Some(url) => Store::connect_postgres(url, args.database_schema.as_deref())
             .await
-            .context("connecting to PostgreSQL (ZS_DATABASE_URL)")?,
+            .map_err(|e| postgres_error(url, e))?,
         None => Store::open(&args.data_dir)
             .await
             .context("opening the embedded store")?,
@@ -145,7 +232,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     );
     let mut probes: Vec<(&'static str, zs_api::Probe)> = vec![];
     let mut queue_depths: Option<zs_api::QueueDepths> = None;
-    let ingress = match args.redis_url.as_deref().filter(|u| !u.is_empty()) {
+    let ingress = match redis_url {
         Some(url) => {
             // Timers, status posts and webhooks become BullMQ jobs: the relay adds each plan
             // to its queue and the workers run them (meetingScheduler also takes ingress
@@ -240,4 +327,38 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     store.close().await;
     drop(lock);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redact_hides_passwords_and_keeps_the_rest() {
+        let cases = [
+            ("redis://:sekret@127.0.0.1:1", "redis://:***@127.0.0.1:1"),
+            (
+                "postgres://app:p%40ss@db.example:5432/zs?sslmode=require",
+                "postgres://app:***@db.example:5432/zs?sslmode=require",
+            ),
+            (
+                "postgres://postgres@127.0.0.1:5432/test",
+                "postgres://postgres@127.0.0.1:5432/test",
+            ),
+            ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+            (
+                "postgres://h/db?user=a&password=hunter2&x=1",
+                "postgres://h/db?user=a&password=***&x=1",
+            ),
+            ("localhost:6379", "localhost:6379"),
+            (
+                "redis://:pa/ss@127.0.0.1:6379/0",
+                "redis://:***@127.0.0.1:6379/0",
+            ),
+            ("app:pw@db:5432/zs", "app:***@db:5432/zs"),
+        ];
+        for (url, want) in cases {
+            assert_eq!(redact(url), want, "{url}");
+        }
+    }
 }

@@ -34,11 +34,13 @@ pub use sqlx::Error as SqlxError;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database failed.
+    // The message holds the cause's text, so the cause is not also its `source()`: a
+    // printed error chain would say it twice.
     #[error("database error: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
     /// Migrations failed.
     #[error("migration error: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(sqlx::migrate::MigrateError),
     /// A stored row does not parse (a bug or a hand-edited file).
     #[error("corrupt row: {0}")]
     Corrupt(String),
@@ -48,9 +50,24 @@ pub enum StoreError {
     /// A write would make two live bookings of one space overlap (the database refused it).
     #[error("booking overlaps a live booking of the same space")]
     Overlap,
+    /// The database server could not be reached at start (refused, no answer, bad host).
+    #[error("{0}")]
+    Unreachable(String),
     /// A row with this key exists already (a race between instances lost).
     #[error("already exists: {0}")]
     Duplicate(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Db(e)
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        Self::Migrate(e)
+    }
 }
 
 /// Shorthand for store results.
@@ -72,6 +89,11 @@ impl Store {
 
     /// Connects to PostgreSQL at `url` and runs the migrations. With `schema`, every table
     /// lives in that schema (created if missing); otherwise in the connection's default.
+    ///
+    /// One connection is tried first, within a few seconds: a server that cannot be reached
+    /// is [`StoreError::Unreachable`], a missing database or a refused login is
+    /// [`StoreError::Config`] saying so (the pools would otherwise retry for their whole
+    /// acquire timeout).
     pub async fn connect_postgres(url: &str, schema: Option<&str>) -> Result<Self> {
         Ok(Self {
             inner: backend::Pools::Pg(postgres::PgStore::connect(url, schema).await?),
@@ -139,4 +161,19 @@ pub(crate) fn ts(ms: i64) -> Result<jiff::Timestamp> {
 
 pub(crate) fn opt_ts(ms: Option<i64>) -> Result<Option<jiff::Timestamp>> {
     ms.map(ts).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StoreError;
+
+    #[test]
+    fn a_database_error_says_its_cause_once() {
+        let e = StoreError::from(sqlx::Error::PoolTimedOut);
+        assert_eq!(
+            e.to_string(),
+            "database error: pool timed out while waiting for an open connection"
+        );
+        assert!(std::error::Error::source(&e).is_none());
+    }
 }

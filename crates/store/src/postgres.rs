@@ -33,8 +33,13 @@ fn check_schema(s: &str) -> Result<()> {
 
 impl PgStore {
     pub(crate) async fn connect(url: &str, schema: Option<&str>) -> Result<Self> {
+        const SHAPE: &str = "expected postgres://user[:password]@host[:port]/database";
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(StoreError::Config(format!("not a PostgreSQL URL; {SHAPE}")));
+        }
         let mut opts = PgConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Config(format!("ZS_DATABASE_URL: {e}")))?;
+            .map_err(|e| StoreError::Config(format!("not a PostgreSQL URL ({e}); {SHAPE}")))?;
+        first_contact(&opts).await?;
         if let Some(s) = schema {
             check_schema(s)?;
             // Create the schema through a plain connection first, then point every pooled
@@ -87,6 +92,55 @@ impl PgStore {
         let mut inner = sqlx::postgres::PgListener::connect_with(&self.pool).await?;
         inner.listen(&channel(&schema)).await?;
         Ok(Listener { inner })
+    }
+}
+
+/// How long the first connection may take before the server counts as unreachable.
+const FIRST_CONTACT_WITHIN: Duration = Duration::from_secs(4);
+
+/// One plain connection, once: tells "cannot reach the server" from "the server says no"
+/// (missing database, refused login) in one clear sentence each.
+async fn first_contact(opts: &PgConnectOptions) -> Result<()> {
+    use sqlx::Connection;
+    let attempt = sqlx::PgConnection::connect_with(opts);
+    match tokio::time::timeout(FIRST_CONTACT_WITHIN, attempt).await {
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+            Ok(())
+        }
+        Ok(Err(e)) => Err(first_contact_error(e)),
+        Err(_) => Err(StoreError::Unreachable(format!(
+            "no answer within {} s",
+            FIRST_CONTACT_WITHIN.as_secs()
+        ))),
+    }
+}
+
+fn first_contact_error(e: sqlx::Error) -> StoreError {
+    match e {
+        // The server's own sentence (`database "x" does not exist`, `password authentication
+        // failed for user "y"`), without sqlx's wrapping.
+        sqlx::Error::Database(d) => StoreError::Config(d.message().to_owned()),
+        sqlx::Error::Io(io) => StoreError::Unreachable(plain_io(&io)),
+        sqlx::Error::PoolTimedOut => StoreError::Unreachable("no answer".into()),
+        sqlx::Error::Protocol(_) => StoreError::Unreachable(
+            "something answers at that address, but not as PostgreSQL does".into(),
+        ),
+        other => StoreError::Unreachable(other.to_string()),
+    }
+}
+
+/// `Connection refused (os error 111)` → `connection refused`.
+pub(crate) fn plain_io(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    let text = match text.find(" (os error") {
+        Some(at) => &text[..at],
+        None => &text,
+    };
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 

@@ -18,6 +18,32 @@ const LOG_SIZE_LIMIT: &str = "8388608";
 /// up until the next round. New writers wait meanwhile, so it is short.
 const RESTART_WAIT: Duration = Duration::from_millis(250);
 
+/// Creates the database file readable by its owner only (0600), or makes an existing one so;
+/// SQLite gives its `-wal` and `-shm` files the database file's permissions.
+fn owner_only(file: &Path) -> Result<()> {
+    let config = |e: std::io::Error| crate::StoreError::Config(format!("{}: {e}", file.display()));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let f = opts.open(file).map_err(config)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let private = || std::fs::Permissions::from_mode(0o600);
+        f.set_permissions(private()).map_err(config)?;
+        // A log and an index left by an earlier version keep their own permissions.
+        for side in ["-wal", "-shm"] {
+            let mut p = file.as_os_str().to_owned();
+            p.push(side);
+            if std::path::Path::new(&p).exists() {
+                std::fs::set_permissions(&p, private()).map_err(config)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct SqliteStore {
     write: SqlitePool,
@@ -29,7 +55,9 @@ impl SqliteStore {
     pub(crate) async fn open(dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(dir)
             .map_err(|e| crate::StoreError::Config(format!("{}: {e}", dir.display())))?;
-        let url = format!("sqlite://{}", dir.join("zs-scheduler.db").display());
+        let file = dir.join("zs-scheduler.db");
+        owner_only(&file)?;
+        let url = format!("sqlite://{}", file.display());
         let opts = SqliteConnectOptions::from_str(&url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)

@@ -55,12 +55,18 @@ pub async fn create(
         return Err(ApiError::invalid(
             "invalid_event_type",
             format!(
-                "unknown event type {bad:?}; known: {}",
+                "unknown event type {}; known: {}",
+                quoted(bad),
                 WEBHOOK_TYPES.join(", ")
             ),
         ));
     }
     text("invalid_url", "url", &input.url, 2000)?;
+    // A name that resolves only to private addresses is refused now, like its literal IP,
+    // rather than accepted and then failing every delivery.
+    zs_delivery::check_target(&input.url, st.engine.outbound.allow_private)
+        .await
+        .map_err(|e| ApiError::invalid("invalid_url", e.to_string()))?;
     let e = st
         .engine
         .create_endpoint(input.url, input.events)

@@ -88,10 +88,67 @@ fn env(name: &str, fallback: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// What `--help` prints: the settings are environment variables, there are no flags.
+const USAGE: &str = "\
+zs-bench-consumer: the zs-scheduler queue worker with a trivial handler, for the BullMQ
+benchmark harness. Prints READY once taking jobs; on SIGTERM or SIGINT stops and prints one
+JSON line: completed, failed, processed and (with RECORD_LATENESS=1) lateness_ms.
+Jobs named WARMUP are run but left out of every figure.
+
+Usage: zs-bench-consumer
+
+Settings (environment variables; there are no flags):
+  REDIS_URL        Redis to use (else ZS_REDIS_URL; default redis://127.0.0.1:6390)
+  QUEUE_PREFIX     BullMQ key prefix (else ZS_QUEUE_PREFIX; required)
+  QUEUE_NAME       queue to consume (default meetingScheduler)
+  CONCURRENCY      jobs run at once (default 10)
+  RECORD_LATENESS  1 to report each job's start minus its due instant, in ms
+
+Options:
+  -h, --help     Print this help
+  -V, --version  Print the version
+";
+
+/// Handles the command line: `Some(exit code)` when there is nothing to run.
+fn command_line() -> Option<std::process::ExitCode> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        None => None,
+        Some("-h" | "--help" | "help") => {
+            print!("{USAGE}");
+            Some(std::process::ExitCode::SUCCESS)
+        }
+        Some("-V" | "--version") => {
+            println!("zs-bench-consumer {}", env!("CARGO_PKG_VERSION"));
+            Some(std::process::ExitCode::SUCCESS)
+        }
+        Some(other) => {
+            eprintln!(
+                "zs-bench-consumer: unexpected argument {other}; settings are environment \
+                 variables (see --help)"
+            );
+            Some(std::process::ExitCode::from(2))
+        }
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    if let Some(code) = command_line() {
+        return code;
+    }
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("zs-bench-consumer: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 // One thread: Redis round trips dominate, and a single-threaded runtime spends no CPU on
 // cross-thread wake-ups.
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> anyhow::Result<()> {
+async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -102,7 +159,8 @@ async fn main() -> anyhow::Result<()> {
     let config = WorkerConfig {
         redis_url: env("REDIS_URL", "ZS_REDIS_URL")
             .unwrap_or_else(|| "redis://127.0.0.1:6390".to_owned()),
-        prefix: env("QUEUE_PREFIX", "ZS_QUEUE_PREFIX").context("QUEUE_PREFIX is not set")?,
+        prefix: env("QUEUE_PREFIX", "ZS_QUEUE_PREFIX")
+            .context("QUEUE_PREFIX is not set (see --help)")?,
         queue: env("QUEUE_NAME", "QUEUE_NAME").unwrap_or_else(|| "meetingScheduler".to_owned()),
         concurrency: env("CONCURRENCY", "CONCURRENCY")
             .map(|c| c.parse())

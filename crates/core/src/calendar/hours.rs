@@ -91,6 +91,19 @@ impl BusinessHours {
         &self.days[weekday.to_monday_zero_offset() as usize]
     }
 
+    /// A weekday's hours as people read them: `08:00–12:00, 13:00–18:00`, or `closed`.
+    pub fn day_text(&self, weekday: Weekday) -> String {
+        let day = self.day(weekday);
+        if day.is_empty() {
+            return "closed".to_owned();
+        }
+        let spans: Vec<String> = day
+            .iter()
+            .map(|i| format!("{}–{}", hhmm(i.open), hhmm(i.close)))
+            .collect();
+        spans.join(", ")
+    }
+
     /// Whether every day is `00:00-24:00`, so the space never closes.
     pub fn is_always_open(&self) -> bool {
         self.days
