@@ -125,7 +125,7 @@ async fn node_bullmq_ingress_jobs_are_applied() {
     // the same id for a different booking is refused.
     assert_eq!(results[6]["value"]["alreadyApplied"], true);
     assert_eq!(results[7]["value"]["alreadyApplied"], true);
-    assert!(reason(8).contains("booking_exists"), "{}", reason(8));
+    assert!(reason(8).contains("already_exists"), "{}", reason(8));
 
     let (_, b) = api.get("/v1/bookings/node-1").await;
     assert_eq!(
