@@ -259,14 +259,23 @@ mod tests {
 
     #[test]
     fn auto_ids_compare_as_numbers_custom_ids_by_timestamp() {
-        let (a, b) = (job("9", 500, None, None, false), job("10", 100, None, None, false));
+        let (a, b) = (
+            job("9", 500, None, None, false),
+            job("10", 100, None, None, false),
+        );
         assert!(added_before(&a, &b), "9 before 10, whatever the clocks say");
         assert!(!added_before(&b, &a));
-        let (c, d) = (job("order-a", 100, None, None, false), job("7", 101, None, None, false));
+        let (c, d) = (
+            job("order-a", 100, None, None, false),
+            job("7", 101, None, None, false),
+        );
         assert!(added_before(&c, &d));
         assert!(!added_before(&d, &c));
         let same = job("order-b", 100, None, None, false);
-        assert!(!added_before(&c, &same) && !added_before(&same, &c), "a tie waits for no one");
+        assert!(
+            !added_before(&c, &same) && !added_before(&same, &c),
+            "a tie waits for no one"
+        );
     }
 
     #[test]
@@ -277,11 +286,23 @@ mod tests {
         let other_room = job("3", 0, Some("bk-9"), Some("room-2"), true);
         let disable = job("4", 0, None, Some("room-1"), false);
         assert!(must_follow(&create, &cancel));
-        assert!(must_follow(&create, &unknown_cancel), "a booking not yet stored still orders");
+        assert!(
+            must_follow(&create, &unknown_cancel),
+            "a booking not yet stored still orders"
+        );
         assert!(!must_follow(&create, &other_room));
-        assert!(must_follow(&cancel, &disable), "the booking's space orders it with the space");
-        assert!(!must_follow(&unknown_cancel, &disable), "space unknown: no order with it");
-        assert!(must_follow(&create, &job("5", 0, Some("bk-1"), Some("room-1"), true)));
+        assert!(
+            must_follow(&cancel, &disable),
+            "the booking's space orders it with the space"
+        );
+        assert!(
+            !must_follow(&unknown_cancel, &disable),
+            "space unknown: no order with it"
+        );
+        assert!(must_follow(
+            &create,
+            &job("5", 0, Some("bk-1"), Some("room-1"), true)
+        ));
     }
 
     #[test]
@@ -306,12 +327,21 @@ mod tests {
 
     #[test]
     fn timer_malformed_and_removed_jobs_claim_nothing() {
-        let f = |n: &str, d: &str| (Some(n.to_owned()), Some(d.to_owned()), Some("17".to_owned()));
+        let f = |n: &str, d: &str| {
+            (
+                Some(n.to_owned()),
+                Some(d.to_owned()),
+                Some("17".to_owned()),
+            )
+        };
         assert!(ingress_of(&f("START_TIME_REACHED", r#"{"spaceId":"room-1"}"#)).is_none());
         assert!(ingress_of(&f("USER_CHECKS_IN", r#"{"bookingId":7}"#)).is_none());
         assert!(ingress_of(&f("USER_CHECKS_IN", "not json")).is_none());
         assert!(ingress_of(&(None, None, None)).is_none());
         let (parsed, ts) = ingress_of(&f("USER_CHECKS_IN", r#"{"bookingId":"bk-1"}"#)).unwrap();
-        assert_eq!((parsed.booking().map(|b| b.as_str()), ts), (Some("bk-1"), 17));
+        assert_eq!(
+            (parsed.booking().map(|b| b.as_str()), ts),
+            (Some("bk-1"), 17)
+        );
     }
 }

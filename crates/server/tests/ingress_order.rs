@@ -123,13 +123,33 @@ async fn settle(
         let wrong: Vec<(String, String)> = expected
             .iter()
             .filter(|(id, want)| got.get(id.as_str()) != Some(*want))
-            .map(|(id, _)| (id.clone(), got.get(id.as_str()).unwrap_or(&"missing").to_string()))
+            .map(|(id, _)| {
+                (
+                    id.clone(),
+                    got.get(id.as_str()).unwrap_or(&"missing").to_string(),
+                )
+            })
             .collect();
-        idle_polls = if queued(prefix) == 0 { idle_polls + 1 } else { 0 };
+        idle_polls = if queued(prefix) == 0 {
+            idle_polls + 1
+        } else {
+            0
+        };
         if wrong.is_empty() || idle_polls >= 10 || std::time::Instant::now() > deadline {
             return wrong;
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
+/// Deletes every key under `prefix` (a few `redis-cli` calls, not one per key).
+fn forget(prefix: &str) {
+    let keys = redis_cli(&["--scan", "--pattern", &format!("{prefix}:*")]);
+    let keys: Vec<&str> = keys.lines().filter(|k| !k.is_empty()).collect();
+    for chunk in keys.chunks(500) {
+        let mut args = vec!["DEL"];
+        args.extend_from_slice(chunk);
+        redis_cli(&args);
     }
 }
 
@@ -138,6 +158,7 @@ fn failed_jobs(prefix: &str) -> Vec<String> {
     let key = format!("{prefix}:meetingScheduler");
     redis_cli(&["ZRANGE", &format!("{key}:failed"), "0", "-1"])
         .lines()
+        .filter(|id| !id.trim().is_empty())
         .map(|id| {
             let reason = redis_cli(&["HGET", &format!("{key}:{id}"), "failedReason"]);
             format!("{id}: {}", reason.trim())
@@ -151,13 +172,20 @@ async fn run_pairs(prefix: &str, servers: &[Server]) {
     let api = Api::new(&servers[0].base);
     create_spaces(&api).await;
     let (jobs, expected) = pairs();
+    let began = std::time::Instant::now();
     let ids = add_back_to_back(prefix, &jobs).await;
+    eprintln!("{} jobs added in {:?}", ids.len(), began.elapsed());
     assert_eq!(ids.len(), jobs.len());
     for pair in ids.chunks(2) {
         let (a, b): (u64, u64) = (pair[0].parse().unwrap(), pair[1].parse().unwrap());
         assert!(a < b, "the producer added {a} before {b}");
     }
     let wrong = settle(&api, prefix, &expected).await;
+    eprintln!(
+        "settled {} bookings in {:?}",
+        expected.len(),
+        began.elapsed()
+    );
     assert!(
         wrong.is_empty(),
         "{} of {} bookings did not end as their second job asked, e.g. {:?}; failed jobs: {:?}",
@@ -171,6 +199,67 @@ async fn run_pairs(prefix: &str, servers: &[Server]) {
         let log = s.log.lock().unwrap();
         let errors: Vec<&String> = log.iter().filter(|l| l.contains("ERROR")).collect();
         assert!(errors.is_empty(), "{errors:#?}");
+    }
+}
+
+/// Space jobs keep their order too: five `ADMIN_DISABLE`/`ADMIN_ENABLE` jobs alternating,
+/// back to back for each of 50 spaces: every one applies in turn (none finds its effect
+/// already in place), so each space ends in maintenance with five transitions.
+async fn run_space_jobs(prefix: &str, servers: &[Server]) {
+    const N: usize = 50;
+    let api = Api::new(&servers[0].base);
+    for k in 0..N {
+        let body = json!({"id": format!("adm-{k}"), "name": "adm", "timezone": "UTC"});
+        assert_eq!(api.post("/v1/spaces", body).await.0, 201);
+    }
+    let names = ["ADMIN_DISABLE", "ADMIN_ENABLE"];
+    // A space's five jobs side by side, so that the worker takes them at once.
+    let jobs: Vec<Value> = (0..N)
+        .flat_map(|k| {
+            (0..5).map(move |round| {
+                json!({"name": names[round % 2], "data": {"spaceId": format!("adm-{k}")}})
+            })
+        })
+        .collect();
+    add_back_to_back(prefix, &jobs).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let mut idle_polls = 0;
+    let mut wrong = vec![];
+    while idle_polls < 10 && std::time::Instant::now() < deadline {
+        wrong.clear();
+        for k in 0..N {
+            let (_, h) = api.get(&format!("/v1/spaces/adm-{k}/history")).await;
+            let events: Vec<String> = history_events(&h).into_iter().map(|e| e.0).collect();
+            let want = [
+                "ADMIN_DISABLE",
+                "ADMIN_ENABLE",
+                "ADMIN_DISABLE",
+                "ADMIN_ENABLE",
+                "ADMIN_DISABLE",
+            ];
+            if events != want {
+                wrong.push((k, events));
+            }
+        }
+        if wrong.is_empty() {
+            break;
+        }
+        idle_polls = if queued(prefix) == 0 {
+            idle_polls + 1
+        } else {
+            0
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {N} spaces out of order, e.g. {:?}",
+        wrong.len(),
+        &wrong[..wrong.len().min(5)]
+    );
+    for k in 0..N {
+        let (_, sp) = api.get(&format!("/v1/spaces/adm-{k}")).await;
+        assert_eq!(sp["maintenance"], true, "{sp}");
     }
 }
 
@@ -188,6 +277,7 @@ async fn pairs_keep_their_order_on_one_instance() {
     );
     let servers = [server];
     run_pairs(&prefix, &servers).await;
+    run_space_jobs(&prefix, &servers).await;
     // Every job was counted by its outcome.
     let metrics = reqwest::get(servers[0].url("/metrics"))
         .await
@@ -201,9 +291,12 @@ async fn pairs_keep_their_order_on_one_instance() {
         ("USER_CHECKS_IN", PAIRS / 2),
     ] {
         let line = format!("zs_ingress_jobs_total{{event=\"{event}\",outcome=\"applied\"}} {n}");
-        assert!(metrics.lines().any(|l| l == line), "no {line:?} in\n{metrics}");
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "no {line:?} in\n{metrics}"
+        );
     }
-    redis_forget(&prefix);
+    forget(&prefix);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -222,6 +315,7 @@ async fn pairs_keep_their_order_on_three_instances() {
         .map(|i| Server::start(&data_dir(&format!("order-three-{i}")), &env))
         .collect();
     run_pairs(&prefix, &servers).await;
+    run_space_jobs(&prefix, &servers).await;
     // The jobs were shared out: each instance applied some.
     for (i, s) in servers.iter().enumerate() {
         let log = s.log.lock().unwrap();
@@ -230,6 +324,6 @@ async fn pairs_keep_their_order_on_three_instances() {
             "instance {i} applied no ingress job"
         );
     }
-    redis_forget(&prefix);
+    forget(&prefix);
     psql(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"));
 }
