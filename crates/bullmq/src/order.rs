@@ -135,7 +135,8 @@ impl Gate {
     ) -> Option<String> {
         let until = tokio::time::Instant::now() + bound;
         let me = claim(engine, job.id(), job.timestamp(), parsed).await;
-        let mut known: HashMap<String, Option<Claim>> = HashMap::new();
+        // The job itself is in `active` too; it never waits for itself.
+        let mut known: HashMap<String, Option<Claim>> = HashMap::from([(me.id.clone(), None)]);
         let mut failing = false;
         loop {
             let woken = self.done.notified();
@@ -157,7 +158,7 @@ impl Gate {
                     Some(String::new())
                 }
             };
-            let Some(in_way) = in_way else { return None };
+            let in_way = in_way?;
             if tokio::time::Instant::now() >= until {
                 return Some(in_way);
             }

@@ -286,3 +286,20 @@ async fn unknown_bookings_are_waited_for_and_reasons_say_what_to_do() {
     assert!(server.stop().success());
     cleanup(&prefix);
 }
+
+/// The worker's concurrency is a setting; a value it cannot run with is refused at start
+/// with a line naming the setting.
+#[test]
+fn queue_concurrency_out_of_range_is_refused_at_start() {
+    let dir = data_dir("concurrency-zero");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_zs-scheduler"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&dir)
+        .env("ZS_QUEUE_CONCURRENCY", "0")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--queue-concurrency"), "{err}");
+    assert!(err.contains("1..=1024"), "{err}");
+}
