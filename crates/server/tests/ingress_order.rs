@@ -62,7 +62,8 @@ fn pairs() -> (Vec<Value>, HashMap<String, &'static str>) {
 
 /// Adds `jobs` with pairs.js; returns their ids in add order.
 async fn add_back_to_back(prefix: &str, jobs: &[Value]) -> Vec<String> {
-    let file = data_dir("order-jobs").join("jobs.json");
+    let dir = data_dir("order-jobs");
+    let file = dir.join("jobs.json");
     std::fs::write(&file, Value::from(jobs.to_vec()).to_string()).unwrap();
     let prefix = prefix.to_owned();
     let out = tokio::task::spawn_blocking(move || {
@@ -75,6 +76,7 @@ async fn add_back_to_back(prefix: &str, jobs: &[Value]) -> Vec<String> {
     })
     .await
     .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
     assert!(
         out.status.success(),
         "pairs.js failed: {}",
@@ -297,6 +299,8 @@ async fn pairs_keep_their_order_on_one_instance() {
         );
     }
     forget(&prefix);
+    drop(servers);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -311,9 +315,10 @@ async fn pairs_keep_their_order_on_three_instances() {
         ("ZS_DATABASE_SCHEMA", schema.clone()),
     ];
     // One at a time: the first creates the schema.
-    let servers: Vec<Server> = (0..3)
-        .map(|i| Server::start(&data_dir(&format!("order-three-{i}")), &env))
+    let dirs: Vec<_> = (0..3)
+        .map(|i| data_dir(&format!("order-three-{i}")))
         .collect();
+    let servers: Vec<Server> = dirs.iter().map(|d| Server::start(d, &env)).collect();
     run_pairs(&prefix, &servers).await;
     run_space_jobs(&prefix, &servers).await;
     // The jobs were shared out: each instance applied some.
@@ -324,6 +329,10 @@ async fn pairs_keep_their_order_on_three_instances() {
             "instance {i} applied no ingress job"
         );
     }
+    drop(servers);
     forget(&prefix);
     psql(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"));
+    for d in dirs {
+        let _ = std::fs::remove_dir_all(d);
+    }
 }
