@@ -134,7 +134,7 @@ impl Gate {
         bound: Duration,
     ) -> Option<String> {
         let until = tokio::time::Instant::now() + bound;
-        let me = claim(engine, job.id(), job.timestamp(), parsed).await;
+        let mut me = claim(engine, job.id(), job.timestamp(), parsed).await;
         // The job itself is in `active` too; it never waits for itself.
         let mut known: HashMap<String, Option<Claim>> = HashMap::from([(me.id.clone(), None)]);
         let mut failing = false;
@@ -142,11 +142,20 @@ impl Gate {
             let woken = self.done.notified();
             tokio::pin!(woken);
             woken.as_mut().enable();
-            let in_way = match self.active(engine, &mut known).await {
+            let active = self.active(engine, &mut known).await;
+            // A booking created by an earlier job since the last look brings its space, and
+            // with it the order behind earlier jobs for that space. Looked up after reading
+            // `active`: a create gone from there has committed its booking.
+            if me.space.is_none()
+                && let Some(b) = parsed.booking()
+                && let Ok(space) = engine.space_of(b).await
+            {
+                me.space = Some(space.to_string());
+            }
+            let in_way = match active {
                 Ok(ids) => {
                     let running = ids
                         .iter()
-                        .filter(|id| !self.is_finished(id))
                         .filter_map(|id| known.get(id).and_then(Option::as_ref));
                     blocker(&me, running).map(|a| a.id.clone())
                 }
@@ -170,7 +179,10 @@ impl Gate {
         }
     }
 
-    /// The ids in `active`, with the claims of ids not seen before added to `known`.
+    /// The ids in `active` of jobs not finished here, with the claims of ids not seen
+    /// before added to `known`. Which jobs are finished is taken right after reading
+    /// `active`, before any booking is looked up: a create counted as finished has committed
+    /// its booking by then, so the lookups see it.
     async fn active(
         &self,
         engine: &Engine,
@@ -179,10 +191,8 @@ impl Gate {
         let ids: Vec<String> = self
             .read(redis::cmd("LRANGE").arg(self.keys.active()).arg(0).arg(-1))
             .await?;
+        let ids: Vec<String> = ids.into_iter().filter(|id| !self.is_finished(id)).collect();
         let new: Vec<&String> = ids.iter().filter(|id| !known.contains_key(*id)).collect();
-        if new.is_empty() {
-            return Ok(ids);
-        }
         let mut pipe = redis::pipe();
         for id in &new {
             pipe.cmd("HMGET")
@@ -191,17 +201,32 @@ impl Gate {
                 .arg("data")
                 .arg("timestamp");
         }
-        let fields: Vec<Fields> =
+        let fields: Vec<Fields> = if new.is_empty() {
+            vec![]
+        } else {
             match tokio::time::timeout(READ_WITHIN, self.conn.pipe(&pipe)).await {
                 Ok(r) => r.map_err(|e| e.to_string())?,
                 Err(_) => return Err("no answer from Redis".into()),
-            };
+            }
+        };
         for (id, f) in new.into_iter().zip(fields) {
             let c = match ingress_of(&f) {
                 Some((parsed, ts)) => Some(claim(engine, id, ts, &parsed).await),
                 None => None,
             };
             known.insert(id.clone(), c);
+        }
+        // A job naming only a booking that was not stored when first seen may have been
+        // created since: then it is ordered with the booking's space as well.
+        for id in &ids {
+            if let Some(Some(c)) = known.get_mut(id)
+                && c.space.is_none()
+                && let Some(b) = c.booking.as_deref()
+                && let Ok(b) = zs_core::BookingId::parse(b)
+                && let Ok(space) = engine.space_of(&b).await
+            {
+                c.space = Some(space.to_string());
+            }
         }
         Ok(ids)
     }

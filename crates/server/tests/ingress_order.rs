@@ -265,6 +265,74 @@ async fn run_space_jobs(prefix: &str, servers: &[Server]) {
     }
 }
 
+/// Booking-only jobs keep their order with space jobs, both ways, back to back on 50 pairs
+/// of spaces: after `BOOKING_CREATED`, `ADMIN_DISABLE`, `USER_CHECKS_IN` the check-in meets
+/// the space in maintenance (refused); after `BOOKING_CREATED`, `USER_CHECKS_IN`,
+/// `ADMIN_DISABLE` the booking is checked in before the space is disabled.
+async fn run_mixed_jobs(prefix: &str, servers: &[Server]) {
+    const N: usize = 50;
+    let api = Api::new(&servers[0].base);
+    let (start, end) = (at(240_000), at(300_000));
+    let mut jobs = vec![];
+    for k in 0..N {
+        for (group, disable_first) in [("mix", true), ("mixb", false)] {
+            let (booking, space) = (format!("{group}-bk-{k}"), format!("{group}-{k}"));
+            let body = json!({"id": space, "name": "mix", "timezone": "UTC"});
+            assert_eq!(api.post("/v1/spaces", body).await.0, 201);
+            let disable = json!({"name": "ADMIN_DISABLE", "data": {"spaceId": space}});
+            let check_in = json!({"name": "USER_CHECKS_IN", "data": {"bookingId": booking}});
+            jobs.push(json!({"name": "BOOKING_CREATED", "data": {"bookingId": booking, "spaceId": space, "start": start, "end": end}}));
+            if disable_first {
+                jobs.extend([disable, check_in]);
+            } else {
+                jobs.extend([check_in, disable]);
+            }
+        }
+    }
+    let ids = add_back_to_back(prefix, &jobs).await;
+    let key = format!("{prefix}:meetingScheduler");
+    let mut outcomes = vec![];
+    for _ in 0..600 {
+        outcomes = ids
+            .chunks(3)
+            .map(|c| {
+                let field = |f: &str| redis_cli(&["HGET", &format!("{key}:{}", c[2]), f]);
+                (
+                    field("finishedOn").trim().to_owned(),
+                    field("failedReason").trim().to_owned(),
+                )
+            })
+            .collect();
+        if outcomes.iter().all(|(done, _)| !done.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // Per triple, its last job: the check-in (`mix`), or the disable (`mixb`).
+    for (i, (done, reason)) in outcomes.iter().enumerate() {
+        let k = i / 2;
+        assert!(
+            !done.is_empty(),
+            "the last job for spaces {k} never finished"
+        );
+        if i % 2 == 0 {
+            assert!(
+                reason.starts_with("space_in_maintenance"),
+                "mix-{k}: the check-in ran before the disable added ahead of it ({reason:?})"
+            );
+            let (_, b) = api.get(&format!("/v1/bookings/mix-bk-{k}")).await;
+            assert_ne!(b["status"], "checked_in", "{b}");
+        } else {
+            assert_eq!(reason, "", "mixb-{k}: the disable failed");
+            let (_, b) = api.get(&format!("/v1/bookings/mixb-bk-{k}")).await;
+            assert_eq!(
+                b["status"], "checked_in",
+                "mixb-{k}: the disable ran before the check-in added ahead of it: {b}"
+            );
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pairs_keep_their_order_on_one_instance() {
     let prefix = prefix("one");
@@ -279,7 +347,6 @@ async fn pairs_keep_their_order_on_one_instance() {
     );
     let servers = [server];
     run_pairs(&prefix, &servers).await;
-    run_space_jobs(&prefix, &servers).await;
     // Every job was counted by its outcome.
     let metrics = reqwest::get(servers[0].url("/metrics"))
         .await
@@ -298,6 +365,8 @@ async fn pairs_keep_their_order_on_one_instance() {
             "no {line:?} in\n{metrics}"
         );
     }
+    run_space_jobs(&prefix, &servers).await;
+    run_mixed_jobs(&prefix, &servers).await;
     forget(&prefix);
     drop(servers);
     let _ = std::fs::remove_dir_all(&dir);
@@ -321,6 +390,7 @@ async fn pairs_keep_their_order_on_three_instances() {
     let servers: Vec<Server> = dirs.iter().map(|d| Server::start(d, &env)).collect();
     run_pairs(&prefix, &servers).await;
     run_space_jobs(&prefix, &servers).await;
+    run_mixed_jobs(&prefix, &servers).await;
     // The jobs were shared out: each instance applied some.
     for (i, s) in servers.iter().enumerate() {
         let log = s.log.lock().unwrap();
