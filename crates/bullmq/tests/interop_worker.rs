@@ -29,7 +29,8 @@ async fn node_queue_events_see_our_completions_and_failures() {
     let prefix = prefix("events");
     let events = NodeProcess::start("events.js", &[REDIS, &prefix, QUEUE]).await;
     let engine = engine("s1").await;
-    let ours = zs_bullmq::start_ingress(engine.arc(), REDIS, &prefix)
+    // A 1 s lock: the job naming an unknown booking waits that long for it, then fails.
+    let ours = zs_bullmq::start_scheduler_worker(engine.arc(), REDIS, &prefix, 1_000, 8)
         .await
         .unwrap();
     let producer = Producer::connect(REDIS, &prefix, QUEUE).await.unwrap();
@@ -141,7 +142,7 @@ async fn malformed_jobs_fail_clearly_and_later_jobs_still_run() {
         "data must be a JSON object",
         "\"MEETING_EXPLODED\" is not an ingress event",
         "data.bookingId must be a string",
-        "data.start \"tomorrow\" is not an RFC 3339 instant",
+        "data.start must be an RFC 3339 instant such as \"2026-05-04T09:00:00Z\" (got \"tomorrow\")",
     ];
     for (i, want) in expect.iter().enumerate() {
         assert_eq!(state(i), "failed", "{seen:#}");

@@ -38,6 +38,11 @@ pub struct ServeArgs {
     /// jobs Redis lost once they are this overdue.
     #[arg(long, env = "ZS_QUEUE_LOCK_MS", default_value_t = 30_000)]
     pub queue_lock_ms: u64,
+    /// How many `meetingScheduler` jobs (timers and ingress) each instance runs at once.
+    /// Ingress jobs for the same booking or space keep the order they were added in at any
+    /// setting (docs/ingress.md); 1 also serialises jobs for unrelated bookings.
+    #[arg(long, env = "ZS_QUEUE_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub queue_concurrency: u16,
     /// BullMQ key prefix.
     #[arg(long, env = "ZS_QUEUE_PREFIX", default_value = "bull")]
     pub queue_prefix: String,

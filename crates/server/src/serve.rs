@@ -276,10 +276,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
                 zs_bullmq::start_delivery_workers(engine.clone(), url, &args.queue_prefix, lock_ms)
                     .await
                     .context("starting the Redis delivery workers")?;
-            let w =
-                zs_bullmq::start_scheduler_worker(engine.clone(), url, &args.queue_prefix, lock_ms)
-                    .await
-                    .context("starting the Redis queue worker")?;
+            let w = zs_bullmq::start_scheduler_worker(
+                engine.clone(),
+                url,
+                &args.queue_prefix,
+                lock_ms,
+                usize::from(args.queue_concurrency),
+            )
+            .await
+            .context("starting the Redis queue worker")?;
             tracing::info!(prefix = %args.queue_prefix, "timers, ingress, status posts and webhooks on Redis queues");
             Some((w, deliveries))
         }
