@@ -31,10 +31,11 @@ impl BodylessRoutes {
                 (Method::DELETE, &item.delete),
             ];
             for (method, op) in ops {
-                if let Some(op) = op.as_ref().filter(|op| op.security.is_some()) {
-                    if op.request_body.is_none() {
-                        set.insert((method, path.clone()));
-                    }
+                if op
+                    .as_ref()
+                    .is_some_and(|op| op.security.is_some() && op.request_body.is_none())
+                {
+                    set.insert((method, path.clone()));
                 }
             }
         }
