@@ -383,3 +383,41 @@ fn a_service_block_listens_where_it_says() {
         8081
     );
 }
+
+/// The README and `docs/` stand alone in a clone: no link leaves the repository (a
+/// `../shared/…` path is not in a clone), and every relative link names a file that exists.
+#[test]
+fn every_link_of_the_readme_and_docs_stays_in_the_repository() {
+    let workspace = Path::new(WORKSPACE).canonicalize().unwrap();
+    let mut pages = vec![workspace.join("README.md")];
+    for entry in std::fs::read_dir(workspace.join("docs")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "md") {
+            pages.push(p);
+        }
+    }
+    for page in pages {
+        let text = std::fs::read_to_string(&page).unwrap();
+        let shown = page.strip_prefix(&workspace).unwrap().display().to_string();
+        assert!(
+            !text.contains("../shared"),
+            "{shown} points outside the clone"
+        );
+        for target in text.split("](").skip(1).filter_map(|s| s.split(')').next()) {
+            if target.starts_with("http") || target.starts_with('#') {
+                continue;
+            }
+            let file = target.split('#').next().unwrap();
+            let resolved = page.parent().unwrap().join(file);
+            assert!(
+                resolved.exists(),
+                "{shown} links to {target}, which is not in the repository"
+            );
+            let resolved = resolved.canonicalize().unwrap();
+            assert!(
+                resolved.starts_with(&workspace),
+                "{shown}: {target} leaves it"
+            );
+        }
+    }
+}
