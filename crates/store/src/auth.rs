@@ -50,6 +50,50 @@ pub async fn token_by_hash(c: &mut Conn, hash: &str) -> Result<Option<TokenRecor
     })
 }
 
+/// A minted token as an admin sees it: never its hash.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedToken {
+    /// Its record.
+    pub record: TokenRecord,
+    /// When it was minted.
+    pub created_at: Timestamp,
+}
+
+/// Every minted token, oldest first.
+pub async fn list_tokens(c: &mut Conn) -> Result<Vec<ListedToken>> {
+    fn listed(r: &impl Cols) -> ListedToken {
+        ListedToken {
+            record: TokenRecord {
+                id: r.text("id"),
+                role: r.text("role"),
+                label: r.text("label"),
+            },
+            created_at: Timestamp::from_millisecond(r.int("created_at"))
+                .unwrap_or(Timestamp::UNIX_EPOCH),
+        }
+    }
+    on_db!(c, |conn, _pg, _l| {
+        let rows =
+            sqlx::query("SELECT id, role, label, created_at FROM tokens ORDER BY created_at, id")
+                .fetch_all(&mut *conn)
+                .await?;
+        Ok(rows.iter().map(listed).collect())
+    })
+}
+
+/// Revokes a token by its id: every later request with it is refused, on every instance
+/// (tokens are looked up in the store on each request). `true` if it existed.
+pub async fn delete_token(c: &mut Conn, id: &str) -> Result<bool> {
+    let n = on_db!(c, |conn, _pg, _l| {
+        sqlx::query("DELETE FROM tokens WHERE id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+    });
+    Ok(n > 0)
+}
+
 /// A stored response for an idempotency key.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IdempotentResponse {

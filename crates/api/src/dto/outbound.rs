@@ -136,6 +136,29 @@ pub struct TokenInput {
     pub label: String,
 }
 
+/// A minted token as listed: never the token itself.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenInfo {
+    /// Token id (`tok_…`).
+    pub id: String,
+    /// Role: `member` or `device`.
+    #[schema(pattern = "^(member|device)$")]
+    pub role: String,
+    /// Label.
+    pub label: String,
+    /// When it was minted.
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+/// The minted tokens, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenList {
+    /// The tokens.
+    pub items: Vec<TokenInfo>,
+}
+
 /// A minted token: the clear token is shown once.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenView {

@@ -199,16 +199,41 @@ pub async fn spaces(api: &mut Api) {
     .await;
 }
 
-/// Tokens.
+/// Tokens: minted, listed without their secret, revoked at once.
 pub async fn tokens(api: &mut Api) {
     let m = api.member.clone();
-    api.ok(
-        ADMIN,
-        Method::POST,
-        "/v1/tokens",
-        Some(json!({"role": "device"})),
-    )
-    .await;
+    let minted = api
+        .ok(
+            ADMIN,
+            Method::POST,
+            "/v1/tokens",
+            Some(json!({"role": "device", "label": "door 1"})),
+        )
+        .await;
+    let (id, token) = (
+        minted["id"].as_str().unwrap().to_owned(),
+        minted["token"].as_str().unwrap().to_owned(),
+    );
+    let listed = api.ok(ADMIN, Method::GET, "/v1/tokens", None).await;
+    let items = listed["items"].as_array().unwrap();
+    assert!(
+        items
+            .iter()
+            .any(|t| t["id"] == id && t["label"] == "door 1")
+    );
+    assert!(
+        !listed.to_string().contains(&token),
+        "a listed token shows no secret"
+    );
+    api.ok(&token, Method::GET, "/v1/spaces", None).await;
+    let path = format!("/v1/tokens/{id}");
+    api.ok(ADMIN, Method::DELETE, &path, None).await;
+    api.refused(&token, Method::GET, "/v1/spaces", None, 401, "unauthorized")
+        .await;
+    api.refused(ADMIN, Method::DELETE, &path, None, 404, "not_found")
+        .await;
+    api.refused(&m, Method::GET, "/v1/tokens", None, 403, "forbidden")
+        .await;
     api.refused(
         ADMIN,
         Method::POST,
