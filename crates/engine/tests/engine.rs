@@ -70,6 +70,26 @@ async fn history(e: &Engine, id: &SpaceId) -> Vec<zs_core::Transition> {
     h
 }
 
+/// Books `slots` (id, start and end in minutes after `t0`) in space `id`.
+async fn book(e: &Engine, id: &SpaceId, t0: Timestamp, slots: &[(&str, i64, i64)]) {
+    for &(b, s, en) in slots {
+        let n = NewBooking {
+            id: BookingId::parse(b).unwrap(),
+            title: String::new(),
+            start: t0 + SignedDuration::from_mins(s),
+            end: t0 + SignedDuration::from_mins(en),
+        };
+        e.create_booking(id, n, None).await.unwrap();
+    }
+}
+
+/// A transition as `EVENT(booking)@minutes-after-t0 space/room`.
+fn attributed(x: &zs_core::Transition, t0: Timestamp) -> String {
+    let b = x.booking_id.as_ref().map_or("-", |b| b.as_str());
+    let at = x.to.since.duration_since(t0).as_mins();
+    format!("{}({b})@{at} {}/{}", x.event, x.to.space, x.to.room)
+}
+
 /// Steps the manual clock to each pending job's instant and runs it (what the runner does).
 async fn run_until(e: &Engine, clock: &ManualClock, until: Timestamp) {
     loop {
@@ -185,15 +205,7 @@ async fn overdue_timers_run_in_due_order_with_their_own_instants(db: Backend) {
     let t = |m: i64| {
         "2026-05-04T08:00:00Z".parse::<Timestamp>().unwrap() + SignedDuration::from_mins(m)
     };
-    for (b, s, en) in [("a", 30, 60), ("b", 90, 120)] {
-        let n = NewBooking {
-            id: BookingId::parse(b).unwrap(),
-            title: String::new(),
-            start: t(s),
-            end: t(en),
-        };
-        e.create_booking(&id, n, None).await.unwrap();
-    }
+    book(&e, &id, t(0), &[("a", 30, 60), ("b", 90, 120)]).await;
     clock.set(t(200)); // everything came due while "down"
     e.run_due_timers().await.unwrap();
     let h = history(&e, &id).await;
@@ -406,15 +418,7 @@ async fn a_catch_up_applies_the_cleaning_it_planned_before_the_next_start(db: Ba
     let t = |m: i64| {
         "2026-05-04T09:00:00Z".parse::<Timestamp>().unwrap() + SignedDuration::from_mins(m)
     };
-    for (b, s, en) in [("a", 0, 60), ("b", 70, 120)] {
-        let n = NewBooking {
-            id: BookingId::parse(b).unwrap(),
-            title: String::new(),
-            start: t(s),
-            end: t(en),
-        };
-        e.create_booking(&id, n, None).await.unwrap();
-    }
+    book(&e, &id, t(0), &[("a", 0, 60), ("b", 70, 120)]).await;
     run_until(&e, &clock, t(1)).await;
     e.execute(&id, Command::CheckIn(BookingId::parse("a").unwrap()))
         .await
@@ -427,16 +431,7 @@ async fn a_catch_up_applies_the_cleaning_it_planned_before_the_next_start(db: Ba
         .await
         .iter()
         .filter(|x| x.to.since >= t(2))
-        .map(|x| {
-            let b = x.booking_id.as_ref().map_or("-", |b| b.as_str());
-            format!(
-                "{}({b})@{} {}/{}",
-                x.event,
-                x.to.since.duration_since(t(0)).as_mins(),
-                x.to.space,
-                x.to.room
-            )
-        })
+        .map(|x| attributed(x, t(0)))
         .collect();
     assert_eq!(
         seen,
@@ -466,15 +461,7 @@ async fn coinciding_timers_are_each_recorded_with_their_own_booking(db: Backend)
     let t = |m: i64| {
         "2026-05-04T09:00:00Z".parse::<Timestamp>().unwrap() + SignedDuration::from_mins(m)
     };
-    for (b, s, en) in [("a", 0, 5), ("b", 15, 45)] {
-        let n = NewBooking {
-            id: BookingId::parse(b).unwrap(),
-            title: String::new(),
-            start: t(s),
-            end: t(en),
-        };
-        e.create_booking(&id, n, None).await.unwrap();
-    }
+    book(&e, &id, t(0), &[("a", 0, 5), ("b", 15, 45)]).await;
     run_until(&e, &clock, t(-10)).await;
     e.execute(&id, Command::CheckIn(BookingId::parse("a").unwrap()))
         .await
@@ -493,16 +480,7 @@ async fn coinciding_timers_are_each_recorded_with_their_own_booking(db: Backend)
         .await
         .iter()
         .filter(|x| x.to.since >= t(-10))
-        .map(|x| {
-            let b = x.booking_id.as_ref().map_or("-", |b| b.as_str());
-            format!(
-                "{}({b})@{} {}/{}",
-                x.event,
-                x.to.since.duration_since(t(0)).as_mins(),
-                x.to.space,
-                x.to.room
-            )
-        })
+        .map(|x| attributed(x, t(0)))
         .collect();
     assert_eq!(
         seen,
