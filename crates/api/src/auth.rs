@@ -56,6 +56,12 @@ pub struct Caller {
     pub role: Role,
     /// Its token's hash (scopes idempotency keys).
     pub token_hash: String,
+    /// A minted token's public id (`tok_…`): a member's bookings are recorded with it.
+    /// `None` for the admin.
+    pub token_id: Option<String>,
+    /// The spaces a limited device acts on; `None`: not limited. Read with the token on
+    /// every request.
+    pub space_ids: Option<Vec<String>>,
 }
 
 impl Caller {
@@ -74,6 +80,23 @@ impl Caller {
                     self.role.as_str()
                 ),
             ))
+        }
+    }
+}
+
+impl Caller {
+    /// Whether this caller may read or act on a booking of `space` created by the token
+    /// `owner` (`None`: created by an admin or the ingress queue). Admins: every booking.
+    /// Members: the ones they created. Devices: every booking of their spaces (all spaces
+    /// when not limited). Whoever may not gets the same 404 as for an unknown id.
+    pub fn may_use_booking(&self, owner: Option<&str>, space: &zs_core::SpaceId) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::Member => owner.is_some() && owner == self.token_id.as_deref(),
+            Role::Device => self
+                .space_ids
+                .as_ref()
+                .is_none_or(|list| list.iter().any(|s| s == space.as_str())),
         }
     }
 }
@@ -143,16 +166,20 @@ async fn authenticate(
         return Ok(Ok(Caller {
             role: Role::Admin,
             token_hash: hash,
+            token_id: None,
+            space_ids: None,
         }));
     }
     let mut c = state.engine.store.read().await?;
-    let role = zs_store::auth::token_by_hash(&mut c, &hash)
+    let found = zs_store::auth::token_by_hash(&mut c, &hash)
         .await?
-        .and_then(|rec| Role::parse_minted(&rec.role));
-    match role {
-        Some(role) => Ok(Ok(Caller {
+        .and_then(|rec| Some((Role::parse_minted(&rec.role)?, rec)));
+    match found {
+        Some((role, rec)) => Ok(Ok(Caller {
             role,
             token_hash: hash,
+            token_id: Some(rec.id),
+            space_ids: rec.space_ids,
         })),
         None => {
             state.limits.check_blocked(ip)?;

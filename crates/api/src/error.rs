@@ -113,6 +113,11 @@ impl From<EngineError> for ApiError {
                 format!("{what} already exists"),
             ),
             EngineError::Invalid(msg) => Self::invalid("invalid_request", msg),
+            e @ EngineError::LiveBookings(..) => Self::new(
+                StatusCode::CONFLICT,
+                "space_has_live_bookings",
+                e.to_string(),
+            ),
             EngineError::Store(e) => e.into(),
         }
     }

@@ -53,7 +53,7 @@ fn api() -> OpenApiRouter<AppState> {
     use routes::*;
     OpenApiRouter::new()
         .routes(routes!(spaces::create, spaces::list))
-        .routes(routes!(spaces::get, spaces::patch))
+        .routes(routes!(spaces::get, spaces::patch, spaces::delete))
         .routes(routes!(spaces::disable))
         .routes(routes!(spaces::enable))
         .routes(routes!(spaces::history))

@@ -18,6 +18,7 @@ const ADMIN: &str = "admin-secret";
 
 struct Harness {
     app: axum::Router,
+    engine: Arc<Engine>,
     clock: ManualClock,
     member: String,
     device: String,
@@ -38,7 +39,7 @@ async fn harness_with(
     let out = OutboundConfig::with_sender(sender);
     let engine = Engine::new(store, Arc::new(clock.clone()), out);
     let app = app(AppState {
-        engine,
+        engine: engine.clone(),
         admin_token_hash: token_hash(ADMIN),
         probes,
         limits: Arc::new(Limits::new(limits)),
@@ -46,6 +47,7 @@ async fn harness_with(
     });
     let mut h = Harness {
         app,
+        engine,
         clock,
         member: String::new(),
         device: String::new(),
@@ -171,6 +173,7 @@ async fn every_route_enforces_its_roles(db: Backend) {
         ),
         (Method::POST, "/v1/spaces/s1/disable", None, &[]),
         (Method::POST, "/v1/spaces/s1/enable", None, &[]),
+        (Method::DELETE, "/v1/spaces/nope", None, &[]),
         (
             Method::GET,
             "/v1/spaces/s1/history",
@@ -700,6 +703,8 @@ async fn patching_hours_and_timing_respects_live_bookings(db: Backend) {
 mod hostile;
 #[path = "api/limits.rs"]
 mod limits;
+#[path = "api/ownership.rs"]
+mod ownership;
 
 zs_store::test_on_both_backends!(
     readiness_names_a_dependency_that_is_down,

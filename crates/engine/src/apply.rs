@@ -104,6 +104,7 @@ impl Engine {
                 | EngineError::NotFound(_)
                 | EngineError::Invalid(_)
                 | EngineError::Exists(_)
+                | EngineError::LiveBookings(..)
         );
         if before_writes && !c.caught_up.is_empty() {
             self.commit_command(c, None).await?;

@@ -34,9 +34,27 @@ pub enum EngineError {
     /// A value is invalid.
     #[error("{0}")]
     Invalid(String),
+    /// A space cannot be deleted while these bookings of it are live.
+    #[error("{}", live_bookings_message(.0, .1))]
+    LiveBookings(zs_core::SpaceId, Vec<zs_core::BookingId>),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] zs_store::StoreError),
+}
+
+fn live_bookings_message(space: &zs_core::SpaceId, live: &[zs_core::BookingId]) -> String {
+    const SHOWN: usize = 10;
+    let mut ids: Vec<&str> = live.iter().take(SHOWN).map(|b| b.as_str()).collect();
+    if live.len() > SHOWN {
+        ids.push("…");
+    }
+    format!(
+        "space {space} has {} live booking{}: cancel or finish {} first ({})",
+        live.len(),
+        if live.len() == 1 { "" } else { "s" },
+        if live.len() == 1 { "it" } else { "them" },
+        ids.join(", ")
+    )
 }
 
 impl From<zs_store::SqlxError> for EngineError {

@@ -15,7 +15,12 @@ impl Engine {
     pub async fn create_space(&self, space: Space) -> Result<zs_core::SpaceStatus, EngineError> {
         let mut tx = self.store.begin().await?;
         let at = self.clock.now();
-        let status = initial_status(&space, &[], at);
+        let mut status = initial_status(&space, &[], at);
+        // A space deleted with this id went up to some sequence: continue above it, so
+        // status receivers, which drop a sequence not above the last they saw, take ours.
+        if let Some(last) = spaces::deleted_sequence(&mut tx, &space.id).await? {
+            status.sequence = status.sequence.max(last);
+        }
         if !spaces::insert(&mut tx, &space, &status).await? {
             return Err(EngineError::Exists(format!("space {}", space.id)));
         }
@@ -153,6 +158,28 @@ impl Engine {
         Ok(applied)
     }
 
+    /// Deletes a space that has no live booking, with everything only it had (its
+    /// bookings, history, pending timers: see `zs_store::spaces::delete`), in one
+    /// transaction. Its timers due by now are applied first, as for every command, so a
+    /// booking whose end has passed counts as finished. Already queued status posts and
+    /// webhook deliveries are still sent.
+    pub async fn delete_space(&self, id: &SpaceId) -> Result<(), EngineError> {
+        let mut c = self.begin_command(id).await?;
+        let live = bookings::live_ids(&mut c.tx, id).await?;
+        if !live.is_empty() {
+            let e = EngineError::LiveBookings(id.clone(), live);
+            self.refuse_command(c, &e).await?;
+            return Err(e);
+        }
+        if !spaces::delete(&mut c.tx, id, c.at).await? {
+            return Err(EngineError::NotFound(format!("space {id}")));
+        }
+        self.commit_command(c, None).await?;
+        self.wake_timers();
+        tracing::info!(space = %id, "space deleted");
+        Ok(())
+    }
+
     /// Creates a booking (`BOOKING_CREATED`): ids are unique across spaces. With an
     /// idempotency key, a repeat returns the first response, decided in the same transaction.
     pub async fn create_booking(
@@ -161,9 +188,22 @@ impl Engine {
         n: NewBooking,
         idem: Option<Idempotency>,
     ) -> Result<Created, EngineError> {
+        self.create_owned_booking(space, n, idem, None).await
+    }
+
+    /// [`Engine::create_booking`], recording `owner` (the creating token's id) on the
+    /// booking in the same transaction.
+    pub async fn create_owned_booking(
+        &self,
+        space: &SpaceId,
+        n: NewBooking,
+        idem: Option<Idempotency>,
+        owner: Option<&str>,
+    ) -> Result<Created, EngineError> {
         // The space's due timers first, as for every command (`Engine::execute`); this also
         // locks the space (PostgreSQL): a concurrent repeat of this request waits here and
         // then finds the stored response instead of racing it.
+        let id = n.id.clone();
         let mut c = self.begin_command(space).await?;
         let row = c.space.take();
         match self
@@ -171,6 +211,10 @@ impl Engine {
             .await
         {
             Ok(CreateStep::New(applied, body)) => {
+                if let Some(owner) = owner {
+                    // In the creating transaction: a failure here rolls the booking back.
+                    bookings::set_owner(&mut c.tx, &id, owner).await?;
+                }
                 self.commit_command(c, Some(&applied.outcome)).await?;
                 Ok(Created::New { applied, body })
             }

@@ -254,3 +254,44 @@ async fn a_space_timer_locked_elsewhere_holds_back_the_later_ones_of_that_space(
         ]
     );
 }
+
+/// Deletes racing creates on other instances: each round either the delete wins (the
+/// create finds no space) or the create does (the delete is refused for its live booking);
+/// never both, never a database error, and nothing of a deleted space is left.
+#[tokio::test]
+async fn a_delete_racing_creates_on_other_instances_never_leaves_orphans() {
+    let (engines, _clock) = instances("delete-race", 3).await;
+    let base: Timestamp = "2026-05-04T10:00:00Z".parse().unwrap();
+    for round in 0..8 {
+        let id = format!("room-{round}");
+        let room = SpaceId::parse(&id).unwrap();
+        engines[0].create_space(utc_space(&id)).await.unwrap();
+        let (a, b) = (engines[1].clone(), engines[2].clone());
+        let (r2, r3) = (room.clone(), room.clone());
+        let bk = booking(&format!("b-{round}"), base, 30);
+        let create = tokio::spawn(async move { a.create_booking(&r2, bk, None).await });
+        let delete = tokio::spawn(async move { b.delete_space(&r3).await });
+        let (created, deleted) = (create.await.unwrap(), delete.await.unwrap());
+        let mut c = engines[0].store.read().await.unwrap();
+        let left = bookings::list(&mut c, Some(&room), None, None, 10)
+            .await
+            .unwrap();
+        match (&created, &deleted) {
+            (Ok(_), Err(EngineError::LiveBookings(_, live))) => {
+                assert_eq!(live.len(), 1);
+                assert_eq!(left.len(), 1);
+            }
+            (Err(EngineError::NotFound(_)), Ok(())) => {
+                assert!(left.is_empty());
+                assert!(spaces::get(&mut c, &room).await.unwrap().is_none());
+                let timers = jobs::list(&mut c, MEETING_SCHEDULER, 1000).await.unwrap();
+                assert!(
+                    timers
+                        .iter()
+                        .all(|j| j.group.as_deref() != Some(id.as_str()))
+                );
+            }
+            other => panic!("round {round}: {other:?}"),
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! Bearer tokens (stored as SHA-256 hashes, never in clear) and idempotency records.
 
-use crate::backend::{Cols, on_db};
+use crate::backend::{Cols, dialect, on_db};
 use crate::{Conn, Result};
 use jiff::Timestamp;
 
@@ -13,41 +13,78 @@ pub struct TokenRecord {
     pub role: String,
     /// A label for humans.
     pub label: String,
+    /// For a device limited to some spaces, their ids (by id; empty once they are all
+    /// deleted: then it acts on none); `None` for an unlimited token.
+    pub space_ids: Option<Vec<String>>,
 }
 
-/// Stores a token hash.
+/// Stores a token hash, with the spaces it is limited to.
 pub async fn insert_token(c: &mut Conn, hash: &str, t: &TokenRecord, at: Timestamp) -> Result<()> {
-    on_db!(c, |conn, _pg, _l| {
+    let spaces = serde_json::to_string(t.space_ids.as_deref().unwrap_or_default())
+        .expect("ids serialise as strings");
+    on_db!(c, |conn, pg, _l| {
         sqlx::query(
-            "INSERT INTO tokens (hash, id, role, label, created_at) VALUES ($1,$2,$3,$4,$5)",
+            "INSERT INTO tokens (hash, id, role, label, created_at, limited) VALUES ($1,$2,$3,$4,$5,$6)",
         )
         .bind(hash)
         .bind(&t.id)
         .bind(&t.role)
         .bind(&t.label)
         .bind(at.as_millisecond())
+        .bind(t.space_ids.is_some() as i64)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(sqlx::AssertSqlSafe(dialect(
+            pg,
+            "INSERT INTO token_spaces (token_id, space_id) SELECT DISTINCT $1, value FROM LIST($2)",
+        )))
+        .bind(&t.id)
+        .bind(&spaces)
         .execute(&mut *conn)
         .await?;
     });
     Ok(())
 }
 
-/// Looks a token up by its hash.
+/// The spaces a limited token may act on, by id.
+async fn token_spaces(c: &mut Conn, id: &str) -> Result<Vec<String>> {
+    on_db!(c, |conn, _pg, _l| {
+        Ok(sqlx::query_scalar(
+            "SELECT space_id FROM token_spaces WHERE token_id = $1 ORDER BY space_id",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?)
+    })
+}
+
+/// Looks a token up by its hash, with the spaces it is limited to (read on every request,
+/// so a change is effective at once on every instance).
 pub async fn token_by_hash(c: &mut Conn, hash: &str) -> Result<Option<TokenRecord>> {
-    fn record(r: &impl Cols) -> TokenRecord {
-        TokenRecord {
+    fn record(r: &impl Cols) -> (TokenRecord, bool) {
+        let rec = TokenRecord {
             id: r.text("id"),
             role: r.text("role"),
             label: r.text("label"),
-        }
+            space_ids: None,
+        };
+        (rec, r.int("limited") != 0)
     }
-    on_db!(c, |conn, _pg, _l| {
-        let row = sqlx::query("SELECT id, role, label FROM tokens WHERE hash = $1")
+    let found = on_db!(c, |conn, _pg, _l| {
+        let row = sqlx::query("SELECT id, role, label, limited FROM tokens WHERE hash = $1")
             .bind(hash)
             .fetch_optional(&mut *conn)
             .await?;
-        Ok(row.as_ref().map(record))
-    })
+        row.as_ref().map(record)
+    });
+    match found {
+        None => Ok(None),
+        Some((rec, false)) => Ok(Some(rec)),
+        Some((mut rec, true)) => {
+            rec.space_ids = Some(token_spaces(c, &rec.id).await?);
+            Ok(Some(rec))
+        }
+    }
 }
 
 /// A minted token as an admin sees it: never its hash.
@@ -59,7 +96,7 @@ pub struct ListedToken {
     pub created_at: Timestamp,
 }
 
-/// Every minted token, oldest first.
+/// Every minted token, oldest first, with the spaces of the limited ones.
 pub async fn list_tokens(c: &mut Conn) -> Result<Vec<ListedToken>> {
     fn listed(r: &impl Cols) -> ListedToken {
         ListedToken {
@@ -67,24 +104,46 @@ pub async fn list_tokens(c: &mut Conn) -> Result<Vec<ListedToken>> {
                 id: r.text("id"),
                 role: r.text("role"),
                 label: r.text("label"),
+                space_ids: (r.int("limited") != 0).then(Vec::new),
             },
             created_at: Timestamp::from_millisecond(r.int("created_at"))
                 .unwrap_or(Timestamp::UNIX_EPOCH),
         }
     }
-    on_db!(c, |conn, _pg, _l| {
-        let rows =
-            sqlx::query("SELECT id, role, label, created_at FROM tokens ORDER BY created_at, id")
-                .fetch_all(&mut *conn)
-                .await?;
-        Ok(rows.iter().map(listed).collect())
-    })
+    let (mut tokens, pairs) = on_db!(c, |conn, _pg, _l| {
+        let rows = sqlx::query(
+            "SELECT id, role, label, created_at, limited FROM tokens ORDER BY created_at, id",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let pairs: Vec<(String, String)> = sqlx::query_as(
+            "SELECT token_id, space_id FROM token_spaces ORDER BY token_id, space_id",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        (rows.iter().map(listed).collect::<Vec<_>>(), pairs)
+    });
+    for t in &mut tokens {
+        if let Some(list) = &mut t.record.space_ids {
+            list.extend(
+                pairs
+                    .iter()
+                    .filter(|(tok, _)| *tok == t.record.id)
+                    .map(|(_, s)| s.clone()),
+            );
+        }
+    }
+    Ok(tokens)
 }
 
 /// Revokes a token by its id: every later request with it is refused, on every instance
 /// (tokens are looked up in the store on each request). `true` if it existed.
 pub async fn delete_token(c: &mut Conn, id: &str) -> Result<bool> {
     let n = on_db!(c, |conn, _pg, _l| {
+        sqlx::query("DELETE FROM token_spaces WHERE token_id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
         sqlx::query("DELETE FROM tokens WHERE id = $1")
             .bind(id)
             .execute(&mut *conn)

@@ -163,6 +163,50 @@ pub async fn get(c: &mut Conn, id: &BookingId) -> Result<Option<Booking>> {
     })
 }
 
+/// Records the token that created a booking (its public id), in the transaction that
+/// created it.
+pub async fn set_owner(c: &mut Conn, id: &BookingId, owner: &str) -> Result<()> {
+    on_db!(c, |conn, _pg, _l| {
+        sqlx::query("UPDATE bookings SET owner = $1 WHERE id = $2")
+            .bind(owner)
+            .bind(id.as_str())
+            .execute(&mut *conn)
+            .await?;
+    });
+    Ok(())
+}
+
+/// One booking with its owner (the id of the token that created it; `None` when an admin
+/// or the ingress queue did).
+pub async fn get_owned(c: &mut Conn, id: &BookingId) -> Result<Option<(Booking, Option<String>)>> {
+    let q = format!("SELECT {COLUMNS}, owner FROM bookings WHERE id = $1");
+    on_db!(c, |conn, _pg, _l| {
+        let row = sqlx::query(sqlx::AssertSqlSafe(q.clone()))
+            .bind(id.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+        row.as_ref()
+            .map(|r| Ok((row_to_booking(r)?, r.opt_text("owner"))))
+            .transpose()
+    })
+}
+
+/// The ids of a space's live bookings (not yet completed, cancelled or no-show), by start.
+pub async fn live_ids(c: &mut Conn, space: &SpaceId) -> Result<Vec<BookingId>> {
+    let ids: Vec<String> = on_db!(c, |conn, _pg, _l| {
+        sqlx::query_scalar(
+            "SELECT id FROM bookings WHERE space_id = $1 AND \
+             status IN ('scheduled','upcoming','awaiting_check_in','checked_in') ORDER BY start_ms, id",
+        )
+        .bind(space.as_str())
+        .fetch_all(&mut *conn)
+        .await?
+    });
+    ids.iter()
+        .map(|s| BookingId::parse(s).map_err(|e| corrupt("id", e)))
+        .collect()
+}
+
 /// Bookings overlapping `[from, to)`, optionally of one space, by start.
 pub async fn list(
     c: &mut Conn,
@@ -171,10 +215,22 @@ pub async fn list(
     to: Option<Timestamp>,
     limit: i64,
 ) -> Result<Vec<Booking>> {
+    list_owned(c, None, space, from, to, limit).await
+}
+
+/// Like [`list`], and with `owner` only the bookings that token created.
+pub async fn list_owned(
+    c: &mut Conn,
+    owner: Option<&str>,
+    space: Option<&SpaceId>,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+    limit: i64,
+) -> Result<Vec<Booking>> {
     let q = format!(
         "SELECT {COLUMNS} FROM bookings WHERE ($1::text IS NULL OR space_id = $1) AND \
-         ($2::bigint IS NULL OR end_ms > $2) AND ($3::bigint IS NULL OR start_ms < $3) \
-         ORDER BY start_ms, id LIMIT $4"
+         ($2::bigint IS NULL OR end_ms > $2) AND ($3::bigint IS NULL OR start_ms < $3) AND \
+         ($5::text IS NULL OR owner = $5) ORDER BY start_ms, id LIMIT $4"
     );
     on_db!(c, |conn, pg, _l| {
         // SQLite has no `::type` casts; PostgreSQL needs them to type a bare NULL test.
@@ -188,6 +244,7 @@ pub async fn list(
             .bind(from.map(|t| t.as_millisecond()))
             .bind(to.map(|t| t.as_millisecond()))
             .bind(limit)
+            .bind(owner)
             .fetch_all(&mut *conn)
             .await?;
         rows.iter().map(row_to_booking).collect()

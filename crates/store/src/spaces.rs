@@ -336,3 +336,61 @@ pub async fn ids(c: &mut Conn) -> Result<Vec<SpaceId>> {
         .map(|s| SpaceId::parse(s).map_err(|e| corrupt("id", e)))
         .collect()
 }
+
+/// Removes a space and everything only it had: its bookings, its history, its pending timer
+/// jobs and its place in limited tokens' lists; keeps its last sequence, so a space created
+/// again with the same id continues above it ([`deleted_sequence`]). Status posts and
+/// webhook deliveries already queued stay. Call it in a write transaction that holds the
+/// space ([`get`]) and has checked it has no live booking. `false` when there was none.
+pub async fn delete(c: &mut Conn, id: &SpaceId, at: jiff::Timestamp) -> Result<bool> {
+    let n = on_db!(c, |conn, _pg, _l| {
+        let seq: Option<i64> = sqlx::query_scalar("SELECT sequence FROM spaces WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+        let Some(seq) = seq else {
+            return Ok(false);
+        };
+        for sql in [
+            "DELETE FROM transitions WHERE space_id = $1",
+            "DELETE FROM bookings WHERE space_id = $1",
+            "DELETE FROM token_spaces WHERE space_id = $1",
+        ] {
+            sqlx::query(sql)
+                .bind(id.as_str())
+                .execute(&mut *conn)
+                .await?;
+        }
+        sqlx::query("DELETE FROM jobs WHERE queue = $1 AND grp = $2")
+            .bind(crate::jobs::MEETING_SCHEDULER)
+            .bind(id.as_str())
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(
+            "INSERT INTO deleted_spaces (id, sequence, deleted_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (id) DO UPDATE SET sequence = excluded.sequence, deleted_at = excluded.deleted_at",
+        )
+        .bind(id.as_str())
+        .bind(seq)
+        .bind(at.as_millisecond())
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query("DELETE FROM spaces WHERE id = $1")
+            .bind(id.as_str())
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+    });
+    Ok(n == 1)
+}
+
+/// The last sequence of a deleted space with this id, if one was deleted.
+pub async fn deleted_sequence(c: &mut Conn, id: &SpaceId) -> Result<Option<u64>> {
+    let seq: Option<i64> = on_db!(c, |conn, _pg, _l| {
+        sqlx::query_scalar("SELECT sequence FROM deleted_spaces WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&mut *conn)
+            .await?
+    });
+    Ok(seq.map(|s| s as u64))
+}

@@ -125,7 +125,8 @@ pub struct DeliveryList {
 /// A token to mint.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"role": "device", "label": "panel outside room 1"}))]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({"role": "device", "label": "panel outside room 1", "spaceIds": ["room-1"]}))]
 pub struct TokenInput {
     /// `member` or `device`.
     #[schema(pattern = "^(member|device)$", example = "member")]
@@ -134,6 +135,11 @@ pub struct TokenInput {
     #[serde(default)]
     #[schema(max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub label: String,
+    /// Device tokens only: the spaces (existing ids, 1 to 100) whose bookings it may act
+    /// on. Absent or null: every space.
+    #[serde(default)]
+    #[schema(min_items = 1, max_items = 100)]
+    pub space_ids: Option<Vec<String>>,
 }
 
 /// A minted token as listed: never the token itself.
@@ -147,6 +153,9 @@ pub struct TokenInfo {
     pub role: String,
     /// Label.
     pub label: String,
+    /// The spaces a limited device acts on (empty once they are all deleted); null for a
+    /// token that is not limited.
+    pub space_ids: Option<Vec<String>>,
     /// When it was minted.
     #[schema(format = DateTime)]
     pub created_at: String,
@@ -161,6 +170,7 @@ pub struct TokenList {
 
 /// A minted token: the clear token is shown once.
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct TokenView {
     /// Token id (`tok_…`).
     pub id: String,
@@ -169,6 +179,8 @@ pub struct TokenView {
     pub role: String,
     /// Label.
     pub label: String,
+    /// The spaces a limited device acts on; null for a token that is not limited.
+    pub space_ids: Option<Vec<String>>,
     /// The bearer token (shown only now).
     pub token: String,
 }

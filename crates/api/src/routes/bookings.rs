@@ -93,7 +93,11 @@ pub async fn create(
         start: instant("start", &input.start)?,
         end: instant("end", &input.end)?,
     };
-    match st.engine.create_booking(&space, n, idem).await? {
+    match st
+        .engine
+        .create_owned_booking(&space, n, idem, caller.token_id.as_deref())
+        .await?
+    {
         Created::New { body, .. } => Ok(json_response(StatusCode::CREATED, body)),
         Created::Replayed { status, body } => Ok(json_response(
             StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED),
@@ -141,7 +145,12 @@ pub async fn list(
     let to = q.to.as_deref().map(|s| instant("to", s)).transpose()?;
     let mut c = st.engine.store.read().await?;
     let limit = crate::dto::page_limit(q.limit)?;
-    let items = bookings::list(&mut c, space.as_ref(), from, to, limit)
+    // A member lists the bookings it created; an admin every booking.
+    let owner = match caller.role {
+        Role::Member => Some(caller.token_id.as_deref().unwrap_or_default()),
+        Role::Admin | Role::Device => None,
+    };
+    let items = bookings::list_owned(&mut c, owner, space.as_ref(), from, to, limit)
         .await?
         .iter()
         .map(zs_engine::payload::booking_json)
@@ -154,7 +163,7 @@ pub async fn list(
     params(("id" = String, Path, description = "The booking id")),
     responses(
         (status = 200, description = "The booking", body = BookingView),
-        (status = 404, description = "`not_found`: no such booking", body = ErrorBody)),
+        (status = 404, description = "`not_found`: no such booking, or not one of yours (a member's own, a limited device's spaces')", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get(
     State(st): State<AppState>,
@@ -163,14 +172,26 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     caller.require(&[Role::Member])?;
     let id = booking_id(&id)?;
-    let mut c = st.engine.store.read().await?;
-    let b = bookings::get(&mut c, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("booking {id}")))?;
+    let b = usable_booking(&st, &caller, &id).await?;
     Ok(json_response(
         StatusCode::OK,
         zs_engine::payload::booking_json(&b).to_string(),
     ))
+}
+
+/// The booking `id` if the caller may read and act on it (see
+/// [`Caller::may_use_booking`]); otherwise the same 404 as for an id that does not exist,
+/// so ids cannot be probed.
+async fn usable_booking(
+    st: &AppState,
+    caller: &Caller,
+    id: &BookingId,
+) -> Result<zs_core::Booking, ApiError> {
+    let mut c = st.engine.store.read().await?;
+    match bookings::get_owned(&mut c, id).await? {
+        Some((b, owner)) if caller.may_use_booking(owner.as_deref(), &b.space_id) => Ok(b),
+        Some(_) | None => Err(ApiError::not_found(format!("booking {id}"))),
+    }
 }
 
 async fn user_event(
@@ -181,7 +202,8 @@ async fn user_event(
 ) -> Result<Response, ApiError> {
     caller.require(&[Role::Member, Role::Device])?;
     let id = booking_id(&id)?;
-    let space = st.engine.space_of(&id).await?;
+    // A booking's space and owner never change, so this check holds for the command.
+    let space = usable_booking(&st, &caller, &id).await?.space_id;
     let applied = st.engine.execute(&space, cmd(id.clone())).await?;
     let b = applied
         .facts
@@ -200,7 +222,7 @@ async fn user_event(
     params(("id" = String, Path, description = "The booking id")),
     responses(
         (status = 200, description = "The booking, now `cancelled`", body = BookingView),
-        (status = 404, description = "`not_found`: no such booking", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such booking, or not one of yours (a member's own, a limited device's spaces')", body = ErrorBody),
         (status = 409, description = "`booking_finished` or `booking_in_progress` (check out instead)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn cancel(
@@ -216,7 +238,7 @@ pub async fn cancel(
     params(("id" = String, Path, description = "The booking id")),
     responses(
         (status = 200, description = "The booking, now `checked_in`", body = BookingView),
-        (status = 404, description = "`not_found`: no such booking", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such booking, or not one of yours (a member's own, a limited device's spaces')", body = ErrorBody),
         (status = 409, description = "`check_in_window`, `already_checked_in`, `booking_finished` or `space_in_maintenance`", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn check_in(
@@ -232,7 +254,7 @@ pub async fn check_in(
     params(("id" = String, Path, description = "The booking id")),
     responses(
         (status = 200, description = "The booking, now `completed`", body = BookingView),
-        (status = 404, description = "`not_found`: no such booking", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such booking, or not one of yours (a member's own, a limited device's spaces')", body = ErrorBody),
         (status = 409, description = "`not_checked_in`", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn check_out(

@@ -128,6 +128,25 @@ pub async fn patch(
     Ok(axum::Json(load(&st, &id).await?))
 }
 
+/// Delete a space with no live booking, and everything only it had.
+#[utoipa::path(delete, path = "/v1/spaces/{id}", operation_id = "deleteSpace", tag = "spaces",
+    params(("id" = String, Path, description = "The space id")),
+    responses(
+        (status = 204, description = "Deleted, with its finished bookings, its history and its pending timers"),
+        (status = 404, description = "`not_found`: no such space", body = ErrorBody),
+        (status = 409, description = "`space_has_live_bookings`: cancel or finish them first (the message says how many, and which)", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn delete(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let id = space_id(&id)?;
+    st.engine.delete_space(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 async fn admin_event(
     st: AppState,
     caller: Caller,

@@ -4,10 +4,11 @@
 use crate::AppState;
 use crate::auth::{Caller, Role, token_hash};
 use crate::dto::{TokenInfo, TokenInput, TokenList, TokenView};
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, ErrorBody, quoted};
 use crate::json::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use zs_core::SpaceId;
 use zs_store::auth::{TokenRecord, delete_token, insert_token, list_tokens};
 
 /// A new random bearer token (`zs_` + 43 base64url characters: 256 bits).
@@ -22,11 +23,44 @@ pub fn new_token() -> String {
     )
 }
 
+/// The most spaces one device token may be limited to.
+const MAX_TOKEN_SPACES: usize = 100;
+
+/// The spaces a new token is limited to, checked: devices only, 1 to 100 valid ids
+/// (repeats folded); `None`: not limited.
+fn space_limit(role: Role, ids: Option<&[String]>) -> Result<Option<Vec<SpaceId>>, ApiError> {
+    let bad = |m: String| ApiError::invalid("invalid_space_ids", m);
+    let Some(ids) = ids else { return Ok(None) };
+    match role {
+        Role::Device => {}
+        Role::Member | Role::Admin => {
+            return Err(bad(format!(
+                "spaceIds limits device tokens only; a {} acts on the bookings it creates",
+                role.as_str()
+            )));
+        }
+    }
+    if ids.is_empty() || ids.len() > MAX_TOKEN_SPACES {
+        return Err(bad(format!(
+            "spaceIds must list 1 to {MAX_TOKEN_SPACES} spaces (leave it out for a device of every space)"
+        )));
+    }
+    let mut out: Vec<SpaceId> = vec![];
+    for s in ids {
+        let id = SpaceId::parse(s)
+            .map_err(|e| bad(format!("spaceIds: {} is not a space id: {e}", quoted(s))))?;
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    Ok(Some(out))
+}
+
 /// Mint a token; the clear token is in this response only.
 #[utoipa::path(post, path = "/v1/tokens", operation_id = "createToken", tag = "tokens", request_body = TokenInput,
     responses(
         (status = 201, description = "Minted: the bearer token is in this answer only", body = TokenView),
-        (status = 422, description = "`invalid_role` or `invalid_label`", body = ErrorBody)),
+        (status = 422, description = "`invalid_role`, `invalid_label`; `invalid_space_ids`: `spaceIds` given for a member, empty, over 100 or not ids; `unknown_space`: a space in `spaceIds` does not exist", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(
     State(st): State<AppState>,
@@ -38,13 +72,32 @@ pub async fn create(
         ApiError::invalid("invalid_role", "role must be \"member\" or \"device\"")
     })?;
     crate::dto::text("invalid_label", "label", &input.label, 200)?;
+    let limit = space_limit(role, input.space_ids.as_deref())?;
     let token = new_token();
     let rec = TokenRecord {
         id: super::generated_id("tok"),
         role: role.as_str().into(),
         label: input.label,
+        space_ids: limit
+            .as_ref()
+            .map(|l| l.iter().map(|s| s.to_string()).collect()),
     };
     let mut tx = st.engine.store.begin().await?;
+    if let Some(limit) = &limit {
+        // Read under the spaces' locks (PostgreSQL): a space deleted meanwhile waits or is
+        // missing here, never left in the new token's list.
+        let ids: Vec<&SpaceId> = limit.iter().collect();
+        let found = zs_store::spaces::get_many(&mut tx, &ids).await?;
+        if let Some(missing) = limit
+            .iter()
+            .find(|s| !found.iter().any(|(f, _)| &f.id == *s))
+        {
+            return Err(ApiError::invalid(
+                "unknown_space",
+                format!("spaceIds: there is no space {missing}"),
+            ));
+        }
+    }
     insert_token(&mut tx, &token_hash(&token), &rec, st.engine.clock.now()).await?;
     tx.commit().await?;
     Ok((
@@ -53,6 +106,7 @@ pub async fn create(
             id: rec.id,
             role: rec.role,
             label: rec.label,
+            space_ids: rec.space_ids,
             token,
         }),
     ))
@@ -75,6 +129,7 @@ pub async fn list(
             id: t.record.id,
             role: t.record.role,
             label: t.record.label,
+            space_ids: t.record.space_ids,
             created_at: t.created_at.to_string(),
         })
         .collect();
@@ -100,9 +155,6 @@ pub async fn revoke(
     if existed {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError::not_found(format!(
-            "token {}",
-            crate::error::quoted(&id)
-        )))
+        Err(ApiError::not_found(format!("token {}", quoted(&id))))
     }
 }

@@ -47,6 +47,15 @@ pub async fn bookings(api: &mut Api) {
     api.ok(&m, Method::POST, "/v1/bookings", Some(b2)).await;
     let b3 = json!({"spaceId": "s2", "start": api.at(60), "end": api.at(90)});
     api.ok(ADMIN, Method::POST, "/v1/bookings", Some(b3)).await;
+    api.refused(
+        ADMIN,
+        Method::DELETE,
+        "/v1/spaces/s2",
+        None,
+        409,
+        "space_has_live_bookings",
+    )
+    .await;
     let clash = json!({"id": "b4", "spaceId": "s1", "start": api.at(30), "end": api.at(60)});
     api.refused(
         &m,

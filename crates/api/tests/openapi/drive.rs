@@ -188,6 +188,28 @@ pub async fn spaces(api: &mut Api) {
     .await;
     api.ok(ADMIN, Method::POST, "/v1/spaces/s2/enable", None)
         .await;
+    // A space with no booking is deleted; then it is gone.
+    let gone = json!({"id": "gone", "name": "Gone", "timezone": "UTC"});
+    api.ok(ADMIN, Method::POST, "/v1/spaces", Some(gone)).await;
+    api.refused(
+        &m,
+        Method::DELETE,
+        "/v1/spaces/gone",
+        None,
+        403,
+        "forbidden",
+    )
+    .await;
+    api.ok(ADMIN, Method::DELETE, "/v1/spaces/gone", None).await;
+    api.refused(
+        ADMIN,
+        Method::DELETE,
+        "/v1/spaces/gone",
+        None,
+        404,
+        "not_found",
+    )
+    .await;
     api.refused(
         ADMIN,
         Method::POST,
@@ -226,6 +248,41 @@ pub async fn tokens(api: &mut Api) {
         "a listed token shows no secret"
     );
     api.ok(&token, Method::GET, "/v1/spaces", None).await;
+    // A device limited to some spaces shows them when minted and listed.
+    let limited = api
+        .ok(
+            ADMIN,
+            Method::POST,
+            "/v1/tokens",
+            Some(json!({"role": "device", "label": "door 2", "spaceIds": ["s1"]})),
+        )
+        .await;
+    assert_eq!(limited["spaceIds"], json!(["s1"]));
+    let listed = api.ok(ADMIN, Method::GET, "/v1/tokens", None).await;
+    let row = |id: &Value| {
+        listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == *id)
+            .unwrap()["spaceIds"]
+            .clone()
+    };
+    assert_eq!(row(&limited["id"]), json!(["s1"]));
+    assert_eq!(row(&minted["id"]), Value::Null);
+    for (body, code) in [
+        (
+            json!({"role": "member", "spaceIds": ["s1"]}),
+            "invalid_space_ids",
+        ),
+        (
+            json!({"role": "device", "spaceIds": ["nope"]}),
+            "unknown_space",
+        ),
+    ] {
+        api.refused(ADMIN, Method::POST, "/v1/tokens", Some(body), 422, code)
+            .await;
+    }
     let path = format!("/v1/tokens/{id}");
     api.ok(ADMIN, Method::DELETE, &path, None).await;
     api.refused(&token, Method::GET, "/v1/spaces", None, 401, "unauthorized")
