@@ -373,3 +373,96 @@ async fn a_session_ending_at_closing_time_leaves_the_closing_to_day_end() {
     )
     .await;
 }
+
+fn book(space: usize, t: &str, id: &str, start: &str, end: &str) -> Step {
+    Step {
+        at: at(t),
+        action: Action::Book {
+            space,
+            id: id.into(),
+            start: at(start),
+            end: at(end),
+            ingress: false,
+            twice: false,
+        },
+    }
+}
+
+fn check_in(space: usize, t: &str, id: &str) -> Step {
+    Step {
+        at: at(t),
+        action: Action::User {
+            space,
+            id: id.into(),
+            event: zs_core::EventKind::UserChecksIn,
+            ingress: false,
+            twice: false,
+        },
+    }
+}
+
+/// Issue 14 finding 2b, as the history check sees it. Space 3 (no business hours, 15 min
+/// upcoming lead): `a` checked in early, `b`'s `UPCOMING_REACHED` due at `a`'s start and
+/// ordered before it. Each must be recorded for its own booking: `a`'s start reserves the
+/// space, `b`'s upcoming changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coinciding_timers_are_each_recorded_with_their_own_booking() {
+    replay(
+        "coinciding",
+        4,
+        3,
+        vec![
+            book(
+                3,
+                "2026-03-23T09:00:00Z",
+                "a",
+                "2026-03-23T10:00:00Z",
+                "2026-03-23T10:05:00Z",
+            ),
+            book(
+                3,
+                "2026-03-23T09:00:01Z",
+                "b",
+                "2026-03-23T10:15:00Z",
+                "2026-03-23T10:45:00Z",
+            ),
+            check_in(3, "2026-03-23T09:50:00Z", "a"),
+        ],
+    )
+    .await;
+}
+
+/// Issue 14 finding 2c, as the history check sees it. Space 3 (5 min cleaning): `a` checked
+/// in, then nothing runs until 11:30 (the simulator runs timers only at its steps, like a
+/// runner back after downtime). The catch-up applies `a`'s end, the cleaning that end plans
+/// for 11:05, and only then `b`'s start at 11:05, each with its own transition.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_catch_up_applies_the_cleaning_it_planned_before_the_next_start() {
+    replay(
+        "catch-up-order",
+        4,
+        3,
+        vec![
+            book(
+                3,
+                "2026-03-23T09:00:00Z",
+                "a",
+                "2026-03-23T10:00:00Z",
+                "2026-03-23T11:00:00Z",
+            ),
+            book(
+                3,
+                "2026-03-23T09:00:01Z",
+                "b",
+                "2026-03-23T11:05:00Z",
+                "2026-03-23T12:00:00Z",
+            ),
+            check_in(3, "2026-03-23T10:01:00Z", "a"),
+            Step {
+                at: at("2026-03-23T11:30:00Z"),
+                action: Action::Crash,
+            },
+        ],
+    )
+    .await;
+}
