@@ -1,6 +1,7 @@
 //! Runs a plan against the real engine and store (embedded SQLite) on a virtual clock,
 //! checking the invariants after every step.
 
+use crate::errors::ErrorLines;
 use crate::history;
 use crate::model::{Refusal, SpaceModel};
 use crate::net::Net;
@@ -127,8 +128,18 @@ fn space_id(i: usize) -> SpaceId {
 
 /// Runs `steps` on a fresh store under `dir`.
 pub async fn run(plan: &PlanConfig, steps: &[Step], dir: &Path) -> Result<Stats, Violation> {
+    let errors = ErrorLines::default();
+    let _on_this_thread = tracing::subscriber::set_default(errors.clone());
+    let logged = |step: usize| match errors.take().first() {
+        Some(line) => Err(Violation {
+            step,
+            message: format!("an ERROR line was logged: {line}"),
+        }),
+        None => Ok(()),
+    };
     let at_setup = |message: String| Violation { step: 0, message };
     let mut w = World::start(plan, dir).await.map_err(at_setup)?;
+    logged(0)?;
     for (i, step) in steps.iter().enumerate() {
         if i % 2000 == 1999 {
             // As `serve` does every second: keep the write-ahead log short.
@@ -141,6 +152,7 @@ pub async fn run(plan: &PlanConfig, steps: &[Step], dir: &Path) -> Result<Stats,
         w.step(step)
             .await
             .map_err(|message| Violation { step: i, message })?;
+        logged(i)?;
         w.stats.steps += 1;
     }
     let last = steps.len();
@@ -148,6 +160,7 @@ pub async fn run(plan: &PlanConfig, steps: &[Step], dir: &Path) -> Result<Stats,
         step: last,
         message,
     })?;
+    logged(last)?;
     w.stats.virtual_days = w.clock.now().duration_since(plan.start).as_secs_f64() / 86_400.0;
     Ok(w.stats)
 }
