@@ -513,3 +513,45 @@ async fn a_cleaning_that_ends_during_another_cleaning_is_no_table_miss() {
     )
     .await;
 }
+
+/// Found by the ERROR-line check (seed 18, 100 spaces × 30 days, shrunk to these steps):
+/// `b84-55` is checked in early, during `b84-54`'s session, and out again before its start.
+/// The space stays `reserved` for `b84-54`; the space table allowed only `available_*`
+/// for `USER_CHECKS_OUT` there: a transition table miss, logged as an ERROR line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_early_session_checked_out_during_another_is_no_table_miss() {
+    replay(
+        "checkout-while-reserved",
+        85,
+        30,
+        vec![
+            book(
+                84,
+                "2026-04-17T06:11:30Z",
+                "b84-54",
+                "2026-04-19T00:33:30Z",
+                "2026-04-19T02:22:30Z",
+            ),
+            book(
+                84,
+                "2026-04-18T17:46:45Z",
+                "b84-55",
+                "2026-04-19T02:39:45Z",
+                "2026-04-19T03:20:45Z",
+            ),
+            check_in(84, "2026-04-19T00:17:48.882Z", "b84-54"),
+            check_in(84, "2026-04-19T02:10:10.185Z", "b84-55"),
+            Step {
+                at: at("2026-04-19T02:14:59.002Z"),
+                action: Action::User {
+                    space: 84,
+                    id: "b84-55".into(),
+                    event: zs_core::EventKind::UserChecksOut,
+                    ingress: true,
+                    twice: false,
+                },
+            },
+        ],
+    )
+    .await;
+}
