@@ -491,7 +491,47 @@ async fn coinciding_timers_are_each_recorded_with_their_own_booking(db: Backend)
     );
 }
 
+/// Found by the simulator's history check (issue 14 finding 2): a booking that ends when
+/// the space closes. `END_TIME_REACHED` comes before `DAY_END` at that instant, yet it saw
+/// the space closed already, took the `not_available` for itself, and `DAY_END` recorded
+/// nothing. A timer event ordered before `DAY_END` now sees the closing interval still open.
+async fn a_booking_ending_at_closing_time_leaves_the_closing_to_day_end(db: Backend) {
+    let (e, clock) = engine("2026-05-04T08:00:00Z", db).await;
+    let day = serde_json::json!([{"open": "08:00", "close": "18:00"}]);
+    let week = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let hours: serde_json::Map<String, serde_json::Value> =
+        week.iter().map(|d| (d.to_string(), day.clone())).collect();
+    let settings = SpaceSettings {
+        business_hours: Some(BusinessHours::parse_json(&hours.into()).unwrap()),
+        ..SpaceSettings::defaults(Zone::parse("UTC").unwrap())
+    };
+    let (id, _) = open_space(&e, "s", settings).await;
+    let t = |m: i64| {
+        "2026-05-04T17:00:00Z".parse::<Timestamp>().unwrap() + SignedDuration::from_mins(m)
+    };
+    book(&e, &id, t(0), &[("a", 0, 60)]).await;
+    run_until(&e, &clock, t(0)).await;
+    e.execute(&id, Command::CheckIn(BookingId::parse("a").unwrap()))
+        .await
+        .unwrap();
+    run_until(&e, &clock, t(60)).await;
+    let seen: Vec<String> = history(&e, &id)
+        .await
+        .iter()
+        .filter(|x| x.to.since >= t(1))
+        .map(|x| attributed(x, t(0)))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "END_TIME_REACHED(a)@60 available_now/cleaning",
+            "DAY_END(-)@60 not_available/cleaning",
+        ]
+    );
+}
+
 zs_store::test_on_both_backends!(
+    a_booking_ending_at_closing_time_leaves_the_closing_to_day_end,
     coinciding_timers_are_each_recorded_with_their_own_booking,
     a_catch_up_applies_the_cleaning_it_planned_before_the_next_start,
     a_command_catches_up_timers_its_catch_up_planned,

@@ -4,6 +4,8 @@
 //! receivers), checking the invariants after every step. A failure prints its seed and the
 //! shortest step list found that still reproduces it.
 
+mod errors;
+pub mod history;
 pub mod model;
 pub mod net;
 pub mod plan;

@@ -2,6 +2,7 @@
 //! when people checked in and out, cancellations, the maintenance flag), from which the
 //! CONTRACT §3 oracle derives what the stored states must be.
 
+use crate::history::{BookingWalk, Shown, SpaceWalk};
 use jiff::{SignedDuration, Timestamp};
 use zs_core::oracle::{self, BookingFacts, Derived};
 use zs_core::timer::next_day_timer;
@@ -14,6 +15,10 @@ pub struct ModelBooking {
     pub facts: BookingFacts,
     /// Its start has been settled (a start during maintenance cancels it).
     started: bool,
+    /// When the space accepted it.
+    pub created_at: Timestamp,
+    /// How far the history replay has come with it.
+    pub(crate) walk: BookingWalk,
 }
 
 /// One space, as raw facts.
@@ -25,6 +30,8 @@ pub struct SpaceModel {
     pub bookings: Vec<ModelBooking>,
     /// Bookings pruned so far, with their final status.
     pub finished: Vec<(BookingFacts, BookingStatus)>,
+    /// How far the history replay has come.
+    pub(crate) walk: SpaceWalk,
 }
 
 /// Why a booking request must be refused, by the rules of CONTRACT §4.
@@ -37,12 +44,21 @@ pub enum Refusal {
 }
 
 impl SpaceModel {
-    /// A new space.
-    pub fn new(space: Space) -> Self {
+    /// A new space, created at `at`.
+    pub fn new(space: Space, at: Timestamp) -> Self {
+        let d = oracle::derive(&space.settings, space.maintenance, &[], at);
+        let shown = Shown {
+            space: d.space,
+            room: d.room,
+            booking: None,
+            next_booking_at: d.next_booking_at,
+        };
+        let walk = SpaceWalk::new(at, space.settings.is_open(at), shown);
         Self {
             space,
             bookings: vec![],
             finished: vec![],
+            walk,
         }
     }
 
@@ -123,8 +139,9 @@ impl SpaceModel {
         clash.then_some(Refusal::Conflict)
     }
 
-    /// Records an accepted booking.
-    pub fn book(&mut self, id: BookingId, start: Timestamp, end: Timestamp) {
+    /// Records a booking accepted at `now`.
+    pub fn book(&mut self, id: BookingId, start: Timestamp, end: Timestamp, now: Timestamp) {
+        self.accepted(now, EventKind::BookingCreated, Some(id.clone()));
         self.bookings.push(ModelBooking {
             facts: BookingFacts {
                 id,
@@ -135,6 +152,8 @@ impl SpaceModel {
                 checked_out_at: None,
             },
             started: false,
+            created_at: zs_core::clock::to_millis(now),
+            walk: BookingWalk::default(),
         });
     }
 
@@ -233,6 +252,8 @@ impl SpaceModel {
 
     /// Records a check-in, check-out or cancellation at `now`.
     pub fn record(&mut self, i: usize, event: EventKind, now: Timestamp) {
+        let id = self.bookings[i].facts.id.clone();
+        self.accepted(now, event, Some(id));
         let f = &mut self.bookings[i].facts;
         match event {
             EventKind::UserChecksIn => f.checked_in_at = Some(now),
@@ -256,12 +277,15 @@ mod tests {
             cleaning: Period::minutes(10),
             ..SpaceSettings::defaults(Zone::parse("UTC").unwrap())
         };
-        SpaceModel::new(Space {
-            id: SpaceId::parse("s").unwrap(),
-            name: "s".into(),
-            settings,
-            maintenance: false,
-        })
+        SpaceModel::new(
+            Space {
+                id: SpaceId::parse("s").unwrap(),
+                name: "s".into(),
+                settings,
+                maintenance: false,
+            },
+            t("08:00:00"),
+        )
     }
 
     fn t(s: &str) -> Timestamp {
@@ -271,7 +295,12 @@ mod tests {
     #[test]
     fn refuses_overlaps_including_cleaning_and_frees_no_shows() {
         let mut m = model();
-        m.book(BookingId::parse("a").unwrap(), t("10:00:00"), t("11:00:00"));
+        m.book(
+            BookingId::parse("a").unwrap(),
+            t("10:00:00"),
+            t("11:00:00"),
+            t("09:00:00"),
+        );
         let now = t("09:00:00");
         assert_eq!(
             m.refusal(t("11:05:00"), t("12:00:00"), now),
@@ -289,7 +318,12 @@ mod tests {
     #[test]
     fn a_start_during_maintenance_cancels_and_next_change_walks_the_plan() {
         let mut m = model();
-        m.book(BookingId::parse("a").unwrap(), t("10:00:00"), t("11:00:00"));
+        m.book(
+            BookingId::parse("a").unwrap(),
+            t("10:00:00"),
+            t("11:00:00"),
+            t("09:00:00"),
+        );
         assert_eq!(m.next_change(t("09:00:00")), Some(t("09:45:00")));
         assert_eq!(m.next_change(t("09:45:00")), Some(t("10:00:00")));
         m.space.maintenance = true;

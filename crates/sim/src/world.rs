@@ -1,6 +1,8 @@
 //! Runs a plan against the real engine and store (embedded SQLite) on a virtual clock,
 //! checking the invariants after every step.
 
+use crate::errors::ErrorLines;
+use crate::history;
 use crate::model::{Refusal, SpaceModel};
 use crate::net::Net;
 use crate::plan::{Action, PlanConfig, RECEIVERS, Step, settings};
@@ -111,14 +113,33 @@ struct World {
     stats: Stats,
 }
 
+/// The admin event that turns maintenance on or off.
+fn cmd_event(on: bool) -> EventKind {
+    if on {
+        EventKind::AdminDisable
+    } else {
+        EventKind::AdminEnable
+    }
+}
+
 fn space_id(i: usize) -> SpaceId {
     SpaceId::parse(&format!("s{i:04}")).expect("valid id")
 }
 
 /// Runs `steps` on a fresh store under `dir`.
 pub async fn run(plan: &PlanConfig, steps: &[Step], dir: &Path) -> Result<Stats, Violation> {
+    let errors = ErrorLines::default();
+    let _on_this_thread = tracing::subscriber::set_default(errors.clone());
+    let logged = |step: usize| match errors.take().first() {
+        Some(line) => Err(Violation {
+            step,
+            message: format!("an ERROR line was logged: {line}"),
+        }),
+        None => Ok(()),
+    };
     let at_setup = |message: String| Violation { step: 0, message };
     let mut w = World::start(plan, dir).await.map_err(at_setup)?;
+    logged(0)?;
     for (i, step) in steps.iter().enumerate() {
         if i % 2000 == 1999 {
             // As `serve` does every second: keep the write-ahead log short.
@@ -131,6 +152,7 @@ pub async fn run(plan: &PlanConfig, steps: &[Step], dir: &Path) -> Result<Stats,
         w.step(step)
             .await
             .map_err(|message| Violation { step: i, message })?;
+        logged(i)?;
         w.stats.steps += 1;
     }
     let last = steps.len();
@@ -138,6 +160,7 @@ pub async fn run(plan: &PlanConfig, steps: &[Step], dir: &Path) -> Result<Stats,
         step: last,
         message,
     })?;
+    logged(last)?;
     w.stats.virtual_days = w.clock.now().duration_since(plan.start).as_secs_f64() / 86_400.0;
     Ok(w.stats)
 }
@@ -175,6 +198,7 @@ impl World {
             stalled_until: None,
             stats: Stats::default(),
         };
+        let now = w.clock.now();
         for i in 0..plan.spaces {
             let space = Space {
                 id: space_id(i),
@@ -185,7 +209,7 @@ impl World {
             let st = w.engine.create_space(space.clone()).await.map_err(err)?;
             w.index.insert(space.id.clone(), i);
             w.last_seq.push(st.sequence);
-            w.models.push(SpaceModel::new(space));
+            w.models.push(SpaceModel::new(space, now));
             w.next_of.push(None);
         }
         let every_booking_event = zs_core::notice::booking_webhook_types();
@@ -364,6 +388,8 @@ impl World {
                 let r = self.engine.execute(&space_id(*space), cmd).await;
                 match (r, allowed) {
                     (Ok(_), true) => {
+                        let event = cmd_event(*on);
+                        self.models[*space].accepted(now, event, None);
                         self.models[*space].space.maintenance = *on;
                         self.stats.maintenance += 1;
                     }
@@ -509,6 +535,7 @@ impl World {
                     bid,
                     zs_core::clock::to_millis(start),
                     zs_core::clock::to_millis(end),
+                    now,
                 );
                 self.stats.bookings += 1;
             }
@@ -649,8 +676,9 @@ impl World {
                     space.id, st.sequence
                 ));
             }
+            let mut new = vec![];
             if st.sequence > last {
-                let mut new = spaces::history(&mut c, &space.id, (st.sequence - last) as i64)
+                new = spaces::history(&mut c, &space.id, (st.sequence - last) as i64)
                     .await
                     .map_err(err)?;
                 new.reverse();
@@ -668,6 +696,8 @@ impl World {
                 self.last_seq[i] = st.sequence;
             }
             let m = &mut self.models[i];
+            let want = m.replay(now);
+            history::compare(space.id.as_str(), &new, &want)?;
             if space.maintenance != m.space.maintenance {
                 return Err(format!(
                     "{}: maintenance stored {}, expected {}",

@@ -334,3 +334,224 @@ async fn a_catch_up_applies_the_timers_it_plans_that_are_due_already() {
     )
     .await;
 }
+
+/// Found by the history check on its first run (seed 1, 20 spaces, 10 days; written down by
+/// hand on space 19, which closes at 18:00 UTC that day): a checked-in session that ends
+/// when its space closes. Its `END_TIME_REACHED` comes before `DAY_END` in the same-instant
+/// order, so the closing is `DAY_END`'s; the engine let the end see the space closed
+/// already, and the history had `END_TIME_REACHED` take `not_available` and no `DAY_END`.
+/// The states alone were right, so only the history shows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_ending_at_closing_time_leaves_the_closing_to_day_end() {
+    replay(
+        "closing-time",
+        20,
+        10,
+        vec![
+            Step {
+                at: at("2026-03-24T07:30:31Z"),
+                action: Action::Book {
+                    space: 19,
+                    id: "a".into(),
+                    start: at("2026-03-25T17:00:00Z"),
+                    end: at("2026-03-25T18:00:00Z"),
+                    ingress: false,
+                    twice: false,
+                },
+            },
+            Step {
+                at: at("2026-03-25T17:00:30Z"),
+                action: Action::User {
+                    space: 19,
+                    id: "a".into(),
+                    event: zs_core::EventKind::UserChecksIn,
+                    ingress: false,
+                    twice: false,
+                },
+            },
+        ],
+    )
+    .await;
+}
+
+fn book(space: usize, t: &str, id: &str, start: &str, end: &str) -> Step {
+    Step {
+        at: at(t),
+        action: Action::Book {
+            space,
+            id: id.into(),
+            start: at(start),
+            end: at(end),
+            ingress: false,
+            twice: false,
+        },
+    }
+}
+
+fn check_in(space: usize, t: &str, id: &str) -> Step {
+    Step {
+        at: at(t),
+        action: Action::User {
+            space,
+            id: id.into(),
+            event: zs_core::EventKind::UserChecksIn,
+            ingress: false,
+            twice: false,
+        },
+    }
+}
+
+/// Issue 14 finding 2b, as the history check sees it. Space 3 (no business hours, 15 min
+/// upcoming lead): `a` checked in early, `b`'s `UPCOMING_REACHED` due at `a`'s start and
+/// ordered before it. Each must be recorded for its own booking: `a`'s start reserves the
+/// space, `b`'s upcoming changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coinciding_timers_are_each_recorded_with_their_own_booking() {
+    replay(
+        "coinciding",
+        4,
+        3,
+        vec![
+            book(
+                3,
+                "2026-03-23T09:00:00Z",
+                "a",
+                "2026-03-23T10:00:00Z",
+                "2026-03-23T10:05:00Z",
+            ),
+            book(
+                3,
+                "2026-03-23T09:00:01Z",
+                "b",
+                "2026-03-23T10:15:00Z",
+                "2026-03-23T10:45:00Z",
+            ),
+            check_in(3, "2026-03-23T09:50:00Z", "a"),
+        ],
+    )
+    .await;
+}
+
+/// Issue 14 finding 2c, as the history check sees it. Space 3 (5 min cleaning): `a` checked
+/// in, then nothing runs until 11:30 (the simulator runs timers only at its steps, like a
+/// runner back after downtime). The catch-up applies `a`'s end, the cleaning that end plans
+/// for 11:05, and only then `b`'s start at 11:05, each with its own transition.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_catch_up_applies_the_cleaning_it_planned_before_the_next_start() {
+    replay(
+        "catch-up-order",
+        4,
+        3,
+        vec![
+            book(
+                3,
+                "2026-03-23T09:00:00Z",
+                "a",
+                "2026-03-23T10:00:00Z",
+                "2026-03-23T11:00:00Z",
+            ),
+            book(
+                3,
+                "2026-03-23T09:00:01Z",
+                "b",
+                "2026-03-23T11:05:00Z",
+                "2026-03-23T12:00:00Z",
+            ),
+            check_in(3, "2026-03-23T10:01:00Z", "a"),
+            Step {
+                at: at("2026-03-23T11:30:00Z"),
+                action: Action::Crash,
+            },
+        ],
+    )
+    .await;
+}
+
+/// Found by the ERROR-line check (seed 2026 shard 2/10 of 1,000 spaces × 30 days, shrunk to
+/// these steps; space 39: 30 min lead, 15 min cleaning). `b39-18` is checked in early and
+/// out again before its start while `b39-19`'s cleaning runs; when that cleaning ends, the
+/// room stays `cleaning` for `b39-18`'s. The room table allowed only `upcoming` or `free`
+/// there: a transition table miss, logged as an ERROR line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cleaning_that_ends_during_another_cleaning_is_no_table_miss() {
+    let mut in_19 = check_in(39, "2026-04-02T08:13:14.605Z", "b39-19");
+    if let Action::User { ingress, .. } = &mut in_19.action {
+        *ingress = true;
+    }
+    replay(
+        "cleaning-in-cleaning",
+        40,
+        30,
+        vec![
+            book(
+                39,
+                "2026-03-31T05:16:57Z",
+                "b39-18",
+                "2026-04-02T10:28:57Z",
+                "2026-04-02T11:14:57Z",
+            ),
+            book(
+                39,
+                "2026-04-01T18:50:01Z",
+                "b39-19",
+                "2026-04-02T08:30:01Z",
+                "2026-04-02T10:03:01Z",
+            ),
+            in_19,
+            check_in(39, "2026-04-02T10:10:15.524Z", "b39-18"),
+            Step {
+                at: at("2026-04-02T10:13:16Z"),
+                action: Action::User {
+                    space: 39,
+                    id: "b39-18".into(),
+                    event: zs_core::EventKind::UserChecksOut,
+                    ingress: false,
+                    twice: false,
+                },
+            },
+        ],
+    )
+    .await;
+}
+
+/// Found by the ERROR-line check (seed 18, 100 spaces × 30 days, shrunk to these steps):
+/// `b84-55` is checked in early, during `b84-54`'s session, and out again before its start.
+/// The space stays `reserved` for `b84-54`; the space table allowed only `available_*`
+/// for `USER_CHECKS_OUT` there: a transition table miss, logged as an ERROR line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_early_session_checked_out_during_another_is_no_table_miss() {
+    replay(
+        "checkout-while-reserved",
+        85,
+        30,
+        vec![
+            book(
+                84,
+                "2026-04-17T06:11:30Z",
+                "b84-54",
+                "2026-04-19T00:33:30Z",
+                "2026-04-19T02:22:30Z",
+            ),
+            book(
+                84,
+                "2026-04-18T17:46:45Z",
+                "b84-55",
+                "2026-04-19T02:39:45Z",
+                "2026-04-19T03:20:45Z",
+            ),
+            check_in(84, "2026-04-19T00:17:48.882Z", "b84-54"),
+            check_in(84, "2026-04-19T02:10:10.185Z", "b84-55"),
+            Step {
+                at: at("2026-04-19T02:14:59.002Z"),
+                action: Action::User {
+                    space: 84,
+                    id: "b84-55".into(),
+                    event: zs_core::EventKind::UserChecksOut,
+                    ingress: true,
+                    twice: false,
+                },
+            },
+        ],
+    )
+    .await;
+}

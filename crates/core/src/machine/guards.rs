@@ -40,6 +40,18 @@ impl Moment {
     fn reached(self, instant: Timestamp, event: EventKind) -> bool {
         Self::of(event, instant) <= self
     }
+
+    /// The instant whose business hours this moment sees: a boundary at its instant counts
+    /// only from `DAY_END`'s turn on (and `DAY_START`'s, which comes after it), so an event
+    /// ordered before them (an end at closing time) sees the interval still open and leaves
+    /// the closing to `DAY_END`.
+    pub fn hours_instant(self) -> Timestamp {
+        if self.rank < EventKind::DayEnd.same_instant_rank() {
+            self.at - jiff::SignedDuration::from_nanos(1)
+        } else {
+            self.at
+        }
+    }
 }
 
 /// What the room machine sees.
@@ -117,7 +129,8 @@ impl SpaceGuards {
     /// Reads the guards from the facts at moment `m`.
     pub fn read(space: &Space, bookings: &[Booking], m: Moment) -> Self {
         let at = m.at;
-        let open = space.settings.is_open(at);
+        let hours_at = m.hours_instant();
+        let open = space.settings.is_open(hours_at);
         let reserved = bookings
             .iter()
             .filter(|b| {
@@ -131,7 +144,7 @@ impl SpaceGuards {
                 )
             })
             .map(|b| b.id.clone());
-        let close = space.settings.interval_end(at).ok().flatten();
+        let close = space.settings.interval_end(hours_at).ok().flatten();
         let next_booking_at = bookings
             .iter()
             .filter(|b| b.status.is_live() && b.start >= at && reserved.as_ref() != Some(&b.id))

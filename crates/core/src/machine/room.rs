@@ -7,6 +7,9 @@ use crate::state::RoomState::{self, Cleaning, Free, Occupied, Upcoming};
 
 const UPCOMING_OR_FREE: &[RoomState] = &[Upcoming, Free];
 const STILL_OCCUPIED_OR_CLEANING: &[RoomState] = &[Occupied, Cleaning];
+/// After one session's cleaning, another's may still run: a session checked in early and
+/// out again before its start, while the previous session's cleaning was on.
+const CLEANING_UPCOMING_OR_FREE: &[RoomState] = &[Cleaning, Upcoming, Free];
 
 /// The room table: what `event` does in `state`. No wildcard arm: every pair is written out.
 pub fn table(state: RoomState, event: E) -> Target<RoomState> {
@@ -53,7 +56,7 @@ pub fn table(state: RoomState, event: E) -> Target<RoomState> {
         (Cleaning, E::NoShowTimeout) => Stay,
         (Cleaning, E::UserChecksOut) => Refuse,
         (Cleaning, E::EndTimeReached) => Stay,
-        (Cleaning, E::CleaningEnded) => Choose(UPCOMING_OR_FREE),
+        (Cleaning, E::CleaningEnded) => Choose(CLEANING_UPCOMING_OR_FREE),
         (Cleaning, E::BookingCancelled) => Stay,
         (Cleaning, E::AdminDisable | E::AdminEnable | E::DayStart | E::DayEnd) => Stay,
     }

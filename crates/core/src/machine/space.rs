@@ -13,6 +13,9 @@ const FREE: &[SpaceState] = &[At, Now];
 const OPENED: &[SpaceState] = &[Reserved, At, Now];
 const STARTED: &[SpaceState] = &[Reserved, At, Now];
 const ENABLED: &[SpaceState] = &[Closed, Reserved, At, Now];
+/// A check-out of a session checked in early (before its start) while another booking's
+/// session reserves the space leaves it reserved.
+const CHECKED_OUT_WHILE_RESERVED: &[SpaceState] = &[Reserved, At, Now];
 /// A cancel while a booking is in progress: of that booking (free again), or of a later
 /// one (still reserved).
 const CANCELLED_WHILE_RESERVED: &[SpaceState] = &[Reserved, At, Now];
@@ -67,7 +70,7 @@ pub fn table(state: SpaceState, event: E) -> Target<SpaceState> {
         (Reserved, E::StartTimeReached) => Stay,
         (Reserved, E::UserChecksIn) => Stay,
         (Reserved, E::NoShowTimeout) => Choose(FREE),
-        (Reserved, E::UserChecksOut) => Choose(FREE),
+        (Reserved, E::UserChecksOut) => Choose(CHECKED_OUT_WHILE_RESERVED),
         (Reserved, E::EndTimeReached) => Choose(FREE),
         (Reserved, E::CleaningEnded) => Stay,
         (Reserved, E::BookingCancelled) => Choose(CANCELLED_WHILE_RESERVED),
