@@ -99,6 +99,8 @@ async fn the_sqlite_files_hold_no_secret_and_only_the_right_key_starts() {
         .await;
     assert_eq!(s, 201, "{wh}");
     let first = wh["secret"].as_str().unwrap().to_owned();
+    // Already before the rotation: the created secret is nowhere in the files.
+    assert_no_secret_in_files(&dir, std::slice::from_ref(&first));
     let id = wh["id"].as_str().unwrap().to_owned();
     let (s, rotated) = api
         .post(&format!("/v1/webhooks/{id}/rotate"), json!({}))
