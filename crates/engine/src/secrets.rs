@@ -90,6 +90,8 @@ impl Engine {
         tx.commit().await?;
         if sealed > 0 {
             self.invalidate_endpoints();
+            // Fold the sealed pages into the database file now (SQLite), over the old ones.
+            self.store.checkpoint().await?;
         }
         Ok(Prepared { first_key, sealed })
     }

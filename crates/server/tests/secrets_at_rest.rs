@@ -243,3 +243,79 @@ async fn postgres_stores_no_secret_and_refuses_another_key() {
     drop(server);
     psql(&format!("DROP SCHEMA {schema} CASCADE"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plaintext_secret_of_an_older_database_is_sealed_at_start() {
+    let hooks = Receiver::start().await;
+    let dir = data_dir("upgrade");
+    let env = [("ZS_ALLOW_PRIVATE_WEBHOOKS", "true".to_owned())];
+    let server = Server::start(&dir, &env);
+    let api = Api::new(&server.base);
+    let (s, wh) = api
+        .post(
+            "/v1/webhooks",
+            json!({"url": hooks.url(), "events": ["booking.created"]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{wh}");
+    assert!(server.stop().success());
+    // As a version before sealing left it: the `whsec_` text in the column, no key check
+    // value, no key file; all in the database file itself.
+    let plain = format!("whsec_{}", STANDARD.encode([9u8; 32]));
+    let db = dir.join("zs-scheduler.db");
+    // (No key check table before this version: its absence is no error here.)
+    let _ = Command::new("sqlite3")
+        .arg(&db)
+        .arg("DELETE FROM secret_key_check")
+        .output();
+    let sql = format!("UPDATE webhooks SET secret = '{plain}'; PRAGMA wal_checkpoint(TRUNCATE);");
+    let out = Command::new("sqlite3").arg(&db).arg(&sql).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let _ = std::fs::remove_file(dir.join("secret-key"));
+    let before = std::fs::read(&db).unwrap();
+    assert!(
+        contains(&before, plain.as_bytes()),
+        "the old database holds it"
+    );
+
+    let server = Server::start(&dir, &env);
+    let api = Api::new(&server.base);
+    let body = json!({"id": "u1", "name": "u1", "timezone": "UTC"});
+    assert_eq!(api.post("/v1/spaces", body).await.0, 201);
+    let start = now_ms() + jiff::SignedDuration::from_hours(1);
+    let end = start + jiff::SignedDuration::from_mins(30);
+    let b =
+        json!({"id": "b1", "spaceId": "u1", "start": start.to_string(), "end": end.to_string()});
+    assert_eq!(api.post("/v1/bookings", b).await.0, 201);
+    eventually(10, "the booking.created webhook", || {
+        !hooks.all().is_empty()
+    })
+    .await;
+    // The subscriber keeps its secret: the delivery verifies with the plaintext one.
+    let r = &hooks.all()[0];
+    let mut h = http::HeaderMap::new();
+    for name in ["webhook-id", "webhook-timestamp", "webhook-signature"] {
+        h.insert(name, r.header(name).unwrap().parse().unwrap());
+    }
+    standardwebhooks::Webhook::new(&plain)
+        .unwrap()
+        .verify(r.body.as_bytes(), &h)
+        .expect("the same secret signs");
+    assert!(
+        server
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("sealed webhook secrets stored in plaintext")),
+        "the start says it sealed them"
+    );
+    assert!(server.stop().success());
+    assert_no_secret_in_files(&dir, &[plain]);
+    let column = Command::new("sqlite3")
+        .arg(&db)
+        .arg("SELECT secret FROM webhooks")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&column.stdout).starts_with("v1:"));
+}
