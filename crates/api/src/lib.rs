@@ -65,6 +65,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(bookings::check_out))
         .routes(routes!(webhooks::create, webhooks::list))
         .routes(routes!(webhooks::delete))
+        .routes(routes!(webhooks::rotate))
         .routes(routes!(webhooks::deliveries_of))
         .routes(routes!(webhooks::retry))
         .routes(routes!(tokens::create, tokens::list))

@@ -98,6 +98,7 @@ async fn the_router_serves_exactly_the_documented_routes(db: Backend) {
         ("post", "/v1/webhooks"),
         ("get", "/v1/webhooks"),
         ("delete", "/v1/webhooks/{id}"),
+        ("post", "/v1/webhooks/{id}/rotate"),
         ("get", "/v1/webhooks/{id}/deliveries"),
         ("post", "/v1/deliveries/{id}/retry"),
         ("post", "/v1/tokens"),

@@ -120,7 +120,7 @@ async fn deliveries_run_as_queue_jobs_with_retries_as_new_jobs() {
             .await
             .unwrap();
 
-    let ep = e
+    let (ep, _secret) = e
         .create_endpoint(format!("{}/hook", rx.addr), vec!["booking.created".into()])
         .await
         .unwrap();

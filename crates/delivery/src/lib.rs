@@ -4,11 +4,13 @@
 //! payload, decide whether a target may be contacted, when to retry, and how to POST once.
 
 pub mod retry;
+pub mod sealing;
 pub mod sender;
 pub mod signing;
 pub mod ssrf;
 
 pub use retry::RetrySchedule;
+pub use sealing::{SealError, SecretKey};
 pub use sender::{AttemptOutcome, Sender, SenderConfig, Transport};
 pub use signing::{WebhookSecret, sign, signed_headers};
 pub use ssrf::{GuardedResolver, check_target, check_url, is_forbidden_ip};

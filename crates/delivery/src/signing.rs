@@ -82,9 +82,11 @@ pub fn sign(secret: &WebhookSecret, msg_id: &str, timestamp_secs: i64, body: &[u
 
 /// The Standard Webhooks headers for one message.
 ///
-/// Always `webhook-id` and `webhook-timestamp`; `webhook-signature` only when a secret is given.
+/// Always `webhook-id` and `webhook-timestamp`; `webhook-signature` only when secrets are
+/// given: one `v1,` signature per secret, space separated, in the order given (during a
+/// rotation the new secret and the previous one, so receivers holding either verify).
 pub fn signed_headers(
-    secret: Option<&WebhookSecret>,
+    secrets: &[WebhookSecret],
     msg_id: &str,
     timestamp_secs: i64,
     body: &[u8],
@@ -93,8 +95,12 @@ pub fn signed_headers(
         (HEADER_ID, msg_id.to_owned()),
         (HEADER_TIMESTAMP, timestamp_secs.to_string()),
     ];
-    if let Some(secret) = secret {
-        headers.push((HEADER_SIGNATURE, sign(secret, msg_id, timestamp_secs, body)));
+    if !secrets.is_empty() {
+        let signatures: Vec<String> = secrets
+            .iter()
+            .map(|s| sign(s, msg_id, timestamp_secs, body))
+            .collect();
+        headers.push((HEADER_SIGNATURE, signatures.join(" ")));
     }
     headers
 }
@@ -191,7 +197,7 @@ mod tests {
     fn signed_headers_verify_with_standardwebhooks() {
         let secret = WebhookSecret::generate();
         let body = br#"{"type":"booking.created","data":{"id":"b_1"}}"#;
-        let headers = signed_headers(Some(&secret), "msg_1", now(), body);
+        let headers = signed_headers(std::slice::from_ref(&secret), "msg_1", now(), body);
         let names: Vec<_> = headers.iter().map(|(n, _)| *n).collect();
         assert_eq!(names, [HEADER_ID, HEADER_TIMESTAMP, HEADER_SIGNATURE]);
         assert!(verify(&secret, body, &to_header_map(&headers)));
@@ -202,7 +208,12 @@ mod tests {
         let secret = WebhookSecret::generate();
         let body = br#"{"a":1}"#;
         let ts = now();
-        let good = to_header_map(&signed_headers(Some(&secret), "msg_1", ts, body));
+        let good = to_header_map(&signed_headers(
+            std::slice::from_ref(&secret),
+            "msg_1",
+            ts,
+            body,
+        ));
         assert!(!verify(&secret, br#"{"a":2}"#, &good), "body tampered");
         assert!(
             !verify(&WebhookSecret::generate(), body, &good),
@@ -217,13 +228,39 @@ mod tests {
             HeaderValue::from_str(&(ts - 1).to_string()).unwrap(),
         );
         assert!(!verify(&secret, body, &other_ts), "timestamp tampered");
-        let old = to_header_map(&signed_headers(Some(&secret), "msg_1", ts - 3600, body));
+        let old = to_header_map(&signed_headers(
+            std::slice::from_ref(&secret),
+            "msg_1",
+            ts - 3600,
+            body,
+        ));
         assert!(!verify(&secret, body, &old), "stale timestamp");
     }
 
     #[test]
+    fn two_secrets_give_two_signatures_each_verifying_alone() {
+        let (new, old) = (WebhookSecret::generate(), WebhookSecret::generate());
+        let body = br#"{"a":1}"#;
+        let ts = now();
+        let headers = signed_headers(&[new.clone(), old.clone()], "msg_1", ts, body);
+        let signature = &headers[2].1;
+        assert_eq!(
+            signature,
+            &format!(
+                "{} {}",
+                sign(&new, "msg_1", ts, body),
+                sign(&old, "msg_1", ts, body)
+            )
+        );
+        let map = to_header_map(&headers);
+        assert!(verify(&new, body, &map), "the new secret verifies");
+        assert!(verify(&old, body, &map), "the previous secret verifies");
+        assert!(!verify(&WebhookSecret::generate(), body, &map));
+    }
+
+    #[test]
     fn unsigned_headers_have_no_signature() {
-        let headers = signed_headers(None, "msg_1", 42, b"{}");
+        let headers = signed_headers(&[], "msg_1", 42, b"{}");
         assert_eq!(
             headers,
             vec![

@@ -102,7 +102,8 @@ async fn signed_delivery_is_received_and_verifies() {
     let secret = WebhookSecret::generate();
     let body = br#"{"type":"booking.created","data":{"id":"bk_1"}}"#.to_vec();
     let ts = jiff::Timestamp::now().as_second();
-    let mut headers: Vec<(&str, String)> = signed_headers(Some(&secret), "msg_42", ts, &body);
+    let mut headers: Vec<(&str, String)> =
+        signed_headers(std::slice::from_ref(&secret), "msg_42", ts, &body);
     headers.push(("content-type", "text/plain".into()));
 
     let outcome = open_sender()

@@ -6,13 +6,14 @@ pub mod ingress;
 pub mod outbox;
 pub mod payload;
 mod persist;
+pub mod secrets;
 pub mod spaces;
 pub mod timers;
 
 use std::sync::{Arc, RwLock};
 use tokio::sync::{Notify, broadcast};
 use zs_core::{Clock, DomainError};
-use zs_delivery::{RetrySchedule, Sender, WebhookSecret};
+use zs_delivery::{RetrySchedule, SecretKey, Sender, WebhookSecret};
 use zs_store::Store;
 use zs_store::deliveries::Endpoint;
 
@@ -122,6 +123,8 @@ pub struct Engine {
     pub clock: Arc<dyn Clock>,
     /// Outbound settings.
     pub outbound: OutboundConfig,
+    /// Seals and opens the stored webhook signing secrets.
+    secret_key: SecretKey,
     timers_wake: Notify,
     outbox_wake: Notify,
     events: broadcast::Sender<Arc<Committed>>,
@@ -131,13 +134,29 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// A new engine over `store`.
+    /// A new engine over `store`, sealing webhook secrets with a random key made once per
+    /// process (tests, benchmarks and simulations: an engine restarted in the same process
+    /// opens what the previous one sealed; another process does not).
     pub fn new(store: Store, clock: Arc<dyn Clock>, outbound: OutboundConfig) -> Arc<Self> {
+        static PROCESS_KEY: std::sync::OnceLock<SecretKey> = std::sync::OnceLock::new();
+        let key = PROCESS_KEY.get_or_init(SecretKey::generate).clone();
+        Self::with_secret_key(store, clock, outbound, key)
+    }
+
+    /// A new engine over `store`, sealing webhook secrets with `secret_key` (the service's
+    /// `ZS_SECRET_KEY` or key file; check it with [`Engine::prepare_secrets`] before use).
+    pub fn with_secret_key(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        outbound: OutboundConfig,
+        secret_key: SecretKey,
+    ) -> Arc<Self> {
         let (events, _) = broadcast::channel(4096);
         Arc::new(Self {
             store,
             clock,
             outbound,
+            secret_key,
             timers_wake: Notify::new(),
             outbox_wake: Notify::new(),
             events,

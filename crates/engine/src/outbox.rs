@@ -7,7 +7,7 @@ use jiff::{SignedDuration, Timestamp};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Semaphore, watch};
-use zs_delivery::{AttemptOutcome, WebhookSecret, signing};
+use zs_delivery::{AttemptOutcome, signing};
 use zs_store::deliveries::{self, Attempt, JobAfterAttempt};
 use zs_store::jobs::{self, Job, STATUS_UPDATES, WEBHOOK_DELIVERIES};
 
@@ -149,7 +149,7 @@ impl Engine {
         };
         let body = job.data.to_string().into_bytes();
         let headers = signing::signed_headers(
-            self.outbound.status_secret.as_ref(),
+            self.outbound.status_secret.as_slice(),
             &job.id,
             Timestamp::now().as_second(),
             &body,
@@ -199,10 +199,10 @@ impl Engine {
                 .increment(1);
             return Ok(None);
         };
-        let secret = WebhookSecret::parse(&e.secret).ok();
+        // The secrets valid now: a retry after a rotation signs with the new secret.
+        let secrets = self.signing_secrets(&e)?;
         let body = d.body.clone().into_bytes();
-        let headers =
-            signing::signed_headers(secret.as_ref(), &d.id, Timestamp::now().as_second(), &body);
+        let headers = signing::signed_headers(&secrets, &d.id, Timestamp::now().as_second(), &body);
         let out = self.outbound.sender.post(&e.url, &headers, body).await;
         let attempt = d.attempts + 1;
         let now = self.clock.now();

@@ -282,26 +282,31 @@ impl Engine {
         Ok(CreateStep::New(Box::new(applied), body))
     }
 
-    /// Adds a webhook endpoint with a fresh signing secret.
+    /// Adds a webhook endpoint with a fresh signing secret, stored sealed; returns the
+    /// endpoint (as stored) and the secret (to show once).
     pub async fn create_endpoint(
         &self,
         url: String,
         events: Vec<String>,
-    ) -> Result<Endpoint, EngineError> {
+    ) -> Result<(Endpoint, WebhookSecret), EngineError> {
         zs_delivery::ssrf::check_url(&url, self.outbound.allow_private)
             .map_err(|e| EngineError::Invalid(e.to_string()))?;
+        let id = format!("ep_{}", &crate::payload::message_id()[4..]);
+        let (secret, sealed) = self.new_secret(&id);
         let e = Endpoint {
-            id: format!("ep_{}", &crate::payload::message_id()[4..]),
+            id,
             url,
             events,
-            secret: WebhookSecret::generate().as_str(),
+            secret: sealed,
+            previous_secret: None,
+            previous_until: None,
             created_at: self.clock.now(),
         };
         let mut tx = self.store.begin().await?;
         deliveries::insert_endpoint(&mut tx, &e).await?;
         tx.commit().await?;
         self.invalidate_endpoints();
-        Ok(e)
+        Ok((e, secret))
     }
 
     /// Removes a webhook endpoint; its pending deliveries are marked failed.

@@ -21,6 +21,11 @@ pub struct ServeArgs {
     /// `whsec_` secret signing the status posts.
     #[arg(long, env = "ZS_STATUS_SECRET", hide_env_values = true)]
     pub status_secret: Option<String>,
+    /// Key sealing the webhook signing secrets in the database: 32 bytes in standard base64
+    /// (`openssl rand -base64 32`). Unset: the data directory's `secret-key` file, generated
+    /// on first start. Instances sharing a PostgreSQL database need the same key.
+    #[arg(long, env = "ZS_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
     /// Let webhooks target private and loopback addresses.
     #[arg(long, env = "ZS_ALLOW_PRIVATE_WEBHOOKS", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub allow_private_webhooks: bool,

@@ -3,6 +3,7 @@
 mod bench;
 mod config;
 mod http;
+mod secret_key;
 mod serve;
 mod simulate;
 

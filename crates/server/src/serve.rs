@@ -214,11 +214,28 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             .context("opening the embedded store")?,
     };
     let admin = admin_token(&args)?;
-    let engine = Engine::new(
+    let (key, key_source) = crate::secret_key::load(args.secret_key.as_deref(), &args.data_dir)?;
+    let engine = Engine::with_secret_key(
         store.clone(),
         Arc::new(zs_core::SystemClock),
         outbound(&args)?,
+        key,
     );
+    let prepared = engine.prepare_secrets().await.map_err(|e| match e {
+        zs_engine::secrets::PrepareError::WrongKey => anyhow!(
+            "{key_source} is not the key this database's webhook secrets were sealed with; \
+             start with that key (ZS_SECRET_KEY, or the data directory's secret-key file)"
+        ),
+        zs_engine::secrets::PrepareError::Store(e) => {
+            anyhow::Error::new(e).context("checking the webhook secret key")
+        }
+    })?;
+    if prepared.sealed > 0 {
+        tracing::info!(
+            sealed = prepared.sealed,
+            "sealed webhook secrets stored in plaintext by an earlier version"
+        );
+    }
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut workers = tokio::task::JoinSet::new();
     workers.spawn(engine.clone().timer_loop(stop_rx.clone()));

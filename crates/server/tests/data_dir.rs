@@ -1,6 +1,6 @@
 //! The data directory is its owner's alone: the directory 0700, and the database (with the
-//! webhook signing secrets), its write-ahead log and index, the lock and the generated admin
-//! token 0600 — also when an earlier version left them readable by all (issue 14 finding 6:
+//! webhook signing secrets), its write-ahead log and index, the lock, the generated admin
+//! token and the generated key sealing the webhook secrets 0600 — also when an earlier version left them readable by all (issue 14 finding 6:
 //! a 0644 database file in a 0755 directory).
 
 #![cfg(unix)]
@@ -38,6 +38,7 @@ async fn the_data_directory_and_its_files_are_private() {
         "zs-scheduler.db-shm",
         "lock",
         "admin-token",
+        "secret-key",
     ] {
         assert_eq!(mode(&dir.join(f)), 0o600, "{f}");
     }

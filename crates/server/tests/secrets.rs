@@ -1,5 +1,6 @@
 //! Secrets never reach the logs: the real binary at `ZS_LOG=trace` with an admin token, a
-//! status secret, minted member and device tokens and a webhook's `whsec_` secret goes
+//! status secret, minted member and device tokens, a webhook's `whsec_` secret (rotated
+//! once) and the generated key sealing webhook secrets goes
 //! through a short day (bookings, check-in, check-out, a no-show, retried deliveries,
 //! requests with wrong tokens, shutdown); no fragment of any secret appears in its output.
 
@@ -84,6 +85,15 @@ async fn no_secret_is_ever_logged() {
     let whsec = wh["secret"].as_str().unwrap().to_owned();
     secrets.push(whsec.strip_prefix("whsec_").unwrap().to_owned());
     secrets.push(whsec);
+    // A rotated secret, and the key sealing them all (generated in the data directory).
+    let id = wh["id"].as_str().unwrap();
+    let (s, rotated) = api
+        .post(&format!("/v1/webhooks/{id}/rotate"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{rotated}");
+    secrets.push(rotated["secret"].as_str().unwrap().to_owned());
+    let key = std::fs::read_to_string(dir.join("secret-key")).unwrap();
+    secrets.push(key.trim().to_owned());
 
     let space = json!({"id": "s1", "name": "S1", "timezone": "UTC",
         "upcomingLead": "PT1S", "noShowGrace": "PT1S", "cleaning": "PT1S"});

@@ -14,8 +14,15 @@ pub struct Endpoint {
     pub url: String,
     /// Subscribed types (empty: every type).
     pub events: Vec<String>,
-    /// The `whsec_…` signing secret.
+    /// The signing secret as stored: sealed (`v1:…`, see `zs_delivery::sealing`); the
+    /// plaintext `whsec_…` only in a database written by a version before sealing, until
+    /// the next start seals it.
     pub secret: String,
+    /// After a rotation: the previous secret (stored like `secret`), which also signs
+    /// until `previous_until`.
+    pub previous_secret: Option<String>,
+    /// When the previous secret stops signing.
+    pub previous_until: Option<Timestamp>,
     /// When it was created.
     pub created_at: Timestamp,
 }
@@ -102,6 +109,8 @@ struct EndpointColumns {
     url: &'static str,
     events: &'static str,
     secret: &'static str,
+    previous_secret: &'static str,
+    previous_until: &'static str,
     created_at: &'static str,
 }
 
@@ -110,6 +119,8 @@ const ENDPOINT: EndpointColumns = EndpointColumns {
     url: "url",
     events: "events",
     secret: "secret",
+    previous_secret: "previous_secret",
+    previous_until: "previous_until",
     created_at: "created_at",
 };
 
@@ -119,6 +130,8 @@ const JOINED_ENDPOINT: EndpointColumns = EndpointColumns {
     url: "w_url",
     events: "w_events",
     secret: "w_secret",
+    previous_secret: "w_previous_secret",
+    previous_until: "w_previous_until",
     created_at: "w_created_at",
 };
 
@@ -128,6 +141,8 @@ fn endpoint_at(r: &impl Cols, c: &EndpointColumns) -> Result<Endpoint> {
         url: r.text(c.url),
         events: serde_json::from_str(&r.text(c.events)).unwrap_or_default(),
         secret: r.text(c.secret),
+        previous_secret: r.opt_text(c.previous_secret),
+        previous_until: opt_ts(r.opt_int(c.previous_until))?,
         created_at: ts(r.int(c.created_at))?,
     })
 }
@@ -149,12 +164,15 @@ pub async fn insert_endpoint(c: &mut Conn, e: &Endpoint) -> Result<()> {
     let events = serde_json::to_string(&e.events).expect("strings serialise");
     on_db!(c, |conn, pg, _l| {
         sqlx::query(
-            "INSERT INTO webhooks (id, url, events, secret, created_at) VALUES ($1,$2,$3,$4,$5)",
+            "INSERT INTO webhooks (id, url, events, secret, previous_secret, previous_until, \
+             created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)",
         )
         .bind(&e.id)
         .bind(&e.url)
         .bind(&events)
         .bind(&e.secret)
+        .bind(&e.previous_secret)
+        .bind(e.previous_until.map(|t| t.as_millisecond()))
         .bind(e.created_at.as_millisecond())
         .execute(&mut *conn)
         .await?;
@@ -287,7 +305,8 @@ pub async fn get_with_endpoint(
     on_db!(c, |conn, _pg, _l| {
         let row = sqlx::query(
             "SELECT d.*, w.id AS w_id, w.url AS w_url, w.events AS w_events, \
-             w.secret AS w_secret, w.created_at AS w_created_at \
+             w.secret AS w_secret, w.previous_secret AS w_previous_secret, \
+             w.previous_until AS w_previous_until, w.created_at AS w_created_at \
              FROM deliveries d LEFT JOIN webhooks w ON w.id = d.endpoint_id WHERE d.id = $1",
         )
         .bind(id)

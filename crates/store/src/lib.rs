@@ -18,6 +18,7 @@ pub mod auth;
 pub mod bookings;
 pub mod deliveries;
 pub mod jobs;
+pub mod secrets;
 pub mod spaces;
 
 mod backend;

@@ -11,7 +11,9 @@ async fn endpoint_and_delivery(tx: &mut Conn, id: &str, at: Timestamp) -> (Endpo
         id: "ep_1".into(),
         url: "https://hooks.example.com/in".into(),
         events: vec!["booking.start".into(), "space.updated".into()],
-        secret: "whsec_dGVzdA==".into(),
+        secret: "v1:c2VhbGVk".into(),
+        previous_secret: Some("v1:b2xk".into()),
+        previous_until: Some(at + SignedDuration::from_hours(24)),
         created_at: at,
     };
     if deliveries::endpoint(tx, "ep_1").await.unwrap().is_none() {

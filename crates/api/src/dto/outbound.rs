@@ -70,9 +70,14 @@ pub struct WebhookView {
     /// When it was created.
     #[schema(format = DateTime)]
     pub created_at: String,
-    /// The `whsec_…` signing secret: only in the create response.
+    /// The `whsec_…` signing secret: only in the create and rotate responses.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// After a rotation: until when the previous secret also signs (absent once it no
+    /// longer does, or if the secret was never rotated).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
+    pub previous_secret_expires_at: Option<String>,
 }
 
 /// A list of webhook endpoints.

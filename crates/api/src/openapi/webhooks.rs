@@ -125,8 +125,10 @@ pub fn webhooks() -> Paths {
             .parameter(header(
                 "webhook-signature",
                 "`v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}`, \
-                 keyed with the base64 part of the endpoint's `whsec_` secret.",
-                "^v1,[A-Za-z0-9+/]+={0,2}$",
+                 keyed with the base64 part of the endpoint's `whsec_` secret. For 24 hours \
+                 after a rotation, two signatures separated by a space: the new secret's, \
+                 then the previous one's (a receiver accepts the message if any verifies).",
+                "^v1,[A-Za-z0-9+/]+={0,2}( v1,[A-Za-z0-9+/]+={0,2})*$",
             ))
             .request_body(Some(body))
             .response(

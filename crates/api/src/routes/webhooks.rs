@@ -9,6 +9,7 @@ use crate::json::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use zs_core::notice::WEBHOOK_TYPES;
+use zs_delivery::WebhookSecret;
 use zs_store::deliveries::{self, Delivery, Endpoint};
 
 /// A webhook or delivery id from a path: ours are `ep_…` and `msg_…`; anything that could not
@@ -25,13 +26,19 @@ fn known_id(kind: &str, id: String) -> Result<String, ApiError> {
     }
 }
 
-fn view(e: &Endpoint, with_secret: bool) -> WebhookView {
+/// An endpoint as shown: never its stored secrets; `secret` (the `whsec_` text) only when
+/// it was just made; the previous secret's end while it still signs at `now`.
+fn view(e: &Endpoint, secret: Option<&WebhookSecret>, now: jiff::Timestamp) -> WebhookView {
     WebhookView {
         id: e.id.clone(),
         url: e.url.clone(),
         events: e.events.clone(),
         created_at: e.created_at.to_string(),
-        secret: with_secret.then(|| e.secret.clone()),
+        secret: secret.map(WebhookSecret::as_str),
+        previous_secret_expires_at: e
+            .previous_until
+            .filter(|until| now < *until && e.previous_secret.is_some())
+            .map(|until| until.to_string()),
     }
 }
 
@@ -67,7 +74,7 @@ pub async fn create(
     zs_delivery::check_target(&input.url, st.engine.outbound.allow_private)
         .await
         .map_err(|e| ApiError::invalid("invalid_url", e.to_string()))?;
-    let e = st
+    let (e, secret) = st
         .engine
         .create_endpoint(input.url, input.events)
         .await
@@ -75,7 +82,32 @@ pub async fn create(
             zs_engine::EngineError::Invalid(m) => ApiError::invalid("invalid_url", m),
             other => other.into(),
         })?;
-    Ok((StatusCode::CREATED, axum::Json(view(&e, true))))
+    let now = st.engine.clock.now();
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(view(&e, Some(&secret), now)),
+    ))
+}
+
+/// Rotate an endpoint's signing secret: the response carries the new secret, once. The
+/// previous secret also signs for 24 hours (two `v1,` signatures per delivery); rotating
+/// again within them keeps only the secret being replaced.
+#[utoipa::path(post, path = "/v1/webhooks/{id}/rotate", operation_id = "rotateWebhookSecret", tag = "webhooks",
+    params(("id" = String, Path, description = "The endpoint id (`ep_…`)")),
+    responses(
+        (status = 200, description = "Rotated: the endpoint with its new `whsec_` signing secret, shown only here, and when the previous one stops signing", body = WebhookView),
+        (status = 404, description = "`not_found`: no such endpoint", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn rotate(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<WebhookView>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let id = known_id("webhook", id)?;
+    let r = st.engine.rotate_endpoint_secret(&id).await?;
+    let now = st.engine.clock.now();
+    Ok(axum::Json(view(&r.endpoint, Some(&r.secret), now)))
 }
 
 /// List webhook endpoints.
@@ -88,10 +120,11 @@ pub async fn list(
 ) -> Result<axum::Json<WebhookList>, ApiError> {
     caller.require(&[Role::Admin])?;
     let mut c = st.engine.store.read().await?;
+    let now = st.engine.clock.now();
     let items = deliveries::endpoints(&mut c)
         .await?
         .iter()
-        .map(|e| view(e, false))
+        .map(|e| view(e, None, now))
         .collect();
     Ok(axum::Json(WebhookList { items }))
 }

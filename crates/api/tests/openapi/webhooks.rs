@@ -41,6 +41,22 @@ pub async fn webhooks(api: &mut Api) {
         "invalid_url",
     )
     .await;
+    // A rotated endpoint: a new secret, once; the deliveries below carry two signatures.
+    let ok_path = format!("/v1/webhooks/{}/rotate", ok["id"].as_str().unwrap());
+    let rotated = api.ok(ADMIN, Method::POST, &ok_path, None).await;
+    let new_secret = rotated["secret"].as_str().unwrap();
+    assert!(new_secret.starts_with("whsec_"), "{rotated}");
+    assert_ne!(new_secret, ok["secret"].as_str().unwrap());
+    assert!(rotated["previousSecretExpiresAt"].is_string(), "{rotated}");
+    api.refused(
+        ADMIN,
+        Method::POST,
+        "/v1/webhooks/ep_nope/rotate",
+        None,
+        404,
+        "not_found",
+    )
+    .await;
     // Something to deliver: a space, a booking, its check-in.
     let s = json!({"id": "w1", "name": "Hook room", "timezone": "UTC", "upcomingLead": "PT15M"});
     api.ok(ADMIN, Method::POST, "/v1/spaces", Some(s)).await;
@@ -57,6 +73,24 @@ pub async fn webhooks(api: &mut Api) {
     {}
     let v = api.ok(ADMIN, Method::GET, "/v1/webhooks", None).await;
     assert_eq!(v["items"].as_array().unwrap().len(), 2);
+    for item in v["items"].as_array().unwrap() {
+        assert!(item.get("secret").is_none(), "a listed secret: {item}");
+    }
+    let signatures = got
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let (_, v) = r
+                .headers
+                .iter()
+                .find(|(h, _)| h == "webhook-signature")
+                .unwrap();
+            v.split(' ').count()
+        })
+        .collect::<std::collections::BTreeSet<_>>();
+    // The rotated endpoint's deliveries carry two signatures, the other one's one.
+    assert_eq!(signatures, [1, 2].into(), "signatures per delivery");
     let ok_id = ok["id"].as_str().unwrap();
     let v = api
         .ok(

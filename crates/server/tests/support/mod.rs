@@ -12,6 +12,9 @@ use std::time::Duration;
 
 pub const ADMIN: &str = "test-admin-token";
 
+/// The `ZS_SECRET_KEY` of instances on PostgreSQL that set none (32 bytes, base64).
+pub const SHARED_SECRET_KEY: &str = "dGVzdCBrZXkgc2hhcmVkIGJ5IHRoZSBpbnN0YW5jZXM=";
+
 /// A fresh data directory per test.
 pub fn data_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!(
@@ -55,6 +58,13 @@ impl Server {
             .env("ZS_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        // Instances sharing a PostgreSQL database must share the key sealing the webhook
+        // secrets (each would otherwise generate its own in its data directory and be
+        // refused at start): the tests' instances get one unless they choose their own.
+        let pg = env.iter().any(|(k, _)| *k == "ZS_DATABASE_URL");
+        if pg && !env.iter().any(|(k, _)| *k == "ZS_SECRET_KEY") {
+            cmd.env("ZS_SECRET_KEY", SHARED_SECRET_KEY);
+        }
         for (k, v) in env {
             cmd.env(k, v);
         }
