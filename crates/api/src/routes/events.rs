@@ -240,12 +240,7 @@ pub async fn stream(
             }
             // One read serves every commit that woke it (a lagged receiver included: the
             // log, not the broadcast, says what happened).
-            loop {
-                match wake.try_recv() {
-                    Ok(_) | Err(TryRecvError::Lagged(_)) => {}
-                    Err(TryRecvError::Empty | TryRecvError::Closed) => break,
-                }
-            }
+            while let Ok(_) | Err(TryRecvError::Lagged(_)) = wake.try_recv() {}
         }
     };
     Ok(Sse::new(s).keep_alive(KeepAlive::default()))
