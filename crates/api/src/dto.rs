@@ -327,9 +327,14 @@ pub struct TransitionView {
     /// The event that caused it.
     #[schema(value_type = crate::openapi::schemas::EventName)]
     pub event: String,
-    /// The booking the event concerned (null for space events).
+    /// The booking the event concerned (null for space events); the same as
+    /// `eventBookingId`, kept under this name for existing readers.
     #[schema(required = true)]
     pub booking_id: Option<String>,
+    /// The booking whose event caused the transition (null for space events), as in status
+    /// posts, `/v1/events` and the state-change webhooks.
+    #[schema(required = true)]
+    pub event_booking_id: Option<String>,
     /// Space state before.
     #[schema(value_type = crate::openapi::schemas::SpaceState)]
     pub from_space: String,
@@ -359,6 +364,7 @@ impl From<&Transition> for TransitionView {
             sequence: t.to.sequence,
             event: t.event.as_str().into(),
             booking_id: t.booking_id.as_ref().map(|b| b.to_string()),
+            event_booking_id: t.booking_id.as_ref().map(|b| b.to_string()),
             from_space: t.from_space.as_str().into(),
             from_room: t.from_room.as_str().into(),
             space_state: t.to.space.as_str().into(),

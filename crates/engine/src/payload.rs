@@ -14,13 +14,15 @@ pub fn timer_data(t: &Timer) -> Value {
     v
 }
 
-/// The status post of CONTRACT §6.
+/// The status post of CONTRACT §6: `bookingId` is the booking the new state is about,
+/// `eventBookingId` the booking whose event caused it (null for space events).
 pub fn status_post(t: &Transition) -> Value {
     json!({
         "spaceId": t.space_id,
         "spaceState": t.to.space.as_str(),
         "roomState": t.to.room.as_str(),
         "bookingId": t.to.booking_id,
+        "eventBookingId": t.booking_id,
         "nextBookingAt": t.to.next_booking_at.map(|x| x.to_string()),
         "event": t.event.as_str(),
         "sequence": t.to.sequence,
@@ -53,12 +55,13 @@ pub fn webhook_body(n: &Notice, f: &SpaceFacts, t: Option<&Transition>, at: Time
         Notice::SpaceStateChanged { from, to } => json!({
             "spaceId": f.space.id, "from": from.as_str(), "to": to.as_str(),
             "event": t.map(|t| t.event.as_str()), "sequence": t.map(|t| t.to.sequence),
-            "bookingId": f.status.booking_id, "nextBookingAt": f.status.next_booking_at.map(|x| x.to_string()),
+            "bookingId": f.status.booking_id, "eventBookingId": t.and_then(|t| t.booking_id.as_ref()),
+            "nextBookingAt": f.status.next_booking_at.map(|x| x.to_string()),
         }),
         Notice::RoomStateChanged { from, to } => json!({
             "spaceId": f.space.id, "from": from.as_str(), "to": to.as_str(),
             "event": t.map(|t| t.event.as_str()), "sequence": t.map(|t| t.to.sequence),
-            "bookingId": f.status.booking_id,
+            "bookingId": f.status.booking_id, "eventBookingId": t.and_then(|t| t.booking_id.as_ref()),
         }),
     };
     json!({ "type": n.webhook_type(), "timestamp": at.to_string(), "data": data }).to_string()

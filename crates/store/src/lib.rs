@@ -17,6 +17,7 @@
 pub mod auth;
 pub mod bookings;
 pub mod deliveries;
+pub mod events;
 pub mod jobs;
 pub mod secrets;
 pub mod spaces;
@@ -99,6 +100,14 @@ impl Store {
         Ok(Self {
             inner: backend::Pools::Pg(postgres::PgStore::connect(url, schema).await?),
         })
+    }
+
+    /// Which database this store runs on.
+    pub fn backend(&self) -> Backend {
+        match &self.inner {
+            backend::Pools::Sqlite(_) => Backend::Sqlite,
+            backend::Pools::Pg(_) => Backend::Postgres,
+        }
     }
 
     /// Starts a write transaction. SQLite takes the write lock up front (`BEGIN IMMEDIATE`);

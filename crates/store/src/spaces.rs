@@ -255,12 +255,21 @@ pub async fn insert_transitions(c: &mut Conn, list: &[&Transition]) -> Result<()
         })
         .collect();
     let rows = serde_json::Value::Array(rows).to_string();
-    const SQL: &str = "INSERT INTO transitions (space_id, sequence, event, booking_id, from_space, from_room, \
+    // The event-log position (`log_pos`, see crate::events): SQLite takes the next ones
+    // in the same statement (one index lookup; the single writer makes them commit
+    // ordered); PostgreSQL's come from the identity column and the transaction id default.
+    const SQLITE: &str = "INSERT INTO transitions (space_id, sequence, event, booking_id, from_space, from_room, \
+         to_space, to_room, state_booking_id, next_booking_at, occurred_at, log_pos) SELECT value->>0, \
+         CAST(value->>1 AS BIGINT), value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, \
+         CAST(value->>9 AS BIGINT), CAST(value->>10 AS BIGINT), \
+         (SELECT COALESCE(MAX(log_pos), 0) FROM transitions) + key + 1 FROM json_each($1) ORDER BY key";
+    const PG: &str = "INSERT INTO transitions (space_id, sequence, event, booking_id, from_space, from_room, \
          to_space, to_room, state_booking_id, next_booking_at, occurred_at) SELECT value->>0, \
          CAST(value->>1 AS BIGINT), value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, \
-         CAST(value->>9 AS BIGINT), CAST(value->>10 AS BIGINT) FROM ROWS($1)";
+         CAST(value->>9 AS BIGINT), CAST(value->>10 AS BIGINT) \
+         FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS r(value, n) ORDER BY n";
     on_db!(c, |conn, pg, _l| {
-        sqlx::query(sqlx::AssertSqlSafe(dialect(pg, SQL)))
+        sqlx::query(if pg { PG } else { SQLITE })
             .bind(&rows)
             .execute(&mut *conn)
             .await
@@ -300,7 +309,7 @@ pub async fn history(c: &mut Conn, id: &SpaceId, limit: i64) -> Result<Vec<Trans
     })
 }
 
-fn row_to_transition(r: &impl Cols) -> Result<Transition> {
+pub(crate) fn row_to_transition(r: &impl Cols) -> Result<Transition> {
     let bid = |col: &str| -> Result<Option<BookingId>> {
         r.opt_text(col)
             .map(|b| BookingId::parse(&b).map_err(|e| corrupt(col, e)))

@@ -209,6 +209,10 @@ pub struct SpaceStateChange {
     /// The booking the new state is about, or null.
     #[schema(required = true)]
     booking_id: Option<String>,
+    /// The booking whose event caused the change (null for space events and changes no
+    /// event caused).
+    #[schema(required = true)]
+    event_booking_id: Option<String>,
     /// With `available_at`: the next booking's start; otherwise null.
     #[schema(format = DateTime, required = true)]
     next_booking_at: Option<String>,
@@ -234,6 +238,10 @@ pub struct RoomStateChange {
     /// The booking the new state is about, or null.
     #[schema(required = true)]
     booking_id: Option<String>,
+    /// The booking whose event caused the change (null for space events and changes no
+    /// event caused).
+    #[schema(required = true)]
+    event_booking_id: Option<String>,
 }
 
 /// A transition, as a status post (`ZS_STATUS_URL`) and as the `data` of a `transition`
@@ -251,6 +259,9 @@ pub struct TransitionEvent {
     /// The booking the new state is about, or null.
     #[schema(required = true)]
     booking_id: Option<String>,
+    /// The booking whose event caused the transition (null for space events).
+    #[schema(required = true)]
+    event_booking_id: Option<String>,
     /// With `available_at`: the next booking's start; otherwise null.
     #[schema(format = DateTime, required = true)]
     next_booking_at: Option<String>,
