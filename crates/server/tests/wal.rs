@@ -125,8 +125,14 @@ async fn the_write_ahead_log_stays_bounded_under_concurrent_writes() {
     let total = created.load(Ordering::Relaxed);
     let rates: Vec<String> = windows.iter().map(|r| format!("{r:.0}")).collect();
     let mib = |b: u64| b as f64 / (1 << 20) as f64;
-    let db = std::fs::metadata(dir.join("zs-scheduler.db")).map(|m| m.len()).unwrap_or(0);
-    let live = if live > 0 { format!("{live} live per space") } else { "every booking kept live".to_owned() };
+    let db = std::fs::metadata(dir.join("zs-scheduler.db"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let live = if live > 0 {
+        format!("{live} live per space")
+    } else {
+        "every booking kept live".to_owned()
+    };
     println!(
         "wal: {total} creates in {secs} s, {WRITERS} writers + {READERS} readers, {live}; peak -wal {:.1} MiB, {:.1} MiB after the load; database {:.1} MiB; creates/s per tenth: {}",
         mib(peak),

@@ -262,7 +262,8 @@ pub async fn insert_transitions(c: &mut Conn, list: &[&Transition]) -> Result<()
          to_space, to_room, state_booking_id, next_booking_at, occurred_at, log_pos) SELECT value->>0, \
          CAST(value->>1 AS BIGINT), value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, \
          CAST(value->>9 AS BIGINT), CAST(value->>10 AS BIGINT), \
-         (SELECT COALESCE(MAX(log_pos), 0) FROM transitions) + key + 1 FROM json_each($1) ORDER BY key";
+         MAX((SELECT COALESCE(MAX(log_pos), 0) FROM transitions), (SELECT pos FROM event_log_floor)) \
+         + key + 1 FROM json_each($1) ORDER BY key";
     const PG: &str = "INSERT INTO transitions (space_id, sequence, event, booking_id, from_space, from_room, \
          to_space, to_room, state_booking_id, next_booking_at, occurred_at) SELECT value->>0, \
          CAST(value->>1 AS BIGINT), value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, \
@@ -352,7 +353,7 @@ pub async fn ids(c: &mut Conn) -> Result<Vec<SpaceId>> {
 /// webhook deliveries already queued stay. Call it in a write transaction that holds the
 /// space ([`get`]) and has checked it has no live booking. `false` when there was none.
 pub async fn delete(c: &mut Conn, id: &SpaceId, at: jiff::Timestamp) -> Result<bool> {
-    let n = on_db!(c, |conn, _pg, _l| {
+    let n = on_db!(c, |conn, pg, _l| {
         let seq: Option<i64> = sqlx::query_scalar("SELECT sequence FROM spaces WHERE id = $1")
             .bind(id.as_str())
             .fetch_optional(&mut *conn)
@@ -360,6 +361,16 @@ pub async fn delete(c: &mut Conn, id: &SpaceId, at: jiff::Timestamp) -> Result<b
         let Some(seq) = seq else {
             return Ok(false);
         };
+        if !pg {
+            // Positions the deleted transitions held are never handed out again (see
+            // crate::events); PostgreSQL's identity column never reuses one anyway.
+            sqlx::query(
+                "UPDATE event_log_floor SET pos = \
+                 MAX(pos, (SELECT COALESCE(MAX(log_pos), 0) FROM transitions))",
+            )
+            .execute(&mut *conn)
+            .await?;
+        }
         for sql in [
             "DELETE FROM transitions WHERE space_id = $1",
             "DELETE FROM bookings WHERE space_id = $1",

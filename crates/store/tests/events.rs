@@ -90,8 +90,6 @@ async fn the_log_reads_back_in_commit_order_from_any_cursor(db: Backend) {
     );
 }
 
-zs_store::test_on_both_backends!(the_log_reads_back_in_commit_order_from_any_cursor);
-
 /// Transaction 1 writes first but commits last: while it is open, transaction 2's committed
 /// row is held back (it would otherwise be read, and transaction 1's row would then land
 /// behind the reader's cursor); once 1 commits, both come, in transaction order.
@@ -113,3 +111,43 @@ async fn postgres_holds_back_rows_until_every_earlier_transaction_ended() {
     let all = settled(&store, Cursor::START, 100, 2).await;
     assert_eq!(names(&all), ["one.1", "two.1"]);
 }
+
+/// Deleting a space deletes its transitions; when they were the newest, their positions are
+/// still never handed out again, so a client whose cursor is one of them misses nothing that
+/// commits afterwards.
+async fn a_deleted_spaces_positions_are_never_reused(db: Backend) {
+    let store = testing::fresh(db, "event_log_delete").await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    for id in ["keep", "gone"] {
+        let s = testing::utc_space(id);
+        let st = zs_core::initial_status(&s, &[], Timestamp::from_second(1_800_000_000).unwrap());
+        spaces::insert(&mut tx, &s, &st).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    write(&store, &[transition("keep", 1)]).await;
+    write(&store, &[transition("gone", 1), transition("gone", 2)]).await;
+    let seen = settled(&store, Cursor::START, 100, 3).await;
+    assert_eq!(names(&seen), ["keep.1", "gone.1", "gone.2"]);
+    let cursor = seen[2].0;
+    let mut tx = store.begin().await.unwrap();
+    let gone = SpaceId::parse("gone").unwrap();
+    assert!(
+        spaces::delete(
+            &mut tx,
+            &gone,
+            Timestamp::from_second(1_800_000_100).unwrap()
+        )
+        .await
+        .unwrap()
+    );
+    tx.commit().await.unwrap();
+    write(&store, &[transition("keep", 2)]).await;
+    let next = settled(&store, cursor, 100, 1).await;
+    assert_eq!(names(&next), ["keep.2"]);
+    assert!(next[0].0 > cursor, "{next:?} after {cursor}");
+}
+
+zs_store::test_on_both_backends!(
+    the_log_reads_back_in_commit_order_from_any_cursor,
+    a_deleted_spaces_positions_are_never_reused
+);
