@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod bodyless;
+pub mod docs_ui;
 pub mod dto;
 pub mod error;
 pub mod extract;
@@ -118,6 +119,7 @@ pub fn app(state: AppState) -> Router {
                 async move { axum::Json((*s).clone()) }
             }),
         )
+        .merge(docs_ui::router())
         .fallback(not_found)
         .method_not_allowed_fallback(|| async {
             error::ApiError::new(

@@ -699,6 +699,8 @@ async fn patching_hours_and_timing_respects_live_bookings(db: Backend) {
     );
 }
 
+#[path = "api/docs_ui.rs"]
+mod docs_ui;
 #[path = "api/hostile.rs"]
 mod hostile;
 #[path = "api/limits.rs"]
