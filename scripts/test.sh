@@ -70,6 +70,24 @@ if [ ! -d "$clientgen/node_modules/openapi-typescript" ] || [ "$clientgen/packag
   npm ci --prefix "$clientgen" --no-audit --no-fund >&2
 fi
 
+# The browser tests (crates/server/tests/browser.rs): Debian's Chromium, driven by the pinned
+# playwright-core. Chromium is installed with apt-get where it is missing and we may;
+# otherwise the test says what to install (or set ZS_CHROMIUM to a Chromium binary).
+browser=crates/server/tests/browser
+if [ ! -d "$browser/node_modules/playwright-core" ] || [ "$browser/package-lock.json" -nt "$browser/node_modules/.package-lock.json" ]; then
+  npm ci --prefix "$browser" --no-audit --no-fund >&2
+fi
+if [ -z "${ZS_CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "test.sh: installing Debian's chromium for the browser tests" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ||
+      { echo "test.sh: could not install chromium (apt-get install chromium), or set ZS_CHROMIUM" >&2; exit 1; }
+  else
+    echo "test.sh: the browser tests need Chromium: apt-get install chromium (as root), or set ZS_CHROMIUM=/path/to/chromium" >&2
+    exit 1
+  fi
+fi
+
 # The README test (crates/server/tests/readme.rs) runs `cargo run --release -- serve` as
 # written; build that binary first so the service starts at once inside the test.
 cargo build --release --bin zs-scheduler

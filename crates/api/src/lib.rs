@@ -12,6 +12,7 @@ pub mod limit;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
+pub mod web;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -120,6 +121,7 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .merge(docs_ui::router())
+        .merge(web::router())
         .fallback(not_found)
         .method_not_allowed_fallback(|| async {
             error::ApiError::new(

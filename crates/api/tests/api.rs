@@ -192,8 +192,8 @@ async fn every_route_enforces_its_roles(db: Backend) {
             Some(json!({"spaceId": "s1", "start": h.at(300), "end": h.at(310)})),
             &["member"],
         ),
-        (Method::GET, "/v1/bookings", None, &["member"]),
-        (Method::GET, "/v1/bookings/b1", None, &["member"]),
+        (Method::GET, "/v1/bookings", None, &["member", "device"]),
+        (Method::GET, "/v1/bookings/b1", None, &["member", "device"]),
         (
             Method::POST,
             "/v1/bookings/b1/check-in",
@@ -699,14 +699,14 @@ async fn patching_hours_and_timing_respects_live_bookings(db: Backend) {
     );
 }
 
-#[path = "api/docs_ui.rs"]
-mod docs_ui;
 #[path = "api/hostile.rs"]
 mod hostile;
 #[path = "api/limits.rs"]
 mod limits;
 #[path = "api/ownership.rs"]
 mod ownership;
+#[path = "api/pages.rs"]
+mod pages;
 
 zs_store::test_on_both_backends!(
     readiness_names_a_dependency_that_is_down,

@@ -128,24 +128,41 @@ pub struct ListQuery {
 #[utoipa::path(get, path = "/v1/bookings", operation_id = "listBookings", tag = "bookings", params(ListQuery),
     responses(
         (status = 200, description = "The matching bookings, by start", body = BookingList),
-        (status = 422, description = "`invalid_id`, `invalid_time` or `invalid_limit` (limit not from 1 to 1000)", body = ErrorBody)),
+        (status = 404, description = "`not_found`: a limited device asked for a space not its own", body = ErrorBody),
+        (status = 422, description = "`invalid_id`, `invalid_time`, `invalid_limit` (limit not from 1 to 1000) or `space_required` (a limited device gave no spaceId)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list(
     State(st): State<AppState>,
     caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<axum::Json<BookingList>, ApiError> {
-    caller.require(&[Role::Member])?;
+    caller.require(&[Role::Member, Role::Device])?;
     let space = q
         .space_id
         .as_deref()
         .map(|s| SpaceId::parse(s).map_err(|e| ApiError::invalid("invalid_id", e.to_string())))
         .transpose()?;
+    // A device limited to some spaces (a door panel) lists one of them at a time.
+    if let (Role::Device, Some(allowed)) = (caller.role, &caller.space_ids) {
+        match &space {
+            None => {
+                return Err(ApiError::invalid(
+                    "space_required",
+                    "a device limited to spaces lists the bookings of one of them: give spaceId",
+                ));
+            }
+            Some(s) if !allowed.iter().any(|a| a == s.as_str()) => {
+                return Err(ApiError::not_found(format!("space {s}")));
+            }
+            Some(_) => {}
+        }
+    }
     let from = q.from.as_deref().map(|s| instant("from", s)).transpose()?;
     let to = q.to.as_deref().map(|s| instant("to", s)).transpose()?;
     let mut c = st.engine.store.read().await?;
     let limit = crate::dto::page_limit(q.limit)?;
-    // A member lists the bookings it created; an admin every booking.
+    // A member lists the bookings it created; an admin every booking; a device those of
+    // its spaces (checked above when it is limited).
     let owner = match caller.role {
         Role::Member => Some(caller.token_id.as_deref().unwrap_or_default()),
         Role::Admin | Role::Device => None,
@@ -170,7 +187,7 @@ pub async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    caller.require(&[Role::Member])?;
+    caller.require(&[Role::Member, Role::Device])?;
     let id = booking_id(&id)?;
     let b = usable_booking(&st, &caller, &id).await?;
     Ok(json_response(

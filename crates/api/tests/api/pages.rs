@@ -1,6 +1,8 @@
-//! `GET /docs`: Swagger UI on the served document, from files inside the binary (no address
-//! of another host anywhere in the page or its initializer), under a strict policy, without
-//! a token; the bare path redirects to the page.
+//! The pages the binary serves, without a token, from files inside it (no address of another
+//! host anywhere), each under a strict policy: `GET /docs` (Swagger UI on the served
+//! document; the bare path redirects to the page), the dashboard `GET /`, the door panel
+//! `GET /panel/{spaceId}` and their assets. Their behaviour in a browser is tested in
+//! crates/server/tests/browser.rs.
 
 use super::*;
 
@@ -67,4 +69,53 @@ async fn the_docs_page_serves_the_document_from_the_binary(db: Backend) {
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }
 
-zs_store::test_on_both_backends!(the_docs_page_serves_the_document_from_the_binary);
+async fn the_dashboard_and_the_panel_are_served_under_a_strict_policy(db: Backend) {
+    let h = harness(db).await;
+    for path in ["/", "/panel/room-1"] {
+        let (status, headers, page) = get(&h, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {page}");
+        assert!(header(&headers, "content-type").starts_with("text/html"));
+        assert!(page.contains("type=\"module\""), "{path}: {page}");
+        assert!(
+            !page.contains("<script>") && !page.contains("style="),
+            "inline code: {page}"
+        );
+        assert_no_other_host(&page);
+        let csp = header(&headers, "content-security-policy");
+        assert!(
+            csp.contains("default-src 'none'") && csp.contains("script-src 'self'"),
+            "{csp}"
+        );
+        assert!(!csp.contains("unsafe"), "{csp}");
+        assert_eq!(header(&headers, "x-content-type-options"), "nosniff");
+        assert_eq!(header(&headers, "referrer-policy"), "no-referrer");
+    }
+    let (_, _, dashboard) = get(&h, "/assets/dashboard.js").await;
+    assert!(
+        dashboard.contains("'data-space-state'"),
+        "cards carry their states"
+    );
+    let (_, _, panel) = get(&h, "/panel/room-1").await;
+    assert!(panel.contains("data-panel"), "{panel}");
+    for (file, kind) in [
+        ("app.css", "text/css"),
+        ("common.js", "text/javascript"),
+        ("dashboard.js", "text/javascript"),
+        ("panel.js", "text/javascript"),
+    ] {
+        let (status, headers, body) = get(&h, &format!("/assets/{file}")).await;
+        assert_eq!(status, StatusCode::OK, "{file}");
+        assert!(header(&headers, "content-type").starts_with(kind), "{file}");
+        assert!(!body.is_empty());
+        assert!(!body.contains("innerHTML"), "{file} parses markup");
+    }
+    let (status, _, _) = get(&h, "/assets/secret.txt").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, body) = get(&h, "/panel/not%20an%20id").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+}
+
+zs_store::test_on_both_backends!(
+    the_docs_page_serves_the_document_from_the_binary,
+    the_dashboard_and_the_panel_are_served_under_a_strict_policy
+);

@@ -1,0 +1,163 @@
+// The operator's dashboard: every space with its two states, its bookings of the day and the
+// actions the token allows, kept live from /v1/events.
+import { takeToken, saveToken, forgetToken, api, follow, el, clock } from './common.js';
+
+const spaces = new Map(); // id -> {space, card}
+let bookings = [];
+let token = takeToken();
+let refreshTimer = null;
+
+const $ = (id) => document.getElementById(id);
+
+function say(text) {
+  $('message').textContent = text;
+}
+
+/** Runs an action; the API's refusal message is shown as it is. */
+async function act(label, fn) {
+  try {
+    await fn();
+    say(label + ': done');
+    scheduleRefresh(0);
+  } catch (e) {
+    say(label + ': ' + e.message);
+  }
+}
+
+function bookingActions(b) {
+  const out = [];
+  const post = (what, path) => el('button', {
+    type: 'button', 'data-action': what,
+    onclick: () => act(what, () => api(token, 'POST', path)),
+  }, what);
+  if (['scheduled', 'upcoming', 'awaiting_check_in'].includes(b.status)) {
+    out.push(post('check in', `/v1/bookings/${b.id}/check-in`));
+    out.push(post('cancel', `/v1/bookings/${b.id}/cancel`));
+  }
+  if (b.status === 'checked_in') out.push(post('check out', `/v1/bookings/${b.id}/check-out`));
+  return out;
+}
+
+function renderCard(id) {
+  const entry = spaces.get(id);
+  const s = entry.space;
+  const st = s.state;
+  const zone = s.timezone;
+  const mine = bookings.filter((b) => b.spaceId === id);
+  const about = mine.find((b) => b.id === st.bookingId);
+  const card = el('article', {
+    class: `space room-${st.room} space-${st.space}`,
+    'data-space-id': id, 'data-space-state': st.space, 'data-room-state': st.room,
+  },
+  el('h2', {}, s.name, ' ', el('small', {}, id)),
+  el('p', { class: 'states' },
+    el('span', { class: 'badge space-state' }, st.space), ' ',
+    el('span', { class: 'badge room-state' }, st.room)),
+  el('p', {}, 'about: ', about ? about.title || about.id : (st.bookingId || '—')),
+  el('p', {}, 'next at: ', st.nextBookingAt ? clock(st.nextBookingAt, zone) : '—',
+    ' · since ', clock(st.since, zone)),
+  el('ul', { class: 'bookings' }, ...mine.map((b) => el('li', {
+    class: 'booking status-' + b.status, 'data-booking-id': b.id,
+  }, `${clock(b.start, zone)}–${clock(b.end, zone)} `, el('span', { class: 'title' }, b.title || ''),
+  ` (${b.status}) `, ...bookingActions(b)))),
+  el('p', { class: 'actions' },
+    el('button', {
+      type: 'button', 'data-action': 'maintenance',
+      onclick: () => act('maintenance', () => api(token, 'POST',
+        `/v1/spaces/${id}/${s.maintenance ? 'enable' : 'disable'}`)),
+    }, s.maintenance ? 'end maintenance' : 'start maintenance')));
+  if (entry.card) entry.card.replaceWith(card);
+  entry.card = card;
+  applyFilter(card);
+  return card;
+}
+
+function applyFilter(card) {
+  const q = $('search').value.trim().toLowerCase();
+  const f = $('filter').value;
+  const text = card.querySelector('h2').textContent.toLowerCase();
+  const state = f.startsWith('room:') ? card.dataset.roomState === f.slice(5)
+    : !f || card.dataset.spaceState === f;
+  card.hidden = !(state && (!q || text.includes(q)));
+}
+
+async function refresh() {
+  refreshTimer = null;
+  try {
+    const now = Date.now();
+    const from = new Date(now - 12 * 3600e3).toISOString();
+    const to = new Date(now + 36 * 3600e3).toISOString();
+    const [list, bl] = await Promise.all([
+      api(token, 'GET', '/v1/spaces'),
+      api(token, 'GET', `/v1/bookings?from=${from}&to=${to}&limit=1000`),
+    ]);
+    bookings = bl.items;
+    const main = $('spaces');
+    for (const s of list.items) {
+      const entry = spaces.get(s.id) || { card: null };
+      entry.space = s;
+      spaces.set(s.id, entry);
+      const card = renderCard(s.id);
+      if (!card.isConnected) main.append(card);
+    }
+    for (const [id, entry] of spaces) {
+      if (!list.items.some((s) => s.id === id)) { entry.card.remove(); spaces.delete(id); }
+    }
+  } catch (e) {
+    if (e.status === 401) { forgetToken(); location.reload(); return; }
+    say('could not read the spaces: ' + e.message);
+  }
+}
+
+function scheduleRefresh(ms) {
+  if (refreshTimer === null) refreshTimer = setTimeout(refresh, ms);
+}
+
+/** A transition: the card changes at once; bookings are read again shortly after. */
+function onTransition(t) {
+  $('stream').dataset.lastTransition = `${t.spaceId}.${t.sequence}`;
+  const entry = spaces.get(t.spaceId);
+  if (!entry) { scheduleRefresh(0); return; }
+  if (t.sequence < entry.space.state.sequence) return;
+  entry.space.state = {
+    space: t.spaceState, room: t.roomState, bookingId: t.bookingId,
+    nextBookingAt: t.nextBookingAt, since: t.occurredAt, sequence: t.sequence,
+  };
+  entry.space.maintenance = t.spaceState === 'in-maintenance';
+  renderCard(t.spaceId);
+  scheduleRefresh(500);
+}
+
+function start() {
+  $('login').hidden = true;
+  $('tools').hidden = false;
+  for (const id of ['search', 'filter']) {
+    $(id).addEventListener('input', () => spaces.forEach((e) => applyFilter(e.card)));
+  }
+  $('logout').addEventListener('click', () => { forgetToken(); location.reload(); });
+  refresh();
+  setInterval(() => scheduleRefresh(0), 10000);
+  follow(token, '', {
+    onEvent: (name, data) => {
+      if (name === 'transition') onTransition(data);
+      else if (name === 'reset') scheduleRefresh(0);
+    },
+    onState: (s) => {
+      $('stream').dataset.stream = s;
+      $('stream').textContent = s;
+      if (s === 'live') scheduleRefresh(0);
+    },
+  });
+}
+
+if (token) {
+  start();
+} else {
+  $('login').hidden = false;
+  $('login').addEventListener('submit', (e) => {
+    e.preventDefault();
+    token = $('token').value.trim();
+    saveToken(token);
+    start();
+  });
+}

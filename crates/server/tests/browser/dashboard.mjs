@@ -1,0 +1,120 @@
+// The dashboard and the door panel in a real browser (Chromium through playwright-core),
+// against the real binary. Usage: node dashboard.mjs BASE_URL ADMIN_TOKEN
+// Prints one JSON line of figures; exits non-zero with the reason on any failure.
+import net from 'node:net';
+import { chromium } from 'playwright-core';
+
+const [base, admin] = process.argv.slice(2);
+const executablePath = process.env.ZS_CHROMIUM || '/usr/bin/chromium';
+const figures = {};
+
+async function call(token, method, path, body) {
+  const r = await fetch(base + path, {
+    method,
+    headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = await r.json().catch(() => null);
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(data)}`);
+  return data;
+}
+
+/** Milliseconds until the selector's attribute has the value (fails after `within`). */
+async function until(page, selector, attr, value, within = 5000) {
+  const t0 = Date.now();
+  await page.waitForFunction(
+    ([s, a, v]) => { const e = document.querySelector(s); return e && e.getAttribute(a) === v; },
+    [selector, attr, value], { timeout: within, polling: 'raf' });
+  return Date.now() - t0;
+}
+
+// The browser reaches the server through this TCP relay, so the test can cut its connections
+// (a real network drop) while the API calls below go straight to the server.
+const relay = { up: true, sockets: new Set() };
+const target = new URL(base);
+const proxy = net.createServer((client) => {
+  if (!relay.up) { client.destroy(); return; }
+  const server = net.connect(Number(target.port), target.hostname);
+  const close = () => {
+    client.destroy(); server.destroy();
+    relay.sockets.delete(client); relay.sockets.delete(server);
+  };
+  for (const s of [client, server]) { relay.sockets.add(s); s.on('error', close); s.on('close', close); }
+  client.pipe(server); server.pipe(client);
+});
+await new Promise((res) => proxy.listen(0, '127.0.0.1', res));
+const front = `http://127.0.0.1:${proxy.address().port}`;
+const cut = () => { relay.up = false; for (const s of relay.sockets) s.destroy(); };
+const restore = () => { relay.up = true; };
+
+const soon = (mins) => new Date(Date.now() + mins * 60e3).toISOString();
+const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+try {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  // A console error is a failure, except the network errors of the connections the test cuts.
+  const consoleErrors = (p, who) => p.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource: net::')) errors.push(who + m.text());
+  });
+  consoleErrors(page, '');
+
+  // The token handed over in the fragment leaves the address bar and stays in the session.
+  await page.goto(`${front}/#token=${admin}`);
+  if (page.url().includes('token')) throw new Error('the token stayed in the URL: ' + page.url());
+  await until(page, '#stream', 'data-stream', 'live');
+
+  // A space and a booking made through the API appear; the hostile title is only text.
+  await call(admin, 'POST', '/v1/spaces', { id: 'b1', name: 'Board room', timezone: 'Europe/Berlin' });
+  const title = '<img src=x onerror="window.__xss=1">';
+  const booking = await call(admin, 'POST', '/v1/bookings', { spaceId: 'b1', title, start: soon(5), end: soon(35) });
+  await until(page, '[data-space-id="b1"]', 'data-room-state', 'upcoming');
+  await page.waitForFunction((t) => [...document.querySelectorAll('[data-space-id="b1"] .title')]
+    .some((e) => e.textContent === t), title, { timeout: 5000 });
+  if (await page.evaluate(() => window.__xss !== undefined)) throw new Error('the title ran as markup');
+  if (await page.locator('[data-space-id="b1"] img').count() !== 0) throw new Error('an img element from a title');
+
+  // Maintenance through the API shows within a second.
+  await call(admin, 'POST', '/v1/spaces/b1/disable');
+  figures.maintenanceShownMs = await until(page, '[data-space-id="b1"]', 'data-space-state', 'in-maintenance', 1000);
+  await call(admin, 'POST', '/v1/spaces/b1/enable');
+  await until(page, '[data-space-id="b1"]', 'data-space-state', 'available_at');
+
+  // The stream drops (its connection is cut); what happens meanwhile arrives on resume.
+  cut();
+  await until(page, '#stream', 'data-stream', 'reconnecting');
+  await call(admin, 'POST', '/v1/spaces/b1/disable');
+  const missed = (await call(admin, 'GET', '/v1/spaces/b1')).state.sequence;
+  restore();
+  // The transition itself comes over the resumed stream (replayed after Last-Event-ID), not
+  // only from re-reading the spaces.
+  figures.resumedMs = await until(page, '#stream', 'data-last-transition', `b1.${missed}`, 5000);
+  await until(page, '[data-space-id="b1"]', 'data-space-state', 'in-maintenance');
+  await until(page, '#stream', 'data-stream', 'live');
+  await call(admin, 'POST', '/v1/spaces/b1/enable');
+
+  // The door panel, with a device token: check in there, see the room occupied on the dashboard.
+  const device = await call(admin, 'POST', '/v1/tokens', { role: 'device', spaceIds: ['b1'] });
+  const panel = await context.newPage();
+  panel.on('pageerror', (e) => errors.push('panel: ' + e.message));
+  consoleErrors(panel, 'panel: ');
+  await panel.goto(`${front}/panel/b1#token=${device.token}`);
+  if (panel.url().includes('token')) throw new Error('the token stayed in the panel URL');
+  await until(panel, '[data-panel]', 'data-room-state', 'upcoming').catch(async (e) => {
+    throw new Error(`${e.message}; the panel shows: ${await panel.locator('body').innerText()}`);
+  });
+  const shown = await panel.locator('#current').textContent();
+  if (!shown.includes(title)) throw new Error('the panel does not show the booking: ' + shown);
+  await panel.locator('#checkin').click();
+  await until(panel, '[data-panel]', 'data-room-state', 'occupied');
+  figures.checkInShownMs = await until(page, '[data-space-id="b1"]', 'data-room-state', 'occupied');
+  const b = await call(admin, 'GET', `/v1/bookings/${booking.id}`);
+  if (b.status !== 'checked_in') throw new Error('the booking is ' + b.status);
+
+  if (errors.length) throw new Error('errors in the page: ' + errors.join(' | '));
+  console.log(JSON.stringify(figures));
+} finally {
+  await browser.close();
+  proxy.close();
+}
