@@ -33,6 +33,14 @@ fn the_dashboard_and_the_panel_work_in_a_real_browser() {
         .arg(&server.base)
         .arg(ADMIN)
         .env("ZS_CHROMIUM", chromium())
+        // scripts/screenshots.sh sets ZS_SCREENSHOTS=docs/screenshots; otherwise they are
+        // taken all the same, into the target directory.
+        .env(
+            "ZS_SCREENSHOTS",
+            std::env::var("ZS_SCREENSHOTS").unwrap_or_else(|_| {
+                concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/screenshots").into()
+            }),
+        )
         .output()
         .expect("node is installed");
     let stdout = String::from_utf8_lossy(&out.stdout);

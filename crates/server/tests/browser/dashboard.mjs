@@ -2,11 +2,19 @@
 // against the real binary. Usage: node dashboard.mjs BASE_URL ADMIN_TOKEN
 // Prints one JSON line of figures; exits non-zero with the reason on any failure.
 import net from 'node:net';
+import fs from 'node:fs';
+import path from 'node:path';
 import { chromium } from 'playwright-core';
 
 const [base, admin] = process.argv.slice(2);
 const executablePath = process.env.ZS_CHROMIUM || '/usr/bin/chromium';
 const figures = {};
+// Where the screenshots go (scripts/screenshots.sh points it at docs/screenshots).
+const shots = process.env.ZS_SCREENSHOTS;
+if (shots) fs.mkdirSync(shots, { recursive: true });
+async function shoot(p, name) {
+  if (shots) await p.screenshot({ path: path.join(shots, name + '.png') });
+}
 
 async function call(token, method, path, body) {
   const r = await fetch(base + path, {
@@ -50,7 +58,8 @@ const restore = () => { relay.up = true; };
 const soon = (mins) => new Date(Date.now() + mins * 60e3).toISOString();
 const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
 try {
-  const context = await browser.newContext();
+  // A 10" tablet's screen, landscape, for the dashboard and the panel alike.
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -106,11 +115,32 @@ try {
   });
   const shown = await panel.locator('#current').textContent();
   if (!shown.includes(title)) throw new Error('the panel does not show the booking: ' + shown);
+  await shoot(panel, 'panel-upcoming');
   await panel.locator('#checkin').click();
   await until(panel, '[data-panel]', 'data-room-state', 'occupied');
+  await shoot(panel, 'panel-occupied');
   figures.checkInShownMs = await until(page, '[data-space-id="b1"]', 'data-room-state', 'occupied');
   const b = await call(admin, 'GET', `/v1/bookings/${booking.id}`);
   if (b.status !== 'checked_in') throw new Error('the booking is ' + b.status);
+
+  // The other looks of a panel, and a dashboard with a few spaces: the screenshots.
+  await call(admin, 'POST', `/v1/bookings/${booking.id}/check-out`);
+  await until(panel, '[data-panel]', 'data-room-state', 'cleaning');
+  await shoot(panel, 'panel-cleaning');
+  await call(admin, 'POST', '/v1/spaces', { id: 'b2', name: 'Focus room', timezone: 'Europe/Berlin' });
+  await panel.goto(`${front}/panel/b2#token=${admin}`);
+  await until(panel, '[data-panel]', 'data-room-state', 'free');
+  await shoot(panel, 'panel-free');
+  await call(admin, 'POST', '/v1/spaces/b2/disable');
+  await until(panel, '[data-panel]', 'data-space-state', 'in-maintenance');
+  await shoot(panel, 'panel-maintenance');
+  await call(admin, 'POST', '/v1/spaces/b2/enable');
+  await call(admin, 'POST', '/v1/spaces', { id: 'b3', name: 'Library', timezone: 'America/New_York' });
+  await call(admin, 'POST', '/v1/bookings', { spaceId: 'b3', title: 'Reading group', start: soon(60), end: soon(120) });
+  await call(admin, 'POST', '/v1/bookings', { spaceId: 'b2', title: 'Stand-up', start: soon(8), end: soon(23) });
+  await until(page, '[data-space-id="b3"]', 'data-space-state', 'available_at', 15000);
+  await until(page, '[data-space-id="b2"]', 'data-room-state', 'upcoming');
+  await shoot(page, 'dashboard');
 
   if (errors.length) throw new Error('errors in the page: ' + errors.join(' | '));
   console.log(JSON.stringify(figures));
