@@ -173,7 +173,7 @@ pub fn figures(h: &History<'_>, from: Timestamp, to: Timestamp, now: Timestamp) 
             }
             BookingStatus::NoShow => {
                 let release = b.released_at.unwrap_or_else(|| b.no_show_at(grace));
-                (true, None, Some((release.clamp(b.start, b.end), b.end)))
+                (true, None, Some((release.max(b.start).min(b.end), b.end)))
             }
         };
         if booked {
