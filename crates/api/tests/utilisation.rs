@@ -1,6 +1,6 @@
 //! Utilisation through the API with a real store and the engine's test clock: a day with an
 //! early check-out, a no-show, a cancellation, maintenance and a session in progress, read
-//! back to the millisecond for one space and for all; and the refusals.
+//! back to the millisecond for one space and for all; a DST day; and the refusals.
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
@@ -26,10 +26,14 @@ struct Harness {
 
 impl Harness {
     async fn new(db: Backend) -> Self {
+        Self::at_time(db, "2026-05-04T06:00:00Z").await
+    }
+
+    async fn at_time(db: Backend, now: &str) -> Self {
         let store = zs_store::testing::fresh(db, "utilisation-api")
             .await
             .unwrap();
-        let clock = ManualClock::new("2026-05-04T06:00:00Z".parse().unwrap());
+        let clock = ManualClock::new(now.parse().unwrap());
         let out = OutboundConfig::with_sender(Sender::new(SenderConfig::default()).unwrap());
         let engine = Engine::new(store, Arc::new(clock.clone()), out);
         let app = app(AppState {
@@ -209,6 +213,26 @@ async fn a_day_of_history_reads_back_to_the_millisecond(db: Backend) {
     );
 }
 
+/// Berlin's spring-forward Sunday is 23 hours long, and a booking from 01:00 to 04:00 local
+/// time that day holds two real hours.
+async fn a_dst_day_counts_its_real_hours(db: Backend) {
+    let h = Harness::at_time(db, "2026-03-27T12:00:00Z").await;
+    let sunday = json!({"sun": [{"open": "00:00", "close": "24:00"}]});
+    let room =
+        json!({"id": "room", "name": "Room", "timezone": "Europe/Berlin", "businessHours": sunday});
+    h.ok(Method::POST, "/v1/spaces", Some(room)).await;
+    let b = json!({"id": "night", "spaceId": "room", "start": "2026-03-29T01:00:00+01:00",
+                   "end": "2026-03-29T04:00:00+02:00"});
+    h.ok(Method::POST, "/v1/bookings", Some(b)).await;
+    let path = "/v1/spaces/room/utilisation?from=2026-03-28T00:00:00Z&to=2026-03-30T00:00:00Z";
+    let v = h.ok(Method::GET, path, None).await;
+    assert_eq!(
+        figures(&v["total"]),
+        ((23.0 * 3600.0, 2.0 * 3600.0, 0.0, 0.0), (1, 0, 0)),
+        "{v}"
+    );
+}
+
 async fn every_role_may_read_and_bad_ranges_are_refused(db: Backend) {
     let h = Harness::new(db).await;
     h.ok(
@@ -285,5 +309,6 @@ async fn every_role_may_read_and_bad_ranges_are_refused(db: Backend) {
 
 zs_store::test_on_both_backends!(
     a_day_of_history_reads_back_to_the_millisecond,
+    a_dst_day_counts_its_real_hours,
     every_role_may_read_and_bad_ranges_are_refused,
 );
