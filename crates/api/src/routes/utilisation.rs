@@ -79,9 +79,9 @@ pub struct SpaceUtilisation {
 #[serde(rename_all = "camelCase")]
 #[schema(example = json!({"from": "2026-05-04T00:00:00Z", "to": "2026-05-05T00:00:00Z",
     "total": {"openSeconds": 36000.0, "bookedSeconds": 7200.0, "occupiedSeconds": 2700.5,
-        "releasedSeconds": 4499.5, "bookings": 2, "noShows": 1, "checkIns": 1},
+        "releasedSeconds": 4199.5, "bookings": 2, "noShows": 1, "checkIns": 1},
     "spaces": [{"spaceId": "room-1", "name": "Room 1", "openSeconds": 36000.0,
-        "bookedSeconds": 7200.0, "occupiedSeconds": 2700.5, "releasedSeconds": 4499.5,
+        "bookedSeconds": 7200.0, "occupiedSeconds": 2700.5, "releasedSeconds": 4199.5,
         "bookings": 2, "noShows": 1, "checkIns": 1}]}))]
 pub struct UtilisationReport {
     /// The range's start, as asked (UTC).
