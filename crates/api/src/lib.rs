@@ -60,6 +60,8 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(spaces::enable))
         .routes(routes!(spaces::history))
         .routes(routes!(spaces::availability))
+        .routes(routes!(utilisation::space))
+        .routes(routes!(utilisation::all))
         .routes(routes!(bookings::create, bookings::list))
         .routes(routes!(bookings::get))
         .routes(routes!(bookings::cancel))

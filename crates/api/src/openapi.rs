@@ -90,9 +90,10 @@ fn openapi_route() -> PathItem {
     PathItem::new(HttpMethod::Get, op)
 }
 
-/// Routes any role may call (no 403): reads of spaces and the event stream.
+/// Routes any role may call (no 403): reads of spaces, utilisation and the event stream.
 fn open_to_every_role(method: &HttpMethod, path: &str) -> bool {
-    matches!(method, HttpMethod::Get) && (path.starts_with("/v1/spaces") || path == "/v1/events")
+    matches!(method, HttpMethod::Get)
+        && (path.starts_with("/v1/spaces") || path == "/v1/events" || path == "/v1/utilisation")
 }
 
 fn error(description: &str) -> Response {

@@ -187,6 +187,18 @@ async fn every_route_enforces_its_roles(db: Backend) {
             &["member", "device"],
         ),
         (
+            Method::GET,
+            "/v1/spaces/s1/utilisation?from=2026-05-04T00:00:00Z&to=2026-05-05T00:00:00Z",
+            None,
+            &["member", "device"],
+        ),
+        (
+            Method::GET,
+            "/v1/utilisation?from=2026-05-04T00:00:00Z&to=2026-05-05T00:00:00Z",
+            None,
+            &["member", "device"],
+        ),
+        (
             Method::POST,
             "/v1/bookings",
             Some(json!({"spaceId": "s1", "start": h.at(300), "end": h.at(310)})),
@@ -547,6 +559,8 @@ async fn openapi_describes_every_route(db: Backend) {
         "/v1/spaces/{id}/enable",
         "/v1/spaces/{id}/history",
         "/v1/spaces/{id}/availability",
+        "/v1/spaces/{id}/utilisation",
+        "/v1/utilisation",
         "/v1/bookings",
         "/v1/bookings/{id}",
         "/v1/bookings/{id}/cancel",

@@ -89,6 +89,8 @@ async fn the_router_serves_exactly_the_documented_routes(db: Backend) {
         ("post", "/v1/spaces/{id}/enable"),
         ("get", "/v1/spaces/{id}/history"),
         ("get", "/v1/spaces/{id}/availability"),
+        ("get", "/v1/spaces/{id}/utilisation"),
+        ("get", "/v1/utilisation"),
         ("post", "/v1/bookings"),
         ("get", "/v1/bookings"),
         ("get", "/v1/bookings/{id}"),

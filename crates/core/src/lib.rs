@@ -20,6 +20,7 @@ pub mod space;
 pub mod state;
 pub mod status;
 pub mod timer;
+pub mod utilisation;
 
 pub use booking::{Booking, BookingStatus};
 pub use clock::{Clock, ManualClock, SystemClock};

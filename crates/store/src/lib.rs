@@ -21,6 +21,7 @@ pub mod events;
 pub mod jobs;
 pub mod secrets;
 pub mod spaces;
+pub mod utilisation;
 
 mod backend;
 mod postgres;

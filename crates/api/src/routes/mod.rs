@@ -5,6 +5,7 @@ pub mod events;
 pub mod ops;
 pub mod spaces;
 pub mod tokens;
+pub mod utilisation;
 pub mod webhooks;
 
 /// A random id with a prefix (`sp_…`, `bk_…`).

@@ -50,6 +50,18 @@ export async function lifecycle(id: string): Promise<string | null | undefined> 
   return out.data?.endedAt;
 }
 
+// The dashboard's utilisation charts: the no-show rate over a range, and one space's hours.
+export async function noShowRate(from: string, to: string): Promise<number> {
+  const { data, error } = await client.GET("/v1/utilisation", { params: { query: { from, to } } });
+  if (error) throw new Error(`${error.error.code}: ${error.error.message}`);
+  const one = await client.GET("/v1/spaces/{id}/utilisation", {
+    params: { path: { id: "room-1" }, query: { from, to } },
+  });
+  const room: components["schemas"]["SpaceUtilisation"] | undefined = one.data?.spaces[0];
+  console.log(room?.spaceId, room?.occupiedSeconds.toFixed(3), data.total.releasedSeconds);
+  return data.total.bookings === 0 ? 0 : data.total.noShows / data.total.bookings;
+}
+
 export async function subscribe(url: string): Promise<string | undefined> {
   const { data } = await client.POST("/v1/webhooks", {
     body: { url, events: ["booking.created", "room.state_changed"] },

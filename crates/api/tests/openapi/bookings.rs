@@ -1,4 +1,4 @@
-//! Drives bookings, the user events, history, availability and the event stream; the
+//! Drives bookings, the user events, history, availability, utilisation and the event stream; the
 //! harness checks each answer against the document as it comes.
 
 use super::harness::{ADMIN, Api};
@@ -212,6 +212,48 @@ pub async fn bookings(api: &mut Api) {
     let path = format!("/v1/spaces/s1/availability?from={to}&to={from}");
     api.refused(&d, Method::GET, &path, None, 422, "invalid_range")
         .await;
+    utilisation(api, &from, &to).await;
+}
+
+/// Utilisation of one space and of all, and their refusals.
+async fn utilisation(api: &mut Api, from: &str, to: &str) {
+    let m = api.member.clone();
+    let v = api
+        .ok(
+            &m,
+            Method::GET,
+            &format!("/v1/spaces/s1/utilisation?from={from}&to={to}"),
+            None,
+        )
+        .await;
+    assert_eq!(v["spaces"][0]["spaceId"], "s1", "{v}");
+    let v = api
+        .ok(
+            &m,
+            Method::GET,
+            &format!("/v1/utilisation?from={from}&to={to}"),
+            None,
+        )
+        .await;
+    assert!(v["spaces"].as_array().unwrap().len() >= 2, "{v}");
+    let backwards = format!("/v1/utilisation?from={to}&to={from}");
+    api.refused(&m, Method::GET, &backwards, None, 422, "invalid_range")
+        .await;
+    let unknown = format!("/v1/spaces/nope/utilisation?from={from}&to={to}");
+    api.refused(&m, Method::GET, &unknown, None, 404, "not_found")
+        .await;
+    let bad = format!("/v1/spaces/s1/utilisation?from=yesterday&to={to}");
+    api.refused(&m, Method::GET, &bad, None, 422, "invalid_time")
+        .await;
+    api.refused(
+        &m,
+        Method::GET,
+        "/v1/utilisation",
+        None,
+        400,
+        "invalid_query",
+    )
+    .await;
 }
 
 /// The event stream: its answer, and `transition` events whose data is a `TransitionEvent`.
