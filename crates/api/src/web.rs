@@ -37,6 +37,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../web/panel.js"),
     ),
+    (
+        "utilisation.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../web/utilisation.js"),
+    ),
 ];
 
 const HTML: &str = "text/html; charset=utf-8";

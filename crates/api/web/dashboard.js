@@ -1,6 +1,7 @@
 // The operator's dashboard: every space with its two states, its bookings of the day and the
 // actions the token allows, kept live from /v1/events.
 import { takeToken, saveToken, forgetToken, api, follow, el, clock } from './common.js';
+import { drawUtilisation } from './utilisation.js';
 
 const spaces = new Map(); // id -> {space, card}
 let bookings = [];
@@ -137,6 +138,10 @@ function start() {
   $('logout').addEventListener('click', () => { forgetToken(); location.reload(); });
   refresh();
   setInterval(() => scheduleRefresh(0), 10000);
+  const utilisation = () => drawUtilisation(token, $('range'), $('utilisation'), say);
+  $('range').addEventListener('change', utilisation);
+  utilisation();
+  setInterval(utilisation, 60000);
   follow(token, '', {
     onEvent: (name, data) => {
       if (name === 'transition') onTransition(data);

@@ -140,6 +140,15 @@ try {
   await call(admin, 'POST', '/v1/bookings', { spaceId: 'b2', title: 'Stand-up', start: soon(8), end: soon(23) });
   await until(page, '[data-space-id="b3"]', 'data-space-state', 'available_at', 15000);
   await until(page, '[data-space-id="b2"]', 'data-room-state', 'upcoming');
+  // Utilisation over the last 7 days: the session checked in early and out again shows as
+  // occupied time (its booked time lies ahead, outside the range).
+  await page.selectOption('#range', '7');
+  await page.waitForFunction(() => {
+    const r = document.querySelector('[data-utilisation-space="b1"]');
+    return r && Number(r.dataset.occupiedSeconds) > 0;
+  }, null, { timeout: 5000 });
+  const bars = await page.locator('[data-utilisation-space="b1"] rect').count();
+  if (bars !== 4) throw new Error(`${bars} bars for b1`);
   await shoot(page, 'dashboard');
 
   if (errors.length) throw new Error('errors in the page: ' + errors.join(' | '));
