@@ -4,7 +4,7 @@ import { takeToken, saveToken, forgetToken, api, follow, el, clock } from './com
 import { drawUtilisation } from './utilisation.js';
 
 const spaces = new Map(); // id -> {space, card}
-let bookings = [];
+let bookingsOf = new Map(); // space id -> its bookings in the window, by start
 let token = takeToken();
 let refreshTimer = null;
 
@@ -44,7 +44,11 @@ function renderCard(id) {
   const s = entry.space;
   const st = s.state;
   const zone = s.timezone;
-  const mine = bookings.filter((b) => b.spaceId === id);
+  const mine = bookingsOf.get(id) || [];
+  // Drawn again only when something it shows changed (a re-read of 1,000 spaces redraws few).
+  const key = JSON.stringify([s, mine]);
+  if (entry.card && entry.key === key) return entry.card;
+  entry.key = key;
   const about = mine.find((b) => b.id === st.bookingId);
   const card = el('article', {
     class: `space room-${st.room} space-${st.space}`,
@@ -92,7 +96,11 @@ async function refresh() {
       api(token, 'GET', '/v1/spaces'),
       api(token, 'GET', `/v1/bookings?from=${from}&to=${to}&limit=1000`),
     ]);
-    bookings = bl.items;
+    bookingsOf = new Map();
+    for (const b of bl.items) {
+      if (!bookingsOf.has(b.spaceId)) bookingsOf.set(b.spaceId, []);
+      bookingsOf.get(b.spaceId).push(b);
+    }
     const main = $('spaces');
     for (const s of list.items) {
       const entry = spaces.get(s.id) || { card: null };
@@ -101,8 +109,9 @@ async function refresh() {
       const card = renderCard(s.id);
       if (!card.isConnected) main.append(card);
     }
+    const listed = new Set(list.items.map((s) => s.id));
     for (const [id, entry] of spaces) {
-      if (!list.items.some((s) => s.id === id)) { entry.card.remove(); spaces.delete(id); }
+      if (!listed.has(id)) { entry.card.remove(); spaces.delete(id); }
     }
   } catch (e) {
     if (e.status === 401) { forgetToken(); location.reload(); return; }
