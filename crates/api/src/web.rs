@@ -38,6 +38,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../web/panel.js"),
     ),
     (
+        "timeline.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../web/timeline.js"),
+    ),
+    (
         "utilisation.js",
         "text/javascript; charset=utf-8",
         include_str!("../web/utilisation.js"),

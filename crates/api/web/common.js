@@ -110,10 +110,15 @@ export function el(tag, attrs, ...children) {
   return e;
 }
 
-/** "14:05" in the space's own zone. */
+const clocks = new Map();
+
+/** "14:05" in the space's own zone (one formatter per zone). */
 export function clock(iso, zone) {
   if (!iso) return '';
-  return new Intl.DateTimeFormat(undefined, {
-    hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: zone,
-  }).format(new Date(iso));
+  if (!clocks.has(zone)) {
+    clocks.set(zone, new Intl.DateTimeFormat(undefined, {
+      hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: zone,
+    }));
+  }
+  return clocks.get(zone).format(new Date(iso));
 }

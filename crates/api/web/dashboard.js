@@ -2,6 +2,7 @@
 // actions the token allows, kept live from /v1/events.
 import { takeToken, saveToken, forgetToken, api, follow, el, clock } from './common.js';
 import { drawUtilisation } from './utilisation.js';
+import { timeline } from './timeline.js';
 
 const spaces = new Map(); // id -> {space, card}
 let bookingsOf = new Map(); // space id -> its bookings in the window, by start
@@ -46,7 +47,8 @@ function renderCard(id) {
   const zone = s.timezone;
   const mine = bookingsOf.get(id) || [];
   // Drawn again only when something it shows changed (a re-read of 1,000 spaces redraws few).
-  const key = JSON.stringify([s, mine]);
+  const minute = Math.floor(Date.now() / 60000); // the "now" line moves once a minute
+  const key = JSON.stringify([s, mine, minute]);
   if (entry.card && entry.key === key) return entry.card;
   entry.key = key;
   const about = mine.find((b) => b.id === st.bookingId);
@@ -58,6 +60,7 @@ function renderCard(id) {
   el('p', { class: 'states' },
     el('span', { class: 'badge space-state' }, st.space), ' ',
     el('span', { class: 'badge room-state' }, st.room)),
+  timeline(s, mine, Date.now()),
   el('p', {}, 'about: ', about ? about.title || about.id : (st.bookingId || '—')),
   el('p', {}, 'next at: ', st.nextBookingAt ? clock(st.nextBookingAt, zone) : '—',
     ' · since ', clock(st.since, zone)),

@@ -102,6 +102,7 @@ async fn the_dashboard_and_the_panel_are_served_under_a_strict_policy(db: Backen
         ("common.js", "text/javascript"),
         ("dashboard.js", "text/javascript"),
         ("panel.js", "text/javascript"),
+        ("timeline.js", "text/javascript"),
         ("utilisation.js", "text/javascript"),
     ] {
         let (status, headers, body) = get(&h, &format!("/assets/{file}")).await;

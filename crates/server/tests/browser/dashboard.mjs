@@ -84,6 +84,23 @@ try {
   if (await page.evaluate(() => window.__xss !== undefined)) throw new Error('the title ran as markup');
   if (await page.locator('[data-space-id="b1"] img').count() !== 0) throw new Error('an img element from a title');
 
+  // The card's day strip: the local day in the space's zone, with the booking on it; the
+  // page's own day arithmetic gives 23 and 25 hours on Berlin's DST days and takes the earlier
+  // of an ambiguous time, the later side of a gap (as business hours do).
+  const strip = page.locator('[data-space-id="b1"] svg.timeline');
+  if (await strip.count() !== 1) throw new Error('no day strip on the card');
+  if (await strip.locator('rect.booking').count() !== 1) throw new Error('the booking is not on the strip');
+  const dst = await page.evaluate(async () => {
+    const m = await import('/assets/timeline.js');
+    const len = (iso, zone) => { const d = m.localDay(Date.parse(iso), zone); return (d.end - d.start) / 3600e3; };
+    return [len('2026-03-29T12:00:00Z', 'Europe/Berlin'), len('2026-10-25T12:00:00Z', 'Europe/Berlin'),
+      len('2026-04-05T12:00:00Z', 'Australia/Lord_Howe'), len('2026-11-01T17:00:00Z', 'America/New_York'),
+      new Date(m.instant('Europe/Berlin', 2026, 10, 25, 2, 30)).toISOString(),
+      new Date(m.instant('Europe/Berlin', 2026, 3, 29, 2, 30)).toISOString()];
+  });
+  const wantDst = [23, 25, 24.5, 25, '2026-10-25T00:30:00.000Z', '2026-03-29T01:30:00.000Z'];
+  if (JSON.stringify(dst) !== JSON.stringify(wantDst)) throw new Error('day arithmetic: ' + JSON.stringify(dst));
+
   // Maintenance through the API shows within a second.
   await call(admin, 'POST', '/v1/spaces/b1/disable');
   figures.maintenanceShownMs = await until(page, '[data-space-id="b1"]', 'data-space-state', 'in-maintenance', 1000);
