@@ -159,7 +159,7 @@ mod tests {
                     let b = &f.bookings[0];
                     assert!(cell.targets(status).contains(&b.status), "{case}");
                     assert_ne!(b.status, status, "{case}: a move changes the status");
-                    assert_eq!(out.touched, [b.id.clone()], "{case}");
+                    assert_eq!(out.touched, std::slice::from_ref(&b.id), "{case}");
                     let noticed: Vec<_> = out
                         .notices
                         .iter()
