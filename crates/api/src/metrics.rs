@@ -191,20 +191,16 @@ pub async fn read_depths(st: &crate::AppState) -> Result<Vec<(&'static str, u64)
     let depths = zs_store::jobs::depths(&mut c)
         .await
         .map_err(|e| e.to_string())?;
-    Ok([
-        zs_store::jobs::MEETING_SCHEDULER,
-        zs_store::jobs::STATUS_UPDATES,
-        zs_store::jobs::WEBHOOK_DELIVERIES,
-    ]
-    .into_iter()
-    .map(|q| {
-        let n = depths
-            .iter()
-            .find(|(name, _)| name == q)
-            .map_or(0, |(_, n)| *n);
-        (q, u64::try_from(n).unwrap_or(0))
-    })
-    .collect())
+    Ok(zs_store::Queue::ALL
+        .into_iter()
+        .map(|q| {
+            let n = depths
+                .iter()
+                .find(|(queue, _)| *queue == q)
+                .map_or(0, |(_, n)| *n);
+            (q.as_str(), u64::try_from(n).unwrap_or(0))
+        })
+        .collect())
 }
 
 #[cfg(test)]

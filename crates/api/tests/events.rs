@@ -442,8 +442,8 @@ async fn every_transition_names_the_booking_whose_event_caused_it(db: Backend) {
     );
 
     for q in [
-        zs_store::jobs::STATUS_UPDATES,
-        zs_store::jobs::WEBHOOK_DELIVERIES,
+        zs_store::Queue::StatusUpdates,
+        zs_store::Queue::WebhookDeliveries,
     ] {
         while n.engine.run_outbox_once(q).await.unwrap() > 0 {}
     }

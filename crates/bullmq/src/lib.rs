@@ -19,10 +19,7 @@ pub mod worker;
 
 use std::sync::Arc;
 use std::time::Duration;
-use zs_engine::Engine;
-
-/// The queue that carries timer and ingress jobs.
-pub const MEETING_SCHEDULER: &str = "meetingScheduler";
+use zs_engine::{Engine, Queue};
 
 /// How many `meetingScheduler` jobs a worker runs at once unless told otherwise.
 pub const DEFAULT_CONCURRENCY: usize = 8;
@@ -72,12 +69,13 @@ pub async fn start_scheduler_worker(
     let config = worker::WorkerConfig {
         redis_url: redis_url.to_owned(),
         prefix: prefix.to_owned(),
-        queue: MEETING_SCHEDULER.to_owned(),
+        queue: Queue::MeetingScheduler.as_str().to_owned(),
         concurrency,
         lock_ms,
     };
-    let failures = failure::FailureLog::connect(redis_url, prefix, MEETING_SCHEDULER).await?;
-    let gate = Arc::new(order::Gate::connect(redis_url, prefix, MEETING_SCHEDULER).await?);
+    let queue = Queue::MeetingScheduler.as_str();
+    let failures = failure::FailureLog::connect(redis_url, prefix, queue).await?;
+    let gate = Arc::new(order::Gate::connect(redis_url, prefix, queue).await?);
     let bound = Duration::from_millis(lock_ms.max(1000));
     let processor = move |job: bullmq::Job, _token: bullmq::worker::CancellationToken| {
         let engine = engine.clone();
@@ -119,11 +117,11 @@ pub async fn start_delivery_workers(
     lock_ms: u64,
 ) -> Result<Vec<IngressWorker>, QueueError> {
     let mut list = Vec::new();
-    for queue in [scheduler::STATUS_UPDATES, scheduler::WEBHOOK_DELIVERIES] {
+    for queue in [Queue::StatusUpdates, Queue::WebhookDeliveries] {
         let config = worker::WorkerConfig {
             redis_url: redis_url.to_owned(),
             prefix: prefix.to_owned(),
-            queue: queue.to_owned(),
+            queue: queue.as_str().to_owned(),
             concurrency: 16,
             lock_ms,
         };

@@ -29,15 +29,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
 use zs_core::{EventKind, SpaceId};
-use zs_engine::Engine;
 use zs_engine::outbox::QueuedRun;
-
-/// The delivery queues (status posts, webhooks).
-pub const STATUS_UPDATES: &str = "statusUpdateQueue";
-/// Webhook deliveries.
-pub const WEBHOOK_DELIVERIES: &str = "webhookDeliveryQueue";
-/// Every queue the relay feeds.
-pub const QUEUES: [&str; 3] = [crate::MEETING_SCHEDULER, STATUS_UPDATES, WEBHOOK_DELIVERIES];
+use zs_engine::{Engine, Queue};
 
 /// How many plans the relay reads per round.
 const RELAY_BATCH: i64 = 500;
@@ -89,7 +82,7 @@ pub async fn run_timer(engine: &Engine, job: &bullmq::Job) -> Result<Value, bull
 /// names. A failed attempt fails the job with its reason; the retry is a new job.
 pub async fn run_delivery(
     engine: &Arc<Engine>,
-    queue: &str,
+    queue: Queue,
     job: &bullmq::Job,
 ) -> Result<Value, bullmq::Error> {
     let (id, due) = job
@@ -149,13 +142,13 @@ async fn answered<T>(
 }
 
 /// Adds every unrelayed plan (timers, status posts, webhooks) to its queue, until `stop`;
-/// woken when plans change. `producers` holds one producer per queue of [`QUEUES`]. After a
+/// woken when plans change. `producers` holds one producer per queue of [`Queue::ALL`]. After a
 /// Redis failure the relay polls Redis on a fresh connection and, once it answers, goes on
 /// with fresh connections: back within [`REDIS_POLL`] of Redis, not after the crate's
 /// reconnect backoff.
 pub async fn relay_loop(
     engine: Arc<Engine>,
-    mut producers: Vec<(&'static str, Producer)>,
+    mut producers: Vec<(Queue, Producer)>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
@@ -166,7 +159,7 @@ pub async fn relay_loop(
         let mut n = 0;
         let mut failed = None;
         for (queue, producer) in &producers {
-            match relay_once(&engine, queue, producer).await {
+            match relay_once(&engine, *queue, producer).await {
                 Ok(k) => n = n.max(k),
                 Err(e) => failed = Some(e),
             }
@@ -198,10 +191,7 @@ pub async fn relay_loop(
 
 /// After a Redis failure: waits until Redis answers on a fresh connection (polled every
 /// [`REDIS_POLL`]), then replaces every producer by one with fresh connections.
-async fn back_on_redis(
-    producers: &mut [(&'static str, Producer)],
-    stop: &mut watch::Receiver<bool>,
-) {
+async fn back_on_redis(producers: &mut [(Queue, Producer)], stop: &mut watch::Receiver<bool>) {
     let Some(probe) = producers.first().map(|(_, p)| p.probe()) else {
         return;
     };
@@ -227,7 +217,7 @@ async fn back_on_redis(
         match fresh {
             // The old connections close once their last clone is dropped.
             Ok(fresh) => *producer = fresh,
-            Err(e) => tracing::warn!(queue = *queue, error = %e, "relay could not reconnect"),
+            Err(e) => tracing::warn!(queue = %queue, error = %e, "relay could not reconnect"),
         }
     }
     tracing::info!("Redis answers again: the relay connected afresh");
@@ -236,7 +226,7 @@ async fn back_on_redis(
 /// One relay round on `queue`; returns how many plans were added.
 pub async fn relay_once(
     engine: &Engine,
-    queue: &str,
+    queue: Queue,
     producer: &Producer,
 ) -> Result<usize, RelayError> {
     let store = |e: zs_engine::EngineError| RelayError::Store(e.to_string());
@@ -247,7 +237,7 @@ pub async fn relay_once(
         let n = engine.relay_again(queue).await.map_err(store)?;
         if n > 0 {
             tracing::warn!(
-                queue,
+                %queue,
                 plans = n,
                 "the Redis queue lost its jobs (restarted empty?): relaying every pending plan again"
             );
@@ -270,7 +260,7 @@ pub async fn relay_once(
             .due(if at > now { Due::At(at) } else { Due::Now })
             .remove_on_complete(Retention::KeepLast(KEEP_COMPLETED))
             .remove_on_fail(Retention::KeepLast(KEEP_COMPLETED));
-        if queue == crate::MEETING_SCHEDULER {
+        if queue == Queue::MeetingScheduler {
             // Timers retry transient store errors; a delivery's retries are its own plan.
             job = job.retries(ATTEMPTS, Backoff::Exponential(Duration::from_millis(500)));
         }

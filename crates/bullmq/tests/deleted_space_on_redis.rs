@@ -12,7 +12,8 @@ use tokio::sync::watch;
 use zs_bullmq::producer::Producer;
 use zs_bullmq::scheduler;
 use zs_core::{BookingId, Command, NewBooking, SpaceId};
-use zs_store::jobs::{self, MEETING_SCHEDULER};
+use zs_store::Queue;
+use zs_store::jobs;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delayed_timer_of_a_deleted_space_completes_without_effect() {
@@ -27,7 +28,7 @@ async fn a_delayed_timer_of_a_deleted_space_completes_without_effect() {
     let (stop_tx, stop) = watch::channel(false);
     let relay = tokio::spawn(scheduler::relay_loop(
         e.arc(),
-        vec![(QUEUE, producer.clone())],
+        vec![(zs_engine::Queue::MeetingScheduler, producer.clone())],
         stop,
     ));
     let worker = zs_bullmq::start_ingress(e.arc(), REDIS, &p).await.unwrap();
@@ -52,7 +53,7 @@ async fn a_delayed_timer_of_a_deleted_space_completes_without_effect() {
         .unwrap();
     e.execute(&doomed, Command::CheckOut(id)).await.unwrap();
     let mut c = e.store.read().await.unwrap();
-    let cleaning = jobs::list(&mut c, MEETING_SCHEDULER, 100)
+    let cleaning = jobs::list(&mut c, Queue::MeetingScheduler, 100)
         .await
         .unwrap()
         .into_iter()

@@ -107,8 +107,8 @@ async fn deliveries_run_as_queue_jobs_with_retries_as_new_jobs() {
     e.set_fallback_lag(Duration::from_secs(60));
 
     let mut producers = vec![];
-    for q in scheduler::QUEUES {
-        producers.push((q, Producer::connect(REDIS, &p, q).await.unwrap()));
+    for q in zs_engine::Queue::ALL {
+        producers.push((q, Producer::connect(REDIS, &p, q.as_str()).await.unwrap()));
     }
     let (stop_tx, stop) = watch::channel(false);
     let relay = tokio::spawn(scheduler::relay_loop(e.clone(), producers, stop));
@@ -185,7 +185,7 @@ async fn deliveries_run_as_queue_jobs_with_retries_as_new_jobs() {
             .unwrap()
     };
     assert_eq!(d.len(), 1);
-    assert_eq!(d[0].status, "delivered");
+    assert_eq!(d[0].status, zs_store::DeliveryStatus::Delivered);
     let conn = redis().await;
     let failed: Vec<String> = conn
         .cmd(

@@ -42,7 +42,7 @@ async fn timers_run_from_redis_exactly_once_at_their_instants() {
     let (stop_tx, stop) = watch::channel(false);
     let relay = tokio::spawn(scheduler::relay_loop(
         e.arc(),
-        vec![(QUEUE, producer.clone())],
+        vec![(zs_engine::Queue::MeetingScheduler, producer.clone())],
         stop,
     ));
     let worker = zs_bullmq::start_ingress(e.arc(), REDIS, &p).await.unwrap();

@@ -5,6 +5,7 @@ use crate::booking::{Booking, BookingStatus as S, CANCEL_REQUESTED, CANCEL_SPACE
 use crate::error::DomainError;
 use crate::event::EventKind;
 use crate::ids::BookingId;
+use crate::machine::booking::{self, Step};
 use crate::machine::guards::{Moment, RoomGuards, SpaceGuards};
 use crate::machine::{TransitionError, room, space};
 use crate::notice::{BookingNotice, Notice};
@@ -267,7 +268,10 @@ fn create(f: &mut SpaceFacts, n: &NewBooking, at: Timestamp, out: &mut Outcome) 
     true
 }
 
-fn change_booking(
+/// Moves booking `i` as the booking table says for `event`, and does what entering its new
+/// status means; `false` when the table says the event is stale (or refused: a rule has
+/// refused those cells already, in [`rules::precheck`]).
+pub(crate) fn change_booking(
     f: &mut SpaceFacts,
     i: usize,
     event: EventKind,
@@ -275,68 +279,26 @@ fn change_booking(
     out: &mut Outcome,
 ) -> bool {
     let maintenance = f.space.maintenance;
-    let cleaning_space = f.space.clone();
-    let b = &mut f.bookings[i];
-    let id = b.id.clone();
-    let (status, notice) = match (event, b.status) {
-        (EventKind::UpcomingReached, S::Scheduled) => (S::Upcoming, Some(BookingNotice::Start)),
-        (EventKind::StartTimeReached, S::Scheduled | S::Upcoming) if maintenance => {
-            b.cancelled_at = Some(at);
-            b.cancel_reason = Some(CANCEL_SPACE_IN_MAINTENANCE.into());
-            out.timers.push(TimerChange::RemoveBooking(id.clone()));
-            (S::Cancelled, Some(BookingNotice::Cancelled))
-        }
-        (EventKind::StartTimeReached, S::Scheduled | S::Upcoming) => (S::AwaitingCheckIn, None),
-        (EventKind::StartTimeReached, S::CheckedIn) => (S::CheckedIn, None),
-        (EventKind::UserChecksIn, _) => {
-            b.checked_in_at = Some(at);
-            out.timers.push(TimerChange::Remove(timer::booking_timer_id(
-                &id,
-                EventKind::NoShowTimeout,
-            )));
-            out.timers.push(TimerChange::Remove(timer::booking_timer_id(
-                &id,
-                EventKind::UpcomingReached,
-            )));
-            (S::CheckedIn, Some(BookingNotice::CheckedIn))
-        }
-        (EventKind::NoShowTimeout | EventKind::EndTimeReached, s) if s.is_pending() => {
-            out.timers.push(TimerChange::RemoveBooking(id.clone()));
-            (S::NoShow, Some(BookingNotice::NoShow))
-        }
-        (EventKind::UserChecksOut | EventKind::EndTimeReached, S::CheckedIn) => {
-            let ended = if event == EventKind::EndTimeReached {
-                b.end
+    let from = f.bookings[i].status;
+    let to = match booking::table(from, event) {
+        Step::Refuse | Step::Stale => return false,
+        Step::Stay => return true,
+        Step::To(to) => to,
+        Step::Choose(listed) => {
+            // The only guard: a start reached during maintenance cancels the booking.
+            let to = if maintenance {
+                S::Cancelled
             } else {
-                at
+                S::AwaitingCheckIn
             };
-            b.ended_at = Some(ended);
-            out.timers.push(TimerChange::RemoveBooking(id.clone()));
-            out.timers.push(TimerChange::Schedule(timer::cleaning_timer(
-                &cleaning_space,
-                b,
-                ended,
-            )));
-            let kind = if event == EventKind::EndTimeReached {
-                BookingNotice::Ended
-            } else {
-                BookingNotice::CheckedOut
-            };
-            (S::Completed, Some(kind))
+            debug_assert!(listed.contains(&to), "{from:?} {event}");
+            to
         }
-        (EventKind::CleaningEnded, S::Completed) => (S::Completed, None),
-        (EventKind::BookingCancelled, _) => {
-            b.cancelled_at = Some(at);
-            b.cancel_reason = Some(CANCEL_REQUESTED.into());
-            out.timers.push(TimerChange::RemoveBooking(id.clone()));
-            (S::Cancelled, Some(BookingNotice::Cancelled))
-        }
-        _ => return false,
     };
-    if b.status != status {
-        b.status = status;
-        out.touched.push(id);
-    }
+    let notice = enter(f, i, to, event, at, out);
+    let b = &mut f.bookings[i];
+    b.status = to;
+    out.touched.push(b.id.clone());
     if let Some(kind) = notice {
         out.notices.push(Notice::Booking {
             kind,
@@ -344,4 +306,61 @@ fn change_booking(
         });
     }
     true
+}
+
+/// The entry actions of booking `i`'s new status `to`, reached by `event`: the facts it
+/// records and the timers it plans; returns the notice it sends.
+fn enter(
+    f: &mut SpaceFacts,
+    i: usize,
+    to: S,
+    event: EventKind,
+    at: Timestamp,
+    out: &mut Outcome,
+) -> Option<BookingNotice> {
+    let cleaning_space = f.space.clone();
+    let b = &mut f.bookings[i];
+    let id = b.id.clone();
+    match to {
+        // No cell leads back to scheduled.
+        S::Scheduled => None,
+        S::Upcoming => Some(BookingNotice::Start),
+        S::AwaitingCheckIn => None,
+        S::CheckedIn => {
+            b.checked_in_at = Some(at);
+            for timer in [EventKind::NoShowTimeout, EventKind::UpcomingReached] {
+                let timer_id = timer::booking_timer_id(&id, timer);
+                out.timers.push(TimerChange::Remove(timer_id));
+            }
+            Some(BookingNotice::CheckedIn)
+        }
+        S::Completed => {
+            let by_end = event == EventKind::EndTimeReached;
+            let ended = if by_end { b.end } else { at };
+            b.ended_at = Some(ended);
+            out.timers.push(TimerChange::RemoveBooking(id));
+            let cleaning = timer::cleaning_timer(&cleaning_space, b, ended);
+            out.timers.push(TimerChange::Schedule(cleaning));
+            Some(if by_end {
+                BookingNotice::Ended
+            } else {
+                BookingNotice::CheckedOut
+            })
+        }
+        S::Cancelled => {
+            let reason = if event == EventKind::StartTimeReached {
+                CANCEL_SPACE_IN_MAINTENANCE
+            } else {
+                CANCEL_REQUESTED
+            };
+            b.cancelled_at = Some(at);
+            b.cancel_reason = Some(reason.into());
+            out.timers.push(TimerChange::RemoveBooking(id));
+            Some(BookingNotice::Cancelled)
+        }
+        S::NoShow => {
+            out.timers.push(TimerChange::RemoveBooking(id));
+            Some(BookingNotice::NoShow)
+        }
+    }
 }

@@ -1,21 +1,25 @@
 //! Mermaid state diagrams generated from the transition tables (docs/state-machines.md).
 
+use crate::booking::BookingStatus;
 use crate::event::EventKind;
-use crate::machine::{Target, room, space};
+use crate::machine::{booking, room, space};
 use crate::state::{RoomState, SpaceState};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+/// Draws a machine: `targets(state, event)` lists where a cell may lead; `initial`, if any,
+/// lists the states a new instance starts in and the event that creates it.
 fn render<S: Copy + Ord + PartialEq + 'static>(
     states: &[S],
-    table: impl Fn(S, EventKind) -> Target<S>,
+    targets: impl Fn(S, EventKind) -> Vec<S>,
     name: impl Fn(S) -> &'static str,
+    initial: Option<(&[S], EventKind)>,
 ) -> String {
     let ident = |s: S| name(s).replace('-', "_");
     let mut edges: BTreeMap<(S, S), Vec<&'static str>> = BTreeMap::new();
     for &from in states {
         for event in EventKind::ALL {
-            for to in table(from, event).targets(from) {
+            for to in targets(from, event) {
                 if to != from {
                     edges.entry((from, to)).or_default().push(event.as_str());
                 }
@@ -25,6 +29,11 @@ fn render<S: Copy + Ord + PartialEq + 'static>(
     let mut out = String::from("```mermaid\nstateDiagram-v2\n");
     for &s in states {
         let _ = writeln!(out, "    {}: {}", ident(s), name(s));
+    }
+    if let Some((starts, event)) = initial {
+        for &s in starts {
+            let _ = writeln!(out, "    [*] --> {}: {}", ident(s), event.as_str());
+        }
     }
     for ((from, to), events) in edges {
         let _ = writeln!(
@@ -41,19 +50,55 @@ fn render<S: Copy + Ord + PartialEq + 'static>(
 
 /// The room machine as a Mermaid diagram.
 pub fn room_diagram() -> String {
-    render(&RoomState::ALL, room::table, RoomState::as_str)
+    let targets = |s, e| room::table(s, e).targets(s);
+    render(&RoomState::ALL, targets, RoomState::as_str, None)
 }
 
 /// The space machine as a Mermaid diagram.
 pub fn space_diagram() -> String {
-    render(&SpaceState::ALL, space::table, SpaceState::as_str)
+    let targets = |s, e| space::table(s, e).targets(s);
+    render(&SpaceState::ALL, targets, SpaceState::as_str, None)
+}
+
+/// The booking machine as a Mermaid diagram.
+pub fn booking_diagram() -> String {
+    let targets = |s, e| booking::table(s, e).targets(s);
+    let initial = Some((booking::CREATED, EventKind::BookingCreated));
+    render(&BookingStatus::ALL, targets, BookingStatus::as_str, initial)
+}
+
+/// The code a booking rule answers a command with that the booking table refuses in
+/// `status` (`rules::precheck`); `None` where the table does not refuse.
+pub fn booking_refusal_code(status: BookingStatus, event: EventKind) -> Option<&'static str> {
+    use crate::error::DomainError as D;
+    if booking::table(status, event) != booking::Step::Refuse {
+        return None;
+    }
+    let finished = !status.is_live();
+    let error = match event {
+        EventKind::UserChecksIn if finished => D::Finished(status),
+        EventKind::UserChecksIn => D::AlreadyCheckedIn,
+        EventKind::UserChecksOut => D::NotCheckedIn(status),
+        EventKind::BookingCancelled if finished => D::Finished(status),
+        EventKind::BookingCancelled => D::InProgress,
+        EventKind::BookingCreated
+        | EventKind::UpcomingReached
+        | EventKind::StartTimeReached
+        | EventKind::NoShowTimeout
+        | EventKind::EndTimeReached
+        | EventKind::CleaningEnded
+        | EventKind::AdminDisable
+        | EventKind::AdminEnable
+        | EventKind::DayStart
+        | EventKind::DayEnd => return None,
+    };
+    Some(error.code())
 }
 
 /// The code a refused event is answered with: the booking rule it breaks. The API applies
 /// a space's due timers before every command, so the stored states are current and a rule
 /// speaks before the table does. `None` for events no rule covers.
 pub fn refusal_code(machine: &str, event: EventKind) -> Option<&'static str> {
-    use crate::booking::BookingStatus;
     use crate::error::DomainError as D;
     let code = match event {
         EventKind::UserChecksOut => D::NotCheckedIn(BookingStatus::Scheduled).code(),
@@ -108,6 +153,15 @@ fn refusals() -> String {
             let _ = writeln!(out, "| space | `{}` | {} |", s.as_str(), r.join(", "));
         }
     }
+    for s in BookingStatus::ALL {
+        let r: Vec<_> = EventKind::ALL
+            .into_iter()
+            .filter_map(|e| booking_refusal_code(s, e).map(|c| format!("{} (`{c}`)", e.as_str())))
+            .collect();
+        if !r.is_empty() {
+            let _ = writeln!(out, "| booking | `{}` | {} |", s.as_str(), r.join(", "));
+        }
+    }
     out
 }
 
@@ -118,7 +172,12 @@ pub fn document() -> String {
          a test fails when this file drifts -->\n\n\
          Self-loops (events that leave a machine where it is) are omitted. Where a cell lists \
          several targets, guards derived from the facts (CONTRACT §3) choose one.\n\n\
-         ## Room\n\n{}\n## Space\n\n{}\n## Refused events\n\nA refused event changes nothing \
+         ## Room\n\n{}\n## Space\n\n{}\n## Booking\n\nA booking starts `scheduled`, or \
+         `upcoming` if its upcoming window has already begun. A start reached while the space \
+         is in maintenance cancels the booking. A timer that comes after its booking has moved \
+         on (a no-show deadline of a booking checked in, any timer of a cancelled one) is \
+         stale: it changes nothing. The space's own events never move a booking.\n\n{}\n\
+         ## Refused events\n\nA refused event changes nothing \
          and gets HTTP 409 with the code of the booking rule it breaks. The API applies a \
          space's due timers before every command, so \
          the rule always speaks first: a check-in outside its window gets `check_in_window` \
@@ -127,6 +186,7 @@ pub fn document() -> String {
          rule allowed, which would be a bug to report.\n\n{}",
         room_diagram(),
         space_diagram(),
+        booking_diagram(),
         refusals()
     )
 }
@@ -158,6 +218,10 @@ mod tests {
             readme.contains(&super::space_diagram()),
             "README space diagram drifted"
         );
+        assert!(
+            readme.contains(&super::booking_diagram()),
+            "README booking diagram drifted"
+        );
     }
 
     #[test]
@@ -187,5 +251,10 @@ mod tests {
         }
         assert!(d.contains("in_maintenance: in-maintenance"));
         assert!(d.contains("free --> upcoming"));
+        for s in crate::BookingStatus::ALL {
+            assert!(d.contains(&format!("    {0}: {0}\n", s.as_str())));
+        }
+        assert!(d.contains("[*] --> scheduled: BOOKING_CREATED"));
+        assert!(d.contains("checked_in --> completed: USER_CHECKS_OUT, END_TIME_REACHED"));
     }
 }

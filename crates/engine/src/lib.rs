@@ -19,6 +19,8 @@ use zs_store::deliveries::Endpoint;
 
 pub use apply::Applied;
 pub use spaces::{Created, Idempotency};
+/// The typed queue names and delivery statuses of the engine's API.
+pub use zs_store::{DeliveryStatus, Queue};
 
 /// Why the engine refused or failed a command.
 #[derive(Debug, thiserror::Error)]
@@ -208,7 +210,7 @@ impl Engine {
     /// Jobs of `queue` whose current plan is not in the Redis queue yet, in due order.
     pub async fn unrelayed(
         &self,
-        queue: &str,
+        queue: Queue,
         limit: i64,
     ) -> Result<Vec<zs_store::jobs::Job>, EngineError> {
         let mut c = self.store.read().await?;
@@ -217,7 +219,7 @@ impl Engine {
 
     /// Marks every relayed plan of `queue` unrelayed, so the relay adds them all again (the
     /// queue lost them: Redis restarted without its data). Returns how many.
-    pub async fn relay_again(&self, queue: &str) -> Result<u64, EngineError> {
+    pub async fn relay_again(&self, queue: Queue) -> Result<u64, EngineError> {
         let mut tx = self.store.begin().await?;
         let n = zs_store::jobs::unmark_relayed(&mut tx, queue).await?;
         tx.commit().await?;

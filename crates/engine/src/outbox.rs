@@ -9,7 +9,8 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, watch};
 use zs_delivery::{AttemptOutcome, signing};
 use zs_store::deliveries::{self, Attempt, JobAfterAttempt};
-use zs_store::jobs::{self, Job, STATUS_UPDATES, WEBHOOK_DELIVERIES};
+use zs_store::jobs::{self, Job};
+use zs_store::{DeliveryStatus, Queue};
 
 /// Parallel sends per queue.
 const PARALLEL: usize = 16;
@@ -17,12 +18,12 @@ const PARALLEL: usize = 16;
 impl Engine {
     /// Claims due jobs of `queue` by leasing them past the send timeout; a crash mid-send
     /// lets the lease run out and the job is sent again (at least once, same `webhook-id`).
-    async fn claim(&self, queue: &str) -> Result<Vec<Job>, EngineError> {
+    async fn claim(&self, queue: Queue) -> Result<Vec<Job>, EngineError> {
         let mut tx = self.store.begin().await?;
         let now = self.clock.now();
         // With Redis, the queue workers send; this runner only catches what they lost.
         let up_to = now - self.fallback_lag();
-        let due = if queue == STATUS_UPDATES {
+        let due = if queue == Queue::StatusUpdates {
             jobs::due_heads(&mut tx, queue, up_to, now, PARALLEL as i64).await?
         } else {
             jobs::due(&mut tx, queue, up_to, now, PARALLEL as i64).await?
@@ -45,12 +46,12 @@ impl Engine {
     /// re-planned for its retry). Returns what was sent, or `None` when nothing was left.
     pub async fn run_queued_delivery(
         self: &Arc<Self>,
-        queue: &str,
+        queue: Queue,
         id: &str,
         due: Timestamp,
         data: &serde_json::Value,
     ) -> Result<QueuedRun, EngineError> {
-        if queue == STATUS_UPDATES {
+        if queue == Queue::StatusUpdates {
             let Some(space) = data.get("spaceId").and_then(|v| v.as_str()) else {
                 return Err(EngineError::Invalid("data.spaceId must be a string".into()));
             };
@@ -77,7 +78,7 @@ impl Engine {
         loop {
             let mut tx = self.store.begin().await?;
             let now = self.clock.now();
-            let head = jobs::group_head(&mut tx, STATUS_UPDATES, space).await?;
+            let head = jobs::group_head(&mut tx, Queue::StatusUpdates, space).await?;
             let Some(head) = head.filter(|h| h.due <= now) else {
                 // Empty, held by another worker, leased, or waiting for its retry.
                 tx.commit().await?;
@@ -104,10 +105,7 @@ impl Engine {
     }
 
     /// Sends everything due on `queue` now; returns how many jobs were attempted.
-    pub async fn run_outbox_once(
-        self: &Arc<Self>,
-        queue: &'static str,
-    ) -> Result<usize, EngineError> {
+    pub async fn run_outbox_once(self: &Arc<Self>, queue: Queue) -> Result<usize, EngineError> {
         let claimed = self.claim(queue).await?;
         let n = claimed.len();
         let gate = Arc::new(Semaphore::new(PARALLEL));
@@ -116,7 +114,7 @@ impl Engine {
             let me = self.clone();
             let permit = gate.clone().acquire_owned().await.expect("semaphore open");
             tasks.spawn(async move {
-                let r = if queue == STATUS_UPDATES {
+                let r = if queue == Queue::StatusUpdates {
                     let space = job.data.get("spaceId").and_then(|v| v.as_str()).map(str::to_owned);
                     match me.send_status(job).await {
                         // Caught up after a lost lease (Redis mode): the space's later posts
@@ -217,9 +215,9 @@ impl Engine {
                 })
         };
         let status = match (out.success, next) {
-            (true, _) => "delivered",
-            (false, Some(_)) => "pending",
-            (false, None) => "failed",
+            (true, _) => DeliveryStatus::Delivered,
+            (false, Some(_)) => DeliveryStatus::Pending,
+            (false, None) => DeliveryStatus::Failed,
         };
         let a = Attempt {
             attempt,
@@ -241,25 +239,21 @@ impl Engine {
         deliveries::settle_attempt(&mut tx, &d.id, &a, status, &job.id, then).await?;
         tx.commit().await?;
         if out.success {
-            tracing::info!(delivery = %d.id, endpoint = %e.id, r#type = %d.event_type, attempt, outcome = status, "webhook delivery");
+            tracing::info!(delivery = %d.id, endpoint = %e.id, r#type = %d.event_type, attempt, outcome = %status, "webhook delivery");
         } else {
             // The reason an operator needs to fix the receiver (or the settings).
             let reason = describe(&out);
-            tracing::warn!(delivery = %d.id, endpoint = %e.id, r#type = %d.event_type, attempt, outcome = status, status = out.status, %reason, "webhook delivery attempt failed");
+            tracing::warn!(delivery = %d.id, endpoint = %e.id, r#type = %d.event_type, attempt, outcome = %status, status = out.status, %reason, "webhook delivery attempt failed");
         }
         record("webhook", &out);
-        if status == "failed" {
+        if status == DeliveryStatus::Failed {
             metrics::counter!("zs_deliveries_total", "queue" => "webhook", "outcome" => "dead_lettered").increment(1);
         }
         Ok(Some(out))
     }
 
     /// Runs one delivery queue until `shutdown`: sleeps until its next due job or a wake-up.
-    pub async fn outbox_loop(
-        self: Arc<Self>,
-        queue: &'static str,
-        mut shutdown: watch::Receiver<bool>,
-    ) {
+    pub async fn outbox_loop(self: Arc<Self>, queue: Queue, mut shutdown: watch::Receiver<bool>) {
         loop {
             if *shutdown.borrow() {
                 return;
@@ -268,7 +262,7 @@ impl Engine {
             let n = match self.run_outbox_once(queue).await {
                 Ok(n) => n,
                 Err(e) => {
-                    tracing::error!(error = %e, queue, "delivery worker failed; retrying in 1 s");
+                    tracing::error!(error = %e, %queue, "delivery worker failed; retrying in 1 s");
                     0
                 }
             };
@@ -299,7 +293,7 @@ impl Engine {
         }
     }
 
-    async fn next_due(&self, queue: &str) -> Result<Option<Timestamp>, EngineError> {
+    async fn next_due(&self, queue: Queue) -> Result<Option<Timestamp>, EngineError> {
         let mut c = self.store.read().await?;
         Ok(jobs::next_due(&mut c, queue).await?)
     }
@@ -314,7 +308,7 @@ impl Engine {
         deliveries::reopen(&mut tx, id, now).await?;
         let job = jobs::NewJob {
             id: d.id.clone(),
-            queue: WEBHOOK_DELIVERIES,
+            queue: Queue::WebhookDeliveries,
             name: d.event_type.clone(),
             data: serde_json::json!({ "deliveryId": d.id, "endpointId": d.endpoint_id }),
             due: now,

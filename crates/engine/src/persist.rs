@@ -6,15 +6,16 @@ use crate::{Engine, EngineError, payload};
 use jiff::Timestamp;
 use std::collections::BTreeMap;
 use zs_core::{Booking, Outcome, Space, SpaceFacts, SpaceStatus, TimerChange, Transition};
+use zs_store::Queue;
 use zs_store::deliveries::{self, Delivery, Endpoint};
-use zs_store::jobs::{self, MEETING_SCHEDULER, NewJob, STATUS_UPDATES, WEBHOOK_DELIVERIES};
+use zs_store::jobs::{self, NewJob};
 use zs_store::{Conn, bookings, spaces};
 
 /// The job for a timer.
 pub fn timer_job(t: &zs_core::Timer) -> NewJob {
     NewJob {
         id: t.id.clone(),
-        queue: MEETING_SCHEDULER,
+        queue: Queue::MeetingScheduler,
         name: t.event.as_str().to_owned(),
         data: payload::timer_data(t),
         due: t.due,
@@ -82,7 +83,7 @@ impl Writes {
             if e.outbound.status_url.is_some() {
                 self.jobs.push(JobOp::Put(NewJob {
                     id: format!("status.{}.{}", t.space_id, t.to.sequence),
-                    queue: STATUS_UPDATES,
+                    queue: Queue::StatusUpdates,
                     name: "status".into(),
                     data: payload::status_post(t),
                     due: at,
@@ -108,7 +109,7 @@ impl Writes {
                 );
                 self.jobs.push(JobOp::Put(NewJob {
                     id: d.id.clone(),
-                    queue: WEBHOOK_DELIVERIES,
+                    queue: Queue::WebhookDeliveries,
                     name: ty.to_owned(),
                     data: serde_json::json!({ "deliveryId": d.id, "endpointId": ep.id }),
                     due: at,
@@ -143,7 +144,7 @@ impl Writes {
                 }
                 JobOp::RemovePrefix { group, prefix } => {
                     jobs::put_many(c, &std::mem::take(&mut puts), now).await?;
-                    jobs::remove_prefix(c, MEETING_SCHEDULER, &group, &prefix).await?;
+                    jobs::remove_prefix(c, Queue::MeetingScheduler, &group, &prefix).await?;
                 }
             }
         }

@@ -6,8 +6,9 @@ use crate::{Applied, Engine, EngineError};
 use zs_core::timer::{day_timer_prefix, next_day_timer};
 use zs_core::{Command, EventKind, NewBooking, Space, SpaceId, SpaceSettings, initial_status};
 use zs_delivery::WebhookSecret;
+use zs_store::Queue;
 use zs_store::deliveries::{self, Endpoint};
-use zs_store::jobs::{self, MEETING_SCHEDULER};
+use zs_store::jobs;
 use zs_store::{auth, bookings, spaces};
 
 impl Engine {
@@ -111,7 +112,13 @@ impl Engine {
         space.name = name;
         space.settings = settings;
         spaces::update(tx, &space, &status).await?;
-        jobs::remove_prefix(tx, MEETING_SCHEDULER, id.as_str(), &day_timer_prefix(id)).await?;
+        jobs::remove_prefix(
+            tx,
+            Queue::MeetingScheduler,
+            id.as_str(),
+            &day_timer_prefix(id),
+        )
+        .await?;
         if let Some(t) = next_day_timer(&space, at) {
             jobs::put(tx, &timer_job(&t), at).await?;
         }
@@ -135,8 +142,13 @@ impl Engine {
                         Some((space.clone(), status)),
                     )
                     .await?;
-                jobs::remove_prefix(tx, MEETING_SCHEDULER, id.as_str(), &day_timer_prefix(id))
-                    .await?;
+                jobs::remove_prefix(
+                    tx,
+                    Queue::MeetingScheduler,
+                    id.as_str(),
+                    &day_timer_prefix(id),
+                )
+                .await?;
                 if let Some(t) = next_day_timer(&space, at) {
                     jobs::put(tx, &timer_job(&t), at).await?;
                 }

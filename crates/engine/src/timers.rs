@@ -11,7 +11,8 @@ use std::time::Duration;
 use tokio::sync::watch;
 use zs_core::{BookingId, Command, EventKind, SpaceId};
 use zs_core::{Outcome, SpaceFacts, decide};
-use zs_store::jobs::{self, Job, MEETING_SCHEDULER};
+use zs_store::Queue;
+use zs_store::jobs::{self, Job};
 use zs_store::{bookings, spaces};
 
 /// How many due jobs one transaction applies at most.
@@ -114,7 +115,7 @@ impl Engine {
         let mut tx = self.store.begin().await?;
         let now = self.clock.now();
         let up_to = now - self.fallback_lag();
-        let due = jobs::due(&mut tx, MEETING_SCHEDULER, up_to, up_to, BATCH).await?;
+        let due = jobs::due(&mut tx, Queue::MeetingScheduler, up_to, up_to, BATCH).await?;
         if due.is_empty() {
             tx.commit().await?;
             return Ok((0, false));
@@ -178,7 +179,8 @@ impl Engine {
         // of an end the clock has passed; after days without a runner, each business-hours
         // boundary plans the next), and a command must not be decided before it.
         for _ in 0..MAX_CATCH_UP_ROUNDS {
-            let due = jobs::group_due(tx, MEETING_SCHEDULER, space.as_str(), up_to, BATCH).await?;
+            let due =
+                jobs::group_due(tx, Queue::MeetingScheduler, space.as_str(), up_to, BATCH).await?;
             if due.is_empty() {
                 return Ok((ran, outcomes));
             }
@@ -394,7 +396,7 @@ impl Engine {
 
     async fn next_timer_due(&self) -> Result<Option<Timestamp>, EngineError> {
         let mut c = self.store.read().await?;
-        Ok(jobs::next_due(&mut c, MEETING_SCHEDULER).await?)
+        Ok(jobs::next_due(&mut c, Queue::MeetingScheduler).await?)
     }
 }
 
@@ -407,7 +409,7 @@ mod tests {
         Job {
             seq: 1,
             id: "j".into(),
-            queue: MEETING_SCHEDULER.into(),
+            queue: Queue::MeetingScheduler,
             name: name.into(),
             data,
             due: Timestamp::UNIX_EPOCH,

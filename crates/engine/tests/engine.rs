@@ -9,7 +9,8 @@ use zs_core::{
 };
 use zs_delivery::{Sender, SenderConfig};
 use zs_engine::{Engine, OutboundConfig};
-use zs_store::jobs::{self, MEETING_SCHEDULER};
+use zs_store::Queue;
+use zs_store::jobs;
 use zs_store::{Backend, spaces};
 
 async fn engine(start: &str, db: Backend) -> (Arc<Engine>, ManualClock) {
@@ -95,7 +96,9 @@ async fn run_until(e: &Engine, clock: &ManualClock, until: Timestamp) {
     loop {
         let next = {
             let mut c = e.store.read().await.unwrap();
-            jobs::next_due(&mut c, MEETING_SCHEDULER).await.unwrap()
+            jobs::next_due(&mut c, Queue::MeetingScheduler)
+                .await
+                .unwrap()
         };
         match next {
             Some(due) if due <= until => {
@@ -140,7 +143,7 @@ async fn a_timer_run_twice_changes_nothing_the_second_time(db: Backend) {
     let (id, _) = utc_space_booked(&e, start).await;
     {
         let mut c = e.store.read().await.unwrap();
-        let plan = zs_store::testing::job_ids(&mut c, MEETING_SCHEDULER)
+        let plan = zs_store::testing::job_ids(&mut c, Queue::MeetingScheduler)
             .await
             .unwrap();
         assert_eq!(
@@ -158,7 +161,7 @@ async fn a_timer_run_twice_changes_nothing_the_second_time(db: Backend) {
     // Deliver START_TIME_REACHED again, as a crashed worker or a duplicate ingress would.
     let again = zs_store::jobs::NewJob {
         id: "dup".into(),
-        queue: MEETING_SCHEDULER,
+        queue: Queue::MeetingScheduler,
         name: "START_TIME_REACHED".into(),
         data: serde_json::json!({"spaceId": "s", "bookingId": "b"}),
         due: start,
@@ -179,7 +182,7 @@ async fn a_timer_run_twice_changes_nothing_the_second_time(db: Backend) {
         .await
         .unwrap();
     let mut c = e.store.read().await.unwrap();
-    let plan: Vec<(String, Timestamp)> = jobs::list(&mut c, MEETING_SCHEDULER, 10)
+    let plan: Vec<(String, Timestamp)> = jobs::list(&mut c, Queue::MeetingScheduler, 10)
         .await
         .unwrap()
         .into_iter()
@@ -264,7 +267,7 @@ async fn a_clock_that_steps_back_never_takes_a_space_back_in_time(db: Backend) {
     // on the corrected clock.
     let cleaning_ends = {
         let mut c = e.store.read().await.unwrap();
-        jobs::next_due(&mut c, MEETING_SCHEDULER)
+        jobs::next_due(&mut c, Queue::MeetingScheduler)
             .await
             .unwrap()
             .unwrap()
@@ -366,7 +369,9 @@ async fn a_settings_change_applies_the_overdue_day_end_first(db: Backend) {
     assert_eq!(seen, ["DAY_END 2026-05-04T16:00:00Z not_available"]);
     // The next plan is Tuesday's opening, 08:00 CEST.
     let mut c = e.store.read().await.unwrap();
-    let next = jobs::next_due(&mut c, MEETING_SCHEDULER).await.unwrap();
+    let next = jobs::next_due(&mut c, Queue::MeetingScheduler)
+        .await
+        .unwrap();
     assert_eq!(next, Some("2026-05-05T06:00:00Z".parse().unwrap()));
 }
 
@@ -399,7 +404,9 @@ async fn a_command_catches_up_timers_its_catch_up_planned(db: Backend) {
     );
     assert_eq!(applied.facts.status.room, zs_core::RoomState::Free);
     let mut c = e.store.read().await.unwrap();
-    let left = jobs::list(&mut c, MEETING_SCHEDULER, 10).await.unwrap();
+    let left = jobs::list(&mut c, Queue::MeetingScheduler, 10)
+        .await
+        .unwrap();
     assert!(left.is_empty(), "nothing of the booking left: {left:?}");
 }
 

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use zs_core::{Booking, BookingId, BookingStatus, ManualClock, NewBooking, SpaceId};
 use zs_delivery::{Sender, SenderConfig};
 use zs_engine::{Engine, EngineError, OutboundConfig};
-use zs_store::jobs::{self, MEETING_SCHEDULER};
+use zs_store::Queue;
+use zs_store::jobs;
 use zs_store::testing::utc_space;
 use zs_store::{Store, StoreError, bookings, spaces};
 
@@ -150,7 +151,10 @@ async fn timers_run_by_competing_instances_apply_each_job_once() {
     // Each step: every instance races for the same due jobs.
     let mut c = engines[0].store.read().await.unwrap();
     let mut applied = 0;
-    while let Some(due) = jobs::next_due(&mut c, MEETING_SCHEDULER).await.unwrap() {
+    while let Some(due) = jobs::next_due(&mut c, Queue::MeetingScheduler)
+        .await
+        .unwrap()
+    {
         if due > start + SignedDuration::from_hours(2) {
             break;
         }
@@ -226,7 +230,7 @@ async fn a_space_timer_locked_elsewhere_holds_back_the_later_ones_of_that_space(
     clock.set(t("10:16"));
     // Another instance has taken the cleaning timer (a queue worker's transaction).
     let mut held = holder.store.begin().await.unwrap();
-    let taken = jobs::group_due(&mut held, MEETING_SCHEDULER, "room", t("09:40"), 1)
+    let taken = jobs::group_due(&mut held, Queue::MeetingScheduler, "room", t("09:40"), 1)
         .await
         .unwrap();
     assert_eq!(taken.len(), 1, "the cleaning timer is locked by the holder");
@@ -284,7 +288,9 @@ async fn a_delete_racing_creates_on_other_instances_never_leaves_orphans() {
             (Err(EngineError::NotFound(_)), Ok(())) => {
                 assert!(left.is_empty());
                 assert!(spaces::get(&mut c, &room).await.unwrap().is_none());
-                let timers = jobs::list(&mut c, MEETING_SCHEDULER, 1000).await.unwrap();
+                let timers = jobs::list(&mut c, Queue::MeetingScheduler, 1000)
+                    .await
+                    .unwrap();
                 assert!(
                     timers
                         .iter()

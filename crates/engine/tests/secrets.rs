@@ -11,8 +11,8 @@ use zs_core::{BookingId, ManualClock, NewBooking, Space, SpaceId, SpaceSettings}
 use zs_delivery::{SecretKey, Sender, SenderConfig, WebhookSecret};
 use zs_engine::secrets::PrepareError;
 use zs_engine::{Engine, OutboundConfig};
+use zs_store::Queue;
 use zs_store::deliveries::{self, Endpoint};
-use zs_store::jobs::WEBHOOK_DELIVERIES;
 use zs_store::{Backend, Store};
 
 fn engine_with(store: Store, clock: &ManualClock, key: SecretKey) -> Arc<Engine> {
@@ -87,7 +87,7 @@ async fn book(e: &Engine, clock: &ManualClock, id: &str) {
 
 /// Sends every due delivery; returns what the receiver got meanwhile.
 async fn deliver(e: &Arc<Engine>, got: &Got) -> Vec<(HeaderMap, Vec<u8>)> {
-    while e.run_outbox_once(WEBHOOK_DELIVERIES).await.unwrap() > 0 {}
+    while e.run_outbox_once(Queue::WebhookDeliveries).await.unwrap() > 0 {}
     std::mem::take(&mut *got.lock().unwrap())
 }
 

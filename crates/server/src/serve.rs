@@ -12,8 +12,8 @@ use zs_api::limit::{LimitConfig, Limits, Rate};
 use zs_api::{AppState, auth::token_hash};
 use zs_delivery::{RetrySchedule, Sender, SenderConfig, WebhookSecret};
 use zs_engine::{Engine, OutboundConfig};
+use zs_store::Queue;
 use zs_store::Store;
-use zs_store::jobs::{STATUS_UPDATES, WEBHOOK_DELIVERIES};
 
 /// Logs to stderr, filtered by `ZS_LOG` (else by `default`).
 pub(crate) fn init_tracing(default: &str) {
@@ -241,11 +241,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     workers.spawn(engine.clone().timer_loop(stop_rx.clone()));
     workers.spawn(engine.clone().checkpoint_loop(stop_rx.clone()));
     workers.spawn(engine.clone().follow_other_instances(stop_rx.clone()));
-    workers.spawn(engine.clone().outbox_loop(STATUS_UPDATES, stop_rx.clone()));
     workers.spawn(
         engine
             .clone()
-            .outbox_loop(WEBHOOK_DELIVERIES, stop_rx.clone()),
+            .outbox_loop(Queue::StatusUpdates, stop_rx.clone()),
+    );
+    workers.spawn(
+        engine
+            .clone()
+            .outbox_loop(Queue::WebhookDeliveries, stop_rx.clone()),
     );
     let mut probes: Vec<(&'static str, zs_api::Probe)> = vec![];
     let mut queue_depths: Option<zs_api::QueueDepths> = None;
@@ -256,10 +260,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             // jobs); the store's runners only catch what Redis lost (still overdue after
             // ZS_QUEUE_LOCK_MS, the same time a dead worker's job takes to be taken over).
             let mut producers = Vec::new();
-            for queue in zs_bullmq::scheduler::QUEUES {
-                let p = zs_bullmq::producer::Producer::connect(url, &args.queue_prefix, queue)
-                    .await
-                    .context("connecting to Redis (ZS_REDIS_URL)")?;
+            for queue in Queue::ALL {
+                let p =
+                    zs_bullmq::producer::Producer::connect(url, &args.queue_prefix, queue.as_str())
+                        .await
+                        .context("connecting to Redis (ZS_REDIS_URL)")?;
                 producers.push((queue, p));
             }
             let redis = Arc::new(producers[0].1.probe());
@@ -273,7 +278,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
                 zs_bullmq::depth::QueueCounts::new(
                     url,
                     &args.queue_prefix,
-                    &zs_bullmq::scheduler::QUEUES,
+                    &Queue::ALL.map(Queue::as_str),
                 )
                 .map_err(anyhow::Error::msg)
                 .context("ZS_REDIS_URL")?,

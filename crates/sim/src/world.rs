@@ -16,7 +16,8 @@ use zs_core::{
 };
 use zs_delivery::{RetrySchedule, Sender, SenderConfig};
 use zs_engine::{Committed, Created, Engine, EngineError, OutboundConfig};
-use zs_store::jobs::{self, MEETING_SCHEDULER, STATUS_UPDATES, WEBHOOK_DELIVERIES};
+use zs_store::jobs;
+use zs_store::{DeliveryStatus, Queue};
 use zs_store::{Store, bookings, deliveries, spaces};
 
 /// What a run did, in numbers.
@@ -246,11 +247,11 @@ impl World {
     async fn due(&self, now: Timestamp) -> Check<Due> {
         let mut c = self.engine.store.read().await.map_err(err)?;
         let next = jobs::next_due_by_queue(&mut c).await.map_err(err)?;
-        let due = |q: &str| next.iter().any(|(n, t)| n == q && *t <= now);
+        let due = |q: Queue| next.iter().any(|(n, t)| *n == q && *t <= now);
         Ok(Due {
-            timers: due(MEETING_SCHEDULER),
-            status_posts: due(STATUS_UPDATES),
-            webhooks: due(WEBHOOK_DELIVERIES),
+            timers: due(Queue::MeetingScheduler),
+            status_posts: due(Queue::StatusUpdates),
+            webhooks: due(Queue::WebhookDeliveries),
         })
     }
 
@@ -274,8 +275,8 @@ impl World {
             let hung = self.net.hang_next();
             let e = self.engine.clone();
             let mut task = tokio::spawn(async move {
-                let a = e.run_outbox_once(STATUS_UPDATES).await;
-                let b = e.run_outbox_once(WEBHOOK_DELIVERIES).await;
+                let a = e.run_outbox_once(Queue::StatusUpdates).await;
+                let b = e.run_outbox_once(Queue::WebhookDeliveries).await;
                 a.and(b)
             });
             let on_the_wire = tokio::select! {
@@ -298,8 +299,8 @@ impl World {
             let due = self.due(self.clock.now()).await?;
             let mut sent = 0;
             for (queue, is_due) in [
-                (STATUS_UPDATES, due.status_posts),
-                (WEBHOOK_DELIVERIES, due.webhooks),
+                (Queue::StatusUpdates, due.status_posts),
+                (Queue::WebhookDeliveries, due.webhooks),
             ] {
                 if is_due {
                     sent += self.engine.run_outbox_once(queue).await.map_err(err)?;
@@ -429,8 +430,10 @@ impl World {
                 touched.push(*space);
             }
             Action::ClockJump { .. } => {}
-            Action::DropTimers { space } => self.sabotage(MEETING_SCHEDULER, *space).await?,
-            Action::DropStatusPosts { space } => self.sabotage(STATUS_UPDATES, *space).await?,
+            Action::DropTimers { space } => self.sabotage(Queue::MeetingScheduler, *space).await?,
+            Action::DropStatusPosts { space } => {
+                self.sabotage(Queue::StatusUpdates, *space).await?
+            }
             Action::Receiver { which, mode } => {
                 self.stats.receiver_changes += 1;
                 self.net.set(RECEIVERS[*which], *mode);
@@ -456,7 +459,7 @@ impl World {
     }
 
     /// Deletes the space's pending jobs of `queue` behind the engine's back.
-    async fn sabotage(&mut self, queue: &str, space: usize) -> Check<()> {
+    async fn sabotage(&mut self, queue: Queue, space: usize) -> Check<()> {
         let mut tx = self.engine.store.begin().await.map_err(err)?;
         for j in jobs::list(&mut tx, queue, i64::MAX).await.map_err(err)? {
             if j.data.get("spaceId").and_then(|v| v.as_str()) == Some(space_id(space).as_str()) {
@@ -861,7 +864,7 @@ impl World {
                 ));
             }
         }
-        let left = jobs::list(&mut c, MEETING_SCHEDULER, i64::MAX)
+        let left = jobs::list(&mut c, Queue::MeetingScheduler, i64::MAX)
             .await
             .map_err(err)?;
         if let Some(j) = left.iter().find(|j| j.due <= now) {
@@ -893,8 +896,8 @@ impl World {
                 let acked = self
                     .net
                     .seen(|s| s.webhooks.get(&d.id).copied().unwrap_or(0));
-                match d.status.as_str() {
-                    "delivered" => {
+                match d.status {
+                    DeliveryStatus::Delivered => {
                         if acked == 0 {
                             return Err(format!(
                                 "delivery {} marked delivered, never received",
@@ -904,7 +907,7 @@ impl World {
                         self.stats.webhooks_delivered += 1;
                         self.stats.webhook_redeliveries += u64::from(acked - 1);
                     }
-                    "failed" => {
+                    DeliveryStatus::Failed => {
                         if d.attempts != i64::from(schedule.max_attempts()) {
                             return Err(format!(
                                 "delivery {} dead-lettered after {} of {} attempts",
@@ -915,9 +918,11 @@ impl World {
                         }
                         self.stats.webhooks_dead += 1;
                     }
-                    other => return Err(format!("delivery {} left {other} at the end", d.id)),
+                    DeliveryStatus::Pending => {
+                        return Err(format!("delivery {} left pending at the end", d.id));
+                    }
                 }
-                if d.status == "failed" || d.attempts > 1 {
+                if d.status == DeliveryStatus::Failed || d.attempts > 1 {
                     let attempts = deliveries::attempts(&mut c, &d.id).await.map_err(err)?;
                     for w in attempts.windows(2) {
                         let wanted = schedule

@@ -1,7 +1,8 @@
 //! Webhook endpoints, their deliveries and the log of every attempt.
 
 use crate::backend::{Cols, dialect, on_db};
-use crate::{Conn, Result, opt_ts, ts};
+use crate::typed::{DeliveryStatus, Queue};
+use crate::{Conn, Result, StoreError, opt_ts, ts};
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -48,7 +49,7 @@ pub struct Delivery {
     #[serde(skip)]
     pub body: String,
     /// `pending`, `delivered` or `failed` (dead-lettered).
-    pub status: String,
+    pub status: DeliveryStatus,
     /// Attempts made.
     pub attempts: i64,
     /// When the next attempt is due.
@@ -75,7 +76,7 @@ impl Delivery {
             endpoint_id,
             event_type,
             body,
-            status: "pending".into(),
+            status: DeliveryStatus::Pending,
             attempts: 0,
             next_attempt_at: Some(at),
             last_status: None,
@@ -221,17 +222,21 @@ pub async fn delete_endpoint(c: &mut Conn, id: &str) -> Result<bool> {
             .execute(&mut *conn)
             .await?;
         sqlx::query(
-            "DELETE FROM jobs WHERE queue = 'webhookDeliveryQueue' AND id IN \
-             (SELECT id FROM deliveries WHERE endpoint_id = $1 AND status = 'pending')",
+            "DELETE FROM jobs WHERE queue = $2 AND id IN \
+             (SELECT id FROM deliveries WHERE endpoint_id = $1 AND status = $3)",
         )
         .bind(id)
+        .bind(Queue::WebhookDeliveries.as_str())
+        .bind(DeliveryStatus::Pending.as_str())
         .execute(&mut *conn)
         .await?;
         sqlx::query(
-            "UPDATE deliveries SET status = 'failed', last_error = 'endpoint deleted' \
-             WHERE endpoint_id = $1 AND status = 'pending'",
+            "UPDATE deliveries SET status = $2, last_error = 'endpoint deleted' \
+             WHERE endpoint_id = $1 AND status = $3",
         )
         .bind(id)
+        .bind(DeliveryStatus::Failed.as_str())
+        .bind(DeliveryStatus::Pending.as_str())
         .execute(&mut *conn)
         .await?;
         r.rows_affected()
@@ -240,12 +245,15 @@ pub async fn delete_endpoint(c: &mut Conn, id: &str) -> Result<bool> {
 }
 
 fn row_to_delivery(r: &impl Cols) -> Result<Delivery> {
+    let status = r.text("status");
+    let status = DeliveryStatus::parse(&status)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown delivery status {status:?}")))?;
     Ok(Delivery {
         id: r.text("id"),
         endpoint_id: r.text("endpoint_id"),
         event_type: r.text("event_type"),
         body: r.text("body"),
-        status: r.text("status"),
+        status,
         attempts: r.int("attempts"),
         next_attempt_at: opt_ts(r.opt_int("next_attempt_at"))?,
         last_status: r.opt_int("last_status"),
@@ -274,11 +282,12 @@ pub async fn insert_many(c: &mut Conn, list: &[Delivery]) -> Result<()> {
         .collect();
     let rows = serde_json::Value::Array(rows).to_string();
     const SQL: &str = "INSERT INTO deliveries (id, endpoint_id, event_type, body, status, attempts, \
-         next_attempt_at, created_at, updated_at) SELECT value->>0, value->>1, value->>2, value->>3, 'pending', \
+         next_attempt_at, created_at, updated_at) SELECT value->>0, value->>1, value->>2, value->>3, $2, \
          0, CAST(value->>4 AS BIGINT), CAST(value->>5 AS BIGINT), CAST(value->>5 AS BIGINT) FROM ROWS($1)";
     on_db!(c, |conn, pg, _l| {
         sqlx::query(sqlx::AssertSqlSafe(dialect(pg, SQL)))
             .bind(&rows)
+            .bind(DeliveryStatus::Pending.as_str())
             .execute(&mut *conn)
             .await?;
     });
@@ -350,7 +359,7 @@ pub async fn settle_attempt(
     c: &mut Conn,
     id: &str,
     a: &Attempt,
-    status: &str,
+    status: DeliveryStatus,
     job_id: &str,
     job: JobAfterAttempt<'_>,
 ) -> Result<()> {
@@ -365,7 +374,7 @@ pub async fn settle_attempt(
     let (job_sql, next, job_error) = match job {
         JobAfterAttempt::RetryAt(at, error) => (
             "UPDATE jobs SET attempts_made = attempts_made + 1, due_ms = $9, last_error = $11, \
-             relayed = 0 WHERE id = $10",
+             relayed = $12 WHERE id = $10",
             Some(at.as_millisecond()),
             Some(error),
         ),
@@ -387,12 +396,12 @@ pub async fn settle_attempt(
             .bind(&a.error)
             .bind(a.duration_ms)
             .bind(a.success as i64)
-            .bind(status)
+            .bind(status.as_str())
             .bind(a.attempt)
             .bind(next)
             .bind(job_id);
         if let Some(error) = job_error {
-            q = q.bind(error);
+            q = q.bind(error).bind(crate::typed::Relay::Pending.as_i64());
         }
         q.execute(&mut *conn).await?;
     });
@@ -403,11 +412,12 @@ pub async fn settle_attempt(
 pub async fn reopen(c: &mut Conn, id: &str, at: Timestamp) -> Result<()> {
     on_db!(c, |conn, _pg, _l| {
         sqlx::query(
-            "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $1, updated_at = $1 \
+            "UPDATE deliveries SET status = $3, attempts = 0, next_attempt_at = $1, updated_at = $1 \
              WHERE id = $2",
         )
         .bind(at.as_millisecond())
         .bind(id)
+        .bind(DeliveryStatus::Pending.as_str())
         .execute(&mut *conn)
         .await?;
     });

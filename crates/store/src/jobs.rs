@@ -2,15 +2,9 @@
 //! jobs are rows written in the same transaction as the change that causes them.
 
 use crate::backend::{Cols, dialect, locked, map_err, on_db};
-use crate::{Conn, Result, ts};
+use crate::typed::{Queue, Relay};
+use crate::{Conn, Result, StoreError, ts};
 use jiff::Timestamp;
-
-/// The timer and ingress queue.
-pub const MEETING_SCHEDULER: &str = "meetingScheduler";
-/// Status posts to the core platform.
-pub const STATUS_UPDATES: &str = "statusUpdateQueue";
-/// Webhook deliveries.
-pub const WEBHOOK_DELIVERIES: &str = "webhookDeliveryQueue";
 
 /// A job to add.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,7 +12,7 @@ pub struct NewJob {
     /// Deterministic id; adding an existing id replaces the pending job.
     pub id: String,
     /// The queue.
-    pub queue: &'static str,
+    pub queue: Queue,
     /// The job name (for timers: the event name).
     pub name: String,
     /// JSON data.
@@ -39,7 +33,7 @@ pub struct Job {
     /// Its id.
     pub id: String,
     /// The queue.
-    pub queue: String,
+    pub queue: Queue,
     /// The name.
     pub name: String,
     /// JSON data.
@@ -70,7 +64,7 @@ pub async fn put_many(c: &mut Conn, list: &[NewJob], now: Timestamp) -> Result<(
         .map(|j| {
             serde_json::json!([
                 j.id,
-                j.queue,
+                j.queue.as_str(),
                 j.name,
                 j.data.to_string(),
                 j.due.as_millisecond(),
@@ -85,11 +79,12 @@ pub async fn put_many(c: &mut Conn, list: &[NewJob], now: Timestamp) -> Result<(
          FROM ROWS($1) WHERE true \
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, data = excluded.data, \
          due_ms = excluded.due_ms, rank = excluded.rank, grp = excluded.grp, attempts_made = 0, \
-         last_error = NULL, relayed = 0";
+         last_error = NULL, relayed = $3";
     on_db!(c, |conn, pg, _l| {
         sqlx::query(sqlx::AssertSqlSafe(dialect(pg, SQL)))
             .bind(&rows)
             .bind(now.as_millisecond())
+            .bind(Relay::Pending.as_i64())
             .execute(&mut *conn)
             .await
             .map_err(map_err)?;
@@ -133,7 +128,7 @@ pub async fn remove_seqs(c: &mut Conn, seqs: &[i64]) -> Result<()> {
 
 /// Removes every job of `queue` in `group` whose id starts with `prefix`. Only the group's
 /// jobs are read (the group index), however many the queue holds.
-pub async fn remove_prefix(c: &mut Conn, queue: &str, group: &str, prefix: &str) -> Result<u64> {
+pub async fn remove_prefix(c: &mut Conn, queue: Queue, group: &str, prefix: &str) -> Result<u64> {
     let like = format!(
         "{}%",
         prefix
@@ -143,7 +138,7 @@ pub async fn remove_prefix(c: &mut Conn, queue: &str, group: &str, prefix: &str)
     );
     let n = on_db!(c, |conn, _pg, _l| {
         sqlx::query("DELETE FROM jobs WHERE queue = $1 AND grp = $2 AND id LIKE $3 ESCAPE '\\'")
-            .bind(queue)
+            .bind(queue.as_str())
             .bind(group)
             .bind(&like)
             .execute(&mut *conn)
@@ -153,12 +148,17 @@ pub async fn remove_prefix(c: &mut Conn, queue: &str, group: &str, prefix: &str)
     Ok(n)
 }
 
+/// The queue a stored row names.
+fn queue_of(name: &str) -> Result<Queue> {
+    Queue::parse(name).ok_or_else(|| StoreError::Corrupt(format!("unknown queue {name:?}")))
+}
+
 fn row_to_job(r: &impl Cols) -> Result<Job> {
     let data = r.text("data");
     Ok(Job {
         seq: r.int("seq"),
         id: r.text("id"),
-        queue: r.text("queue"),
+        queue: queue_of(&r.text("queue"))?,
         name: r.text("name"),
         data: serde_json::from_str(&data).unwrap_or(serde_json::Value::String(data)),
         due: ts(r.int("due_ms"))?,
@@ -181,12 +181,12 @@ fn row_to_job(r: &impl Cols) -> Result<Job> {
 /// until it ends.
 pub async fn due(
     c: &mut Conn,
-    queue: &str,
+    queue: Queue,
     now: Timestamp,
     claimed_by: Timestamp,
     limit: i64,
 ) -> Result<Vec<Job>> {
-    const DUE: &str = "SELECT * FROM jobs WHERE queue = $1 AND due_ms <= $4 AND (due_ms <= $2 OR relayed = 2) \
+    const DUE: &str = "SELECT * FROM jobs WHERE queue = $1 AND due_ms <= $4 AND (due_ms <= $2 OR relayed = $5) \
          ORDER BY due_ms, rank, seq LIMIT $3";
     const ROW: &str = "seq, id, queue, name, data, due_ms, attempts_made, last_error, grp";
     let text: Option<String> = on_db!(c, |conn, pg, locking| {
@@ -199,10 +199,11 @@ pub async fn due(
             format!("SELECT json_group_array(json_array({ROW})) FROM ({due})")
         };
         sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .bind(queue)
+            .bind(queue.as_str())
             .bind(now.as_millisecond())
             .bind(limit)
             .bind(claimed_by.as_millisecond())
+            .bind(Relay::Claimed.as_i64())
             .fetch_one(&mut *conn)
             .await?
     });
@@ -224,7 +225,7 @@ pub async fn due(
         jobs.push(Job {
             seq,
             id,
-            queue,
+            queue: queue_of(&queue)?,
             name,
             data: serde_json::from_str(&data).unwrap_or(serde_json::Value::String(data)),
             due: ts(due_ms)?,
@@ -244,13 +245,14 @@ pub async fn due(
     let list = serde_json::to_string(&groups).expect("strings serialise");
     // Every due job of those groups, in run order, as committed now (locked or not).
     const ORDER: &str = "SELECT grp, id FROM jobs WHERE queue = $1 AND grp IN (SELECT value FROM LIST($2)) \
-         AND due_ms <= $4 AND (due_ms <= $3 OR relayed = 2) ORDER BY grp, due_ms, rank, seq";
+         AND due_ms <= $4 AND (due_ms <= $3 OR relayed = $5) ORDER BY grp, due_ms, rank, seq";
     let order: Vec<(String, String)> = on_db!(c, |conn, pg, _l| {
         sqlx::query_as(sqlx::AssertSqlSafe(dialect(pg, ORDER)))
-            .bind(queue)
+            .bind(queue.as_str())
             .bind(&list)
             .bind(now.as_millisecond())
             .bind(claimed_by.as_millisecond())
+            .bind(Relay::Claimed.as_i64())
             .fetch_all(&mut *conn)
             .await?
     });
@@ -297,12 +299,12 @@ pub(crate) fn group_order_prefix(taken: Vec<Job>, due_order: &[(String, String)]
 /// Like [`due`], but only the oldest job of each group (so groups run in order).
 pub async fn due_heads(
     c: &mut Conn,
-    queue: &str,
+    queue: Queue,
     now: Timestamp,
     claimed_by: Timestamp,
     limit: i64,
 ) -> Result<Vec<Job>> {
-    const SQL: &str = "SELECT * FROM jobs j WHERE queue = $1 AND due_ms <= $4 AND (due_ms <= $2 OR relayed = 2) \
+    const SQL: &str = "SELECT * FROM jobs j WHERE queue = $1 AND due_ms <= $4 AND (due_ms <= $2 OR relayed = $5) \
          AND (grp IS NULL OR NOT EXISTS \
          (SELECT 1 FROM jobs k WHERE k.queue = $1 AND k.grp = j.grp AND k.seq < j.seq)) \
          ORDER BY due_ms, rank, seq LIMIT $3";
@@ -312,10 +314,11 @@ pub async fn due_heads(
             locking,
             "FOR UPDATE SKIP LOCKED",
         )))
-        .bind(queue)
+        .bind(queue.as_str())
         .bind(now.as_millisecond())
         .bind(limit)
         .bind(claimed_by.as_millisecond())
+        .bind(Relay::Claimed.as_i64())
         .fetch_all(&mut *conn)
         .await?;
         rows.iter().map(row_to_job).collect()
@@ -328,14 +331,16 @@ pub async fn lease(c: &mut Conn, ids: &[String], until: Timestamp) -> Result<()>
         return Ok(());
     }
     let list = serde_json::to_string(ids).expect("strings serialise");
-    // A relayed job leased here is marked claimed (2): if the lease runs out, the store's
+    // A relayed job leased here is marked claimed: if the lease runs out, the store's
     // runner takes it at once instead of waiting for the queue's fallback lag.
-    const SQL: &str = "UPDATE jobs SET due_ms = $1, relayed = CASE WHEN relayed = 0 THEN 0 ELSE 2 END \
+    const SQL: &str = "UPDATE jobs SET due_ms = $1, relayed = CASE WHEN relayed = $3 THEN $3 ELSE $4 END \
          WHERE id IN (SELECT value FROM LIST($2))";
     on_db!(c, |conn, pg, _l| {
         sqlx::query(sqlx::AssertSqlSafe(dialect(pg, SQL)))
             .bind(until.as_millisecond())
             .bind(&list)
+            .bind(Relay::Pending.as_i64())
+            .bind(Relay::Claimed.as_i64())
             .execute(&mut *conn)
             .await?;
     });
@@ -343,10 +348,10 @@ pub async fn lease(c: &mut Conn, ids: &[String], until: Timestamp) -> Result<()>
 }
 
 /// The earliest due instant in `queue`, if any job is pending.
-pub async fn next_due(c: &mut Conn, queue: &str) -> Result<Option<Timestamp>> {
+pub async fn next_due(c: &mut Conn, queue: Queue) -> Result<Option<Timestamp>> {
     let ms: Option<i64> = on_db!(c, |conn, _pg, _l| {
         sqlx::query_scalar("SELECT MIN(due_ms) FROM jobs WHERE queue = $1")
-            .bind(queue)
+            .bind(queue.as_str())
             .fetch_one(&mut *conn)
             .await?
     });
@@ -358,24 +363,33 @@ pub async fn next_due(c: &mut Conn, queue: &str) -> Result<Option<Timestamp>> {
 /// One index seek per queue (`jobs_due` leads with `queue, due_ms`), not a `GROUP BY` that
 /// reads every pending job: the simulator asks this after every step, and its cost must not
 /// grow with the number of spaces.
-pub async fn next_due_by_queue(c: &mut Conn) -> Result<Vec<(String, Timestamp)>> {
+pub async fn next_due_by_queue(c: &mut Conn) -> Result<Vec<(Queue, Timestamp)>> {
+    // One parameter per queue of `Queue::ALL`, bound in that order.
     const SQL: &str = concat!(
         "SELECT q, d FROM (SELECT q, (SELECT MIN(due_ms) FROM jobs WHERE queue = q) AS d FROM (",
-        "SELECT 'meetingScheduler' AS q UNION ALL SELECT 'statusUpdateQueue' ",
-        "UNION ALL SELECT 'webhookDeliveryQueue') AS names) AS heads WHERE d IS NOT NULL"
+        "SELECT CAST($1 AS TEXT) AS q UNION ALL SELECT CAST($2 AS TEXT) ",
+        "UNION ALL SELECT CAST($3 AS TEXT)) AS names) AS heads WHERE d IS NOT NULL"
     );
     let rows: Vec<(String, i64)> = on_db!(c, |conn, _pg, _l| {
-        sqlx::query_as(SQL).fetch_all(&mut *conn).await?
+        let [a, b, c] = Queue::ALL.map(Queue::as_str);
+        sqlx::query_as(SQL)
+            .bind(a)
+            .bind(b)
+            .bind(c)
+            .fetch_all(&mut *conn)
+            .await?
     });
-    rows.into_iter().map(|(q, ms)| Ok((q, ts(ms)?))).collect()
+    rows.into_iter()
+        .map(|(q, ms)| Ok((queue_of(&q)?, ts(ms)?)))
+        .collect()
 }
 
 /// Pending jobs of `queue` in run order (for inspection).
-pub async fn list(c: &mut Conn, queue: &str, limit: i64) -> Result<Vec<Job>> {
+pub async fn list(c: &mut Conn, queue: Queue, limit: i64) -> Result<Vec<Job>> {
     on_db!(c, |conn, _pg, _l| {
         let rows =
             sqlx::query("SELECT * FROM jobs WHERE queue = $1 ORDER BY due_ms, rank, seq LIMIT $2")
-                .bind(queue)
+                .bind(queue.as_str())
                 .bind(limit)
                 .fetch_all(&mut *conn)
                 .await?;
@@ -387,12 +401,13 @@ pub async fn list(c: &mut Conn, queue: &str, limit: i64) -> Result<Vec<Job>> {
 pub async fn retry_later(c: &mut Conn, id: &str, retry_at: Timestamp, error: &str) -> Result<()> {
     on_db!(c, |conn, _pg, _l| {
         sqlx::query(
-            "UPDATE jobs SET attempts_made = attempts_made + 1, due_ms = $1, last_error = $2, relayed = 0 \
+            "UPDATE jobs SET attempts_made = attempts_made + 1, due_ms = $1, last_error = $2, relayed = $4 \
              WHERE id = $3",
         )
         .bind(retry_at.as_millisecond())
         .bind(error)
         .bind(id)
+        .bind(Relay::Pending.as_i64())
         .execute(&mut *conn)
         .await?;
     });
@@ -404,7 +419,7 @@ pub async fn retry_later(c: &mut Conn, id: &str, retry_at: Timestamp, error: &st
 /// the same job (the second waits, then finds it gone).
 pub async fn group_due(
     c: &mut Conn,
-    queue: &str,
+    queue: Queue,
     group: &str,
     up_to: Timestamp,
     limit: i64,
@@ -413,7 +428,7 @@ pub async fn group_due(
          ORDER BY due_ms, rank, seq LIMIT $4";
     on_db!(c, |conn, _pg, locking| {
         let rows = sqlx::query(sqlx::AssertSqlSafe(locked(SQL, locking, "FOR UPDATE")))
-            .bind(queue)
+            .bind(queue.as_str())
             .bind(group)
             .bind(up_to.as_millisecond())
             .bind(limit)
@@ -428,19 +443,20 @@ pub async fn group_due(
 /// claimed already (a queue job delivered twice, or superseded).
 pub async fn claim_exact(
     c: &mut Conn,
-    queue: &str,
+    queue: Queue,
     id: &str,
     due: Timestamp,
     until: Timestamp,
 ) -> Result<Option<Job>> {
     on_db!(c, |conn, _pg, _l| {
         let row = sqlx::query(
-            "UPDATE jobs SET due_ms = $4, relayed = 2 WHERE queue = $1 AND id = $2 AND due_ms = $3 RETURNING *",
+            "UPDATE jobs SET due_ms = $4, relayed = $5 WHERE queue = $1 AND id = $2 AND due_ms = $3 RETURNING *",
         )
-        .bind(queue)
+        .bind(queue.as_str())
         .bind(id)
         .bind(due.as_millisecond())
         .bind(until.as_millisecond())
+        .bind(Relay::Claimed.as_i64())
         .fetch_optional(&mut *conn)
         .await?;
         row.as_ref().map(row_to_job).transpose()
@@ -450,11 +466,11 @@ pub async fn claim_exact(
 /// The oldest job of a group (the next status post of a space), if any. Inside a
 /// PostgreSQL write transaction it is locked until commit (waiting for a transaction that
 /// holds it, such as the relay marking it relayed: skipping it would lose the turn).
-pub async fn group_head(c: &mut Conn, queue: &str, group: &str) -> Result<Option<Job>> {
+pub async fn group_head(c: &mut Conn, queue: Queue, group: &str) -> Result<Option<Job>> {
     const SQL: &str = "SELECT * FROM jobs WHERE queue = $1 AND grp = $2 ORDER BY seq LIMIT 1";
     on_db!(c, |conn, _pg, locking| {
         let row = sqlx::query(sqlx::AssertSqlSafe(locked(SQL, locking, "FOR UPDATE")))
-            .bind(queue)
+            .bind(queue.as_str())
             .bind(group)
             .fetch_optional(&mut *conn)
             .await?;
@@ -463,13 +479,14 @@ pub async fn group_head(c: &mut Conn, queue: &str, group: &str) -> Result<Option
 }
 
 /// Jobs of `queue` whose current plan has not been relayed to Redis yet, in due order.
-pub async fn unrelayed(c: &mut Conn, queue: &str, limit: i64) -> Result<Vec<Job>> {
+pub async fn unrelayed(c: &mut Conn, queue: Queue, limit: i64) -> Result<Vec<Job>> {
     on_db!(c, |conn, _pg, _l| {
         let rows = sqlx::query(
-            "SELECT * FROM jobs WHERE queue = $1 AND relayed = 0 ORDER BY due_ms, rank, seq LIMIT $2",
+            "SELECT * FROM jobs WHERE queue = $1 AND relayed = $3 ORDER BY due_ms, rank, seq LIMIT $2",
         )
-        .bind(queue)
+        .bind(queue.as_str())
         .bind(limit)
+        .bind(Relay::Pending.as_i64())
         .fetch_all(&mut *conn)
         .await?;
         rows.iter().map(row_to_job).collect()
@@ -478,10 +495,12 @@ pub async fn unrelayed(c: &mut Conn, queue: &str, limit: i64) -> Result<Vec<Job>
 
 /// Marks the relayed plans of `queue` unrelayed, for the relay to add them again (the queue
 /// lost them); plans a worker has claimed stay claimed. Returns how many.
-pub async fn unmark_relayed(c: &mut Conn, queue: &str) -> Result<u64> {
+pub async fn unmark_relayed(c: &mut Conn, queue: Queue) -> Result<u64> {
     let n = on_db!(c, |conn, _pg, _l| {
-        sqlx::query("UPDATE jobs SET relayed = 0 WHERE queue = $1 AND relayed = 1")
-            .bind(queue)
+        sqlx::query("UPDATE jobs SET relayed = $2 WHERE queue = $1 AND relayed = $3")
+            .bind(queue.as_str())
+            .bind(Relay::Pending.as_i64())
+            .bind(Relay::Relayed.as_i64())
             .execute(&mut *conn)
             .await?
             .rows_affected()
@@ -499,11 +518,12 @@ pub async fn mark_relayed(c: &mut Conn, plans: &[(String, Timestamp)]) -> Result
         .map(|(id, due)| serde_json::json!([id, due.as_millisecond()]))
         .collect();
     let rows = serde_json::Value::Array(rows).to_string();
-    const SQL: &str = "UPDATE jobs SET relayed = 1 WHERE EXISTS (SELECT 1 FROM ROWS($1) \
+    const SQL: &str = "UPDATE jobs SET relayed = $2 WHERE EXISTS (SELECT 1 FROM ROWS($1) \
          WHERE value->>0 = jobs.id AND CAST(value->>1 AS BIGINT) = jobs.due_ms)";
     on_db!(c, |conn, pg, _l| {
         sqlx::query(sqlx::AssertSqlSafe(dialect(pg, SQL)))
             .bind(&rows)
+            .bind(Relay::Relayed.as_i64())
             .execute(&mut *conn)
             .await?;
     });
@@ -511,12 +531,14 @@ pub async fn mark_relayed(c: &mut Conn, plans: &[(String, Timestamp)]) -> Result
 }
 
 /// Pending job counts per queue (for `/metrics`).
-pub async fn depths(c: &mut Conn) -> Result<Vec<(String, i64)>> {
+pub async fn depths(c: &mut Conn) -> Result<Vec<(Queue, i64)>> {
     on_db!(c, |conn, _pg, _l| {
         let rows = sqlx::query("SELECT queue, COUNT(*) AS n FROM jobs GROUP BY queue")
             .fetch_all(&mut *conn)
             .await?;
-        Ok(rows.iter().map(|r| (r.text("queue"), r.int("n"))).collect())
+        rows.iter()
+            .map(|r| Ok((queue_of(&r.text("queue"))?, r.int("n"))))
+            .collect()
     })
 }
 
@@ -528,7 +550,7 @@ mod tests {
         Job {
             seq: 0,
             id: id.into(),
-            queue: MEETING_SCHEDULER.into(),
+            queue: Queue::MeetingScheduler,
             name: "T".into(),
             data: serde_json::Value::Null,
             due: Timestamp::UNIX_EPOCH,

@@ -21,6 +21,7 @@ pub mod events;
 pub mod jobs;
 pub mod secrets;
 pub mod spaces;
+mod typed;
 pub mod utilisation;
 
 mod backend;
@@ -32,6 +33,7 @@ pub mod testing;
 pub use backend::{Backend, Conn, Tx};
 pub use postgres::{Change, Listener};
 pub use sqlx::Error as SqlxError;
+pub use typed::{DeliveryStatus, Queue, Relay};
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -152,7 +154,7 @@ impl Store {
         let Ok(mut c) = self.read().await else {
             return false;
         };
-        jobs::next_due(&mut c, jobs::MEETING_SCHEDULER)
+        jobs::next_due(&mut c, Queue::MeetingScheduler)
             .await
             .is_ok()
     }

@@ -382,7 +382,7 @@ pub async fn delete(c: &mut Conn, id: &SpaceId, at: jiff::Timestamp) -> Result<b
                 .await?;
         }
         sqlx::query("DELETE FROM jobs WHERE queue = $1 AND grp = $2")
-            .bind(crate::jobs::MEETING_SCHEDULER)
+            .bind(crate::Queue::MeetingScheduler.as_str())
             .bind(id.as_str())
             .execute(&mut *conn)
             .await?;

@@ -67,7 +67,7 @@ pub fn utc_space(id: &str) -> zs_core::Space {
 }
 
 /// The ids of `queue`'s pending jobs, in run order.
-pub async fn job_ids(c: &mut crate::Conn, queue: &str) -> Result<Vec<String>> {
+pub async fn job_ids(c: &mut crate::Conn, queue: crate::Queue) -> Result<Vec<String>> {
     let jobs = crate::jobs::list(c, queue, i64::MAX).await?;
     Ok(jobs.into_iter().map(|j| j.id).collect())
 }

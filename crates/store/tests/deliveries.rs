@@ -2,8 +2,9 @@
 
 use jiff::{SignedDuration, Timestamp};
 use zs_store::deliveries::{self, Attempt, Delivery, Endpoint, JobAfterAttempt};
-use zs_store::jobs::{self, NewJob, WEBHOOK_DELIVERIES};
+use zs_store::jobs::{self, NewJob};
 use zs_store::{Backend, Conn, testing};
+use zs_store::{DeliveryStatus, Queue};
 
 /// The endpoint `ep_1` and a pending delivery `id` for it, created at `at`.
 async fn endpoint_and_delivery(tx: &mut Conn, id: &str, at: Timestamp) -> (Endpoint, Delivery) {
@@ -53,7 +54,7 @@ async fn a_delivery_is_read_with_its_endpoint_in_one_query(db: Backend) {
         .await
         .unwrap();
     let stored = deliveries::get(&mut tx, "msg_1").await.unwrap().unwrap();
-    assert_eq!(stored.status, "failed");
+    assert_eq!(stored.status, DeliveryStatus::Failed);
     assert_eq!(orphan, Some((stored, None)));
 
     let unknown = deliveries::get_with_endpoint(&mut tx, "msg_2")
@@ -84,7 +85,7 @@ async fn an_attempt_is_logged_and_settles_its_delivery_and_job(db: Backend) {
         endpoint_and_delivery(&mut tx, id, at).await;
         let job = NewJob {
             id: id.into(),
-            queue: WEBHOOK_DELIVERIES,
+            queue: Queue::WebhookDeliveries,
             name: "deliver".into(),
             data: serde_json::json!({ "deliveryId": id }),
             due: at,
@@ -94,7 +95,11 @@ async fn an_attempt_is_logged_and_settles_its_delivery_and_job(db: Backend) {
         jobs::put(&mut tx, &job, at).await.unwrap();
     }
     let untouched = |jobs: &[jobs::Job]| jobs.iter().find(|j| j.id == "msg_2").cloned();
-    let other_job = untouched(&jobs::list(&mut tx, WEBHOOK_DELIVERIES, 10).await.unwrap());
+    let other_job = untouched(
+        &jobs::list(&mut tx, Queue::WebhookDeliveries, 10)
+            .await
+            .unwrap(),
+    );
     let other_delivery = deliveries::get(&mut tx, "msg_2").await.unwrap();
 
     let failed = Attempt {
@@ -107,15 +112,24 @@ async fn an_attempt_is_logged_and_settles_its_delivery_and_job(db: Backend) {
     };
     let retry_at = at + SignedDuration::from_secs(61);
     let then = JobAfterAttempt::RetryAt(retry_at, "HTTP 500");
-    deliveries::settle_attempt(&mut tx, "msg_1", &failed, "pending", "msg_1", then)
-        .await
-        .unwrap();
+    deliveries::settle_attempt(
+        &mut tx,
+        "msg_1",
+        &failed,
+        DeliveryStatus::Pending,
+        "msg_1",
+        then,
+    )
+    .await
+    .unwrap();
     let d = deliveries::get(&mut tx, "msg_1").await.unwrap().unwrap();
     assert_eq!(
         outcome(&d),
         ("pending", 1, Some(retry_at), Some(500), Some("HTTP 500"))
     );
-    let pending = jobs::list(&mut tx, WEBHOOK_DELIVERIES, 10).await.unwrap();
+    let pending = jobs::list(&mut tx, Queue::WebhookDeliveries, 10)
+        .await
+        .unwrap();
     let job = pending.iter().find(|j| j.id == "msg_1").unwrap();
     assert_eq!(
         (job.due, job.attempts_made, job.last_error.as_deref()),
@@ -138,7 +152,7 @@ async fn an_attempt_is_logged_and_settles_its_delivery_and_job(db: Backend) {
         &mut tx,
         "msg_1",
         &delivered,
-        "delivered",
+        DeliveryStatus::Delivered,
         "msg_1",
         JobAfterAttempt::Remove,
     )
@@ -147,7 +161,9 @@ async fn an_attempt_is_logged_and_settles_its_delivery_and_job(db: Backend) {
     let d = deliveries::get(&mut tx, "msg_1").await.unwrap().unwrap();
     assert_eq!(outcome(&d), ("delivered", 2, None, Some(204), None));
     assert_eq!(
-        testing::job_ids(&mut tx, WEBHOOK_DELIVERIES).await.unwrap(),
+        testing::job_ids(&mut tx, Queue::WebhookDeliveries)
+            .await
+            .unwrap(),
         vec!["msg_2"]
     );
     assert_eq!(
@@ -155,7 +171,9 @@ async fn an_attempt_is_logged_and_settles_its_delivery_and_job(db: Backend) {
         vec![failed, delivered]
     );
 
-    let pending = jobs::list(&mut tx, WEBHOOK_DELIVERIES, 10).await.unwrap();
+    let pending = jobs::list(&mut tx, Queue::WebhookDeliveries, 10)
+        .await
+        .unwrap();
     assert_eq!(untouched(&pending), other_job);
     assert!(other_job.is_some());
     assert_eq!(

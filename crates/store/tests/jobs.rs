@@ -1,10 +1,11 @@
 //! The job table's prefix removal and queue heads, on both backends.
 
 use jiff::Timestamp;
-use zs_store::jobs::{self, MEETING_SCHEDULER, NewJob, STATUS_UPDATES, WEBHOOK_DELIVERIES};
+use zs_store::Queue;
+use zs_store::jobs::{self, NewJob};
 use zs_store::{Backend, testing};
 
-const QUEUE: &str = "meetingScheduler";
+const QUEUE: Queue = Queue::MeetingScheduler;
 
 fn job(id: &str, group: &str) -> NewJob {
     NewJob {
@@ -64,9 +65,9 @@ async fn each_queue_reports_its_earliest_due_job(db: Backend) {
     let at = |s: i64| Timestamp::from_second(s).unwrap();
     let mut all = vec![];
     for (queue, dues) in [
-        (MEETING_SCHEDULER, [30, 10, 20]),
-        (STATUS_UPDATES, [7, 9, 8]),
-        (WEBHOOK_DELIVERIES, [50, 40, 60]),
+        (Queue::MeetingScheduler, [30, 10, 20]),
+        (Queue::StatusUpdates, [7, 9, 8]),
+        (Queue::WebhookDeliveries, [50, 40, 60]),
     ] {
         for (k, due) in dues.into_iter().enumerate() {
             all.push(NewJob {
@@ -82,18 +83,18 @@ async fn each_queue_reports_its_earliest_due_job(db: Backend) {
         .unwrap();
     let mut heads = jobs::next_due_by_queue(&mut tx).await.unwrap();
     heads.sort();
-    let want = |q: &str, s: i64| (q.to_string(), at(s));
+    let want = |q: Queue, s: i64| (q, at(s));
     assert_eq!(
         heads,
         vec![
-            want(MEETING_SCHEDULER, 10),
-            want(STATUS_UPDATES, 7),
-            want(WEBHOOK_DELIVERIES, 40)
+            want(Queue::MeetingScheduler, 10),
+            want(Queue::StatusUpdates, 7),
+            want(Queue::WebhookDeliveries, 40)
         ]
     );
     // A queue emptied drops out.
     for k in 0..3 {
-        jobs::remove(&mut tx, &format!("{STATUS_UPDATES}.{k}"))
+        jobs::remove(&mut tx, &format!("{}.{k}", Queue::StatusUpdates))
             .await
             .unwrap();
     }
@@ -101,7 +102,10 @@ async fn each_queue_reports_its_earliest_due_job(db: Backend) {
     heads.sort();
     assert_eq!(
         heads,
-        vec![want(MEETING_SCHEDULER, 10), want(WEBHOOK_DELIVERIES, 40)]
+        vec![
+            want(Queue::MeetingScheduler, 10),
+            want(Queue::WebhookDeliveries, 40)
+        ]
     );
 }
 

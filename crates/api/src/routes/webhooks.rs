@@ -157,7 +157,7 @@ async fn delivery_view(c: &mut zs_store::Conn, d: Delivery) -> Result<DeliveryVi
         id: d.id,
         endpoint_id: d.endpoint_id,
         event_type: d.event_type,
-        status: d.status,
+        status: d.status.as_str().to_owned(),
         attempts: d.attempts,
         next_attempt_at: d.next_attempt_at.map(|t| t.to_string()),
         last_status: d.last_status,

@@ -3,7 +3,8 @@
 //! /v1/spaces/{id}` removes a finished space with everything only it had.
 
 use super::*;
-use zs_store::jobs::{self, MEETING_SCHEDULER, NewJob};
+use zs_store::Queue;
+use zs_store::jobs::{self, NewJob};
 use zs_store::{bookings, spaces};
 
 impl Harness {
@@ -395,7 +396,9 @@ async fn deleting_a_space_removes_what_only_it_had(db: Backend) {
         .unwrap();
     assert!(last > 0);
     let mut c = h.engine.store.read().await.unwrap();
-    let timers = jobs::list(&mut c, MEETING_SCHEDULER, 1000).await.unwrap();
+    let timers = jobs::list(&mut c, Queue::MeetingScheduler, 1000)
+        .await
+        .unwrap();
     let s1_timer = timers
         .iter()
         .find(|j| j.group.as_deref() == Some("s1"))
@@ -423,7 +426,9 @@ async fn deleting_a_space_removes_what_only_it_had(db: Backend) {
             .unwrap()
             .is_empty()
     );
-    let timers = jobs::list(&mut c, MEETING_SCHEDULER, 1000).await.unwrap();
+    let timers = jobs::list(&mut c, Queue::MeetingScheduler, 1000)
+        .await
+        .unwrap();
     assert!(
         timers.iter().all(|j| j.group.as_deref() != Some("s1")),
         "{timers:?}"
@@ -436,7 +441,7 @@ async fn deleting_a_space_removes_what_only_it_had(db: Backend) {
     let mut tx = h.engine.store.begin().await.unwrap();
     let stray = NewJob {
         id: s1_timer.id.clone(),
-        queue: MEETING_SCHEDULER,
+        queue: Queue::MeetingScheduler,
         name: s1_timer.name.clone(),
         data: s1_timer.data.clone(),
         due: s1_timer.due,
@@ -452,7 +457,9 @@ async fn deleting_a_space_removes_what_only_it_had(db: Backend) {
         0
     );
     let mut c = h.engine.store.read().await.unwrap();
-    let timers = jobs::list(&mut c, MEETING_SCHEDULER, 1000).await.unwrap();
+    let timers = jobs::list(&mut c, Queue::MeetingScheduler, 1000)
+        .await
+        .unwrap();
     assert!(
         timers.iter().all(|j| j.group.as_deref() != Some("s1")),
         "{timers:?}"

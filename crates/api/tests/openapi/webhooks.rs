@@ -66,7 +66,7 @@ pub async fn webhooks(api: &mut Api) {
         .await;
     while api
         .engine
-        .run_outbox_once(zs_store::jobs::WEBHOOK_DELIVERIES)
+        .run_outbox_once(zs_store::Queue::WebhookDeliveries)
         .await
         .unwrap()
         > 0

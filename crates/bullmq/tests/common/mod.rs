@@ -14,7 +14,7 @@ use tokio::process::{Child, ChildStdin, Command};
 /// The Redis the tests use.
 pub const REDIS: &str = "redis://127.0.0.1:6379";
 /// The queue every test uses (under its own prefix).
-pub const QUEUE: &str = zs_bullmq::MEETING_SCHEDULER;
+pub const QUEUE: &str = zs_engine::Queue::MeetingScheduler.as_str();
 
 /// The Node project with the pinned `bullmq`.
 pub fn interop_dir() -> String {

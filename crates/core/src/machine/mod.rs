@@ -1,10 +1,12 @@
-//! The two state machines as explicit transition tables over every state × event.
+//! The state machines as explicit transition tables over every state × event.
 //!
 //! Each cell says what an event does to a state: [`Target::Refuse`] (a typed error),
 //! [`Target::Stay`], [`Target::To`] a fixed state, or [`Target::Choose`] one of a listed few,
 //! picked by guards computed from the facts. `apply` checks the guards' pick against the
 //! cell, so a table that forgot a case fails loudly in tests instead of drifting silently.
+//! The booking machine ([`booking`]) has its own cells: a timer can also come too late.
 
+pub mod booking;
 pub mod guards;
 pub mod room;
 pub mod space;

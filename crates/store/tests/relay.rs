@@ -1,0 +1,113 @@
+//! A job's relay mark through its life (added, relayed, leased, retried, claimed), as the
+//! stored numbers earlier versions wrote, on both backends; a row naming an unknown queue
+//! reads as corrupt.
+
+use jiff::{SignedDuration, Timestamp};
+use zs_store::jobs::{self, NewJob};
+use zs_store::{Backend, Conn, Queue, Relay, StoreError, testing};
+
+const Q: Queue = Queue::MeetingScheduler;
+
+fn job(id: &str, due: Timestamp) -> NewJob {
+    NewJob {
+        id: id.into(),
+        queue: Q,
+        name: "START_TIME_REACHED".into(),
+        data: serde_json::Value::Null,
+        due,
+        rank: 0,
+        group: None,
+    }
+}
+
+/// The stored `relayed` number of job `id`, read past the store's API.
+async fn stored_mark(c: &mut Conn, id: &str) -> i64 {
+    const SQL: &str = "SELECT relayed FROM jobs WHERE id = $1";
+    match c {
+        Conn::SqliteTx(tx) => sqlx::query_scalar(SQL).bind(id).fetch_one(&mut **tx).await,
+        Conn::PgTx(tx) => sqlx::query_scalar(SQL).bind(id).fetch_one(&mut **tx).await,
+        Conn::SqliteRead(_) | Conn::PgRead(_) => panic!("a write transaction is expected"),
+    }
+    .unwrap()
+}
+
+async fn ids(v: Vec<jobs::Job>) -> Vec<String> {
+    v.into_iter().map(|j| j.id).collect()
+}
+
+async fn a_jobs_relay_mark_is_stored_as_before(db: Backend) {
+    let store = testing::fresh(db, "relay-marks").await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let t0 = Timestamp::from_second(1_000).unwrap();
+    let s = |n: i64| t0 + SignedDuration::from_secs(n);
+    jobs::put_many(&mut tx, &[job("j1", t0), job("j2", t0)], t0)
+        .await
+        .unwrap();
+    assert_eq!(stored_mark(&mut tx, "j1").await, 0);
+    assert_eq!(Relay::parse(0), Some(Relay::Pending));
+    let unrelayed = jobs::unrelayed(&mut tx, Q, 10).await.unwrap();
+    assert!(unrelayed.iter().all(|j| j.queue == Q));
+    assert_eq!(ids(unrelayed).await, ["j1", "j2"]);
+
+    // Relayed: 1, and no longer listed for the relay; not due before its instant.
+    jobs::mark_relayed(&mut tx, &[("j1".into(), t0)])
+        .await
+        .unwrap();
+    assert_eq!(stored_mark(&mut tx, "j1").await, 1);
+    assert_eq!(
+        ids(jobs::unrelayed(&mut tx, Q, 10).await.unwrap()).await,
+        ["j2"]
+    );
+    let early = jobs::due(&mut tx, Q, s(-1), s(10), 10).await.unwrap();
+    assert_eq!(ids(early).await, Vec::<String>::new());
+
+    // Leased by a queue worker: a relayed job becomes claimed (2), a job never relayed
+    // stays 0. A claimed job is due again as soon as its lease is within `claimed_by`.
+    jobs::lease(&mut tx, &["j1".into(), "j2".into()], s(5))
+        .await
+        .unwrap();
+    assert_eq!(stored_mark(&mut tx, "j1").await, 2);
+    assert_eq!(stored_mark(&mut tx, "j2").await, 0);
+    let taken_over = jobs::due(&mut tx, Q, t0, s(10), 10).await.unwrap();
+    assert_eq!(ids(taken_over).await, ["j1"]);
+    let heads = jobs::due_heads(&mut tx, Q, t0, s(10), 10).await.unwrap();
+    assert_eq!(ids(heads).await, ["j1"]);
+
+    // Redis lost its jobs: relayed plans go back to 0, claimed ones stay claimed.
+    jobs::mark_relayed(&mut tx, &[("j2".into(), s(5))])
+        .await
+        .unwrap();
+    assert_eq!(jobs::unmark_relayed(&mut tx, Q).await.unwrap(), 1);
+    assert_eq!(stored_mark(&mut tx, "j1").await, 2);
+    assert_eq!(stored_mark(&mut tx, "j2").await, 0);
+
+    // A retry is a new plan to relay (0); claiming that exact plan marks it claimed (2).
+    jobs::retry_later(&mut tx, "j1", s(20), "HTTP 500")
+        .await
+        .unwrap();
+    assert_eq!(stored_mark(&mut tx, "j1").await, 0);
+    let claimed = jobs::claim_exact(&mut tx, Q, "j1", s(20), s(30))
+        .await
+        .unwrap()
+        .expect("the plan due at its retry instant");
+    assert_eq!((claimed.queue, claimed.due), (Q, s(30)));
+    assert_eq!(stored_mark(&mut tx, "j1").await, 2);
+    // Replacing a job starts its plan afresh.
+    jobs::put(&mut tx, &job("j1", s(40)), t0).await.unwrap();
+    assert_eq!(stored_mark(&mut tx, "j1").await, 0);
+    assert_eq!(jobs::depths(&mut tx).await.unwrap(), [(Q, 2)]);
+
+    // A row naming a queue this version does not know is reported, not guessed at.
+    const ODD: &str = "INSERT INTO jobs (id, queue, name, data, due_ms, rank, created_at) \
+        VALUES ('odd', 'someOtherQueue', 'X', 'null', 0, 0, 0)";
+    match &mut tx {
+        Conn::SqliteTx(c) => sqlx::query(ODD).execute(&mut **c).await.map(drop),
+        Conn::PgTx(c) => sqlx::query(ODD).execute(&mut **c).await.map(drop),
+        Conn::SqliteRead(_) | Conn::PgRead(_) => unreachable!("a write transaction"),
+    }
+    .unwrap();
+    let err = jobs::depths(&mut tx).await.unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
+}
+
+zs_store::test_on_both_backends!(a_jobs_relay_mark_is_stored_as_before);
