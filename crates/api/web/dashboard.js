@@ -116,6 +116,7 @@ async function refresh() {
     for (const [id, entry] of spaces) {
       if (!listed.has(id)) { entry.card.remove(); spaces.delete(id); }
     }
+    if (spaces.size !== $('book-space').options.length) fillSpaceChoice();
   } catch (e) {
     if (e.status === 401) { forgetToken(); location.reload(); return; }
     say('could not read the spaces: ' + e.message);
@@ -141,8 +142,32 @@ function onTransition(t) {
   scheduleRefresh(500);
 }
 
+/** The spaces to book, by name, kept in step with the cards. */
+function fillSpaceChoice() {
+  const select = $('book-space');
+  const chosen = select.value;
+  const options = [...spaces.values()].map((e) => e.space)
+    .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id))
+    .map((s) => el('option', { value: s.id }, `${s.name} (${s.id})`));
+  select.replaceChildren(...options);
+  if (chosen) select.value = chosen;
+}
+
+/** The form's start is the browser's local time; the API gets the instant. */
+function bookFromForm(e) {
+  e.preventDefault();
+  const start = new Date($('book-start').value);
+  const end = new Date(start.getTime() + Number($('book-length').value) * 60e3);
+  const body = { spaceId: $('book-space').value, start: start.toISOString(), end: end.toISOString() };
+  const title = $('book-title').value.trim();
+  if (title) body.title = title;
+  act('book', () => api(token, 'POST', '/v1/bookings', body));
+}
+
 function start() {
   $('login').hidden = true;
+  $('new-booking').hidden = false;
+  $('book').addEventListener('submit', bookFromForm);
   $('tools').hidden = false;
   for (const id of ['search', 'filter']) {
     $(id).addEventListener('input', () => spaces.forEach((e) => applyFilter(e.card)));
