@@ -21,6 +21,36 @@ export function forgetToken() {
   sessionStorage.removeItem(KEY);
 }
 
+/**
+ * Runs `start(token)` with the session's token, or once one is pasted into the page's
+ * `#login` form (which then goes into the session).
+ */
+export function withToken(token, start) {
+  if (token) { start(token); return; }
+  const form = document.getElementById('login');
+  form.hidden = false;
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const pasted = document.getElementById('token').value.trim();
+    saveToken(pasted);
+    start(pasted);
+  });
+}
+
+/** The state view of a `/v1/events` transition (the shape `GET /v1/spaces` answers with). */
+export function stateOf(t) {
+  return {
+    space: t.spaceState, room: t.roomState, bookingId: t.bookingId,
+    nextBookingAt: t.nextBookingAt, since: t.occurredAt, sequence: t.sequence,
+  };
+}
+
+/** Milliseconds of an ISO-8601 duration as the API writes them (PT10M, PT1H30M, PT45S). */
+export function durationMs(iso) {
+  const m = /^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$/.exec(iso || '');
+  return m ? ((+(m[1] || 0) * 60 + +(m[2] || 0)) * 60 + +(m[3] || 0)) * 1000 : 0;
+}
+
 /** An API call; a refusal throws an Error carrying the API's message, code and status. */
 export async function api(token, method, path, body) {
   const headers = { Authorization: 'Bearer ' + token };

@@ -1,6 +1,6 @@
 // The operator's dashboard: every space with its two states, its bookings of the day and the
 // actions the token allows, kept live from /v1/events.
-import { takeToken, saveToken, forgetToken, api, follow, el, clock } from './common.js';
+import { takeToken, withToken, forgetToken, api, follow, el, clock, stateOf } from './common.js';
 import { drawUtilisation } from './utilisation.js';
 import { timeline } from './timeline.js';
 
@@ -133,10 +133,7 @@ function onTransition(t) {
   const entry = spaces.get(t.spaceId);
   if (!entry) { scheduleRefresh(0); return; }
   if (t.sequence < entry.space.state.sequence) return;
-  entry.space.state = {
-    space: t.spaceState, room: t.roomState, bookingId: t.bookingId,
-    nextBookingAt: t.nextBookingAt, since: t.occurredAt, sequence: t.sequence,
-  };
+  entry.space.state = stateOf(t);
   entry.space.maintenance = t.spaceState === 'in-maintenance';
   renderCard(t.spaceId);
   scheduleRefresh(500);
@@ -164,7 +161,8 @@ function bookFromForm(e) {
   act('book', () => api(token, 'POST', '/v1/bookings', body));
 }
 
-function start() {
+function start(given) {
+  token = given;
   $('login').hidden = true;
   $('new-booking').hidden = false;
   $('book').addEventListener('submit', bookFromForm);
@@ -192,14 +190,4 @@ function start() {
   });
 }
 
-if (token) {
-  start();
-} else {
-  $('login').hidden = false;
-  $('login').addEventListener('submit', (e) => {
-    e.preventDefault();
-    token = $('token').value.trim();
-    saveToken(token);
-    start();
-  });
-}
+withToken(token, start);

@@ -1,6 +1,6 @@
 // The door panel of one space: a full-screen colour per room state (grey when closed or in
 // maintenance), the current and next booking, the time left to check in, and a check-in button.
-import { takeToken, saveToken, api, follow, clock } from './common.js';
+import { takeToken, withToken, api, follow, clock, durationMs, stateOf } from './common.js';
 
 const spaceId = decodeURIComponent(location.pathname.split('/').pop());
 const $ = (id) => document.getElementById(id);
@@ -46,12 +46,6 @@ function render() {
   renderCountdown(waiting);
 }
 
-/** Milliseconds of an ISO-8601 duration as the API writes them (PT10M, PT1H30M, PT45S). */
-function durationMs(iso) {
-  const m = /^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$/.exec(iso || '');
-  return m ? ((+(m[1] || 0) * 60 + +(m[2] || 0)) * 60 + +(m[3] || 0)) * 1000 : 0;
-}
-
 /** Time left until the booking is released as a no-show (its start plus the grace). */
 function renderCountdown(b) {
   if (!b) { $('countdown').textContent = ''; return; }
@@ -82,7 +76,8 @@ function scheduleRefresh(ms) {
   if (refreshTimer === null) refreshTimer = setTimeout(refresh, ms);
 }
 
-function start() {
+function start(given) {
+  token = given;
   $('login').hidden = true;
   $('checkin').addEventListener('click', async () => {
     try {
@@ -99,10 +94,7 @@ function start() {
   follow(token, '?spaceId=' + encodeURIComponent(spaceId), {
     onEvent: (name, t) => {
       if (name === 'transition' && space && t.sequence >= space.state.sequence) {
-        space.state = {
-          space: t.spaceState, room: t.roomState, bookingId: t.bookingId,
-          nextBookingAt: t.nextBookingAt, since: t.occurredAt, sequence: t.sequence,
-        };
+        space.state = stateOf(t);
         render();
       }
       scheduleRefresh(200);
@@ -111,14 +103,4 @@ function start() {
   });
 }
 
-if (token) {
-  start();
-} else {
-  $('login').hidden = false;
-  $('login').addEventListener('submit', (e) => {
-    e.preventDefault();
-    token = $('token').value.trim();
-    saveToken(token);
-    start();
-  });
-}
+withToken(token, start);

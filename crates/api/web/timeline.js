@@ -1,6 +1,8 @@
 // A space's day as a strip: business hours, bookings by status, cleaning, maintenance and a
 // "now" line, over the local day in the space's own zone (23 or 25 hours on DST days).
 
+import { durationMs } from './common.js';
+
 const SVG = 'http://www.w3.org/2000/svg';
 const WIDTH = 1000;
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
@@ -73,11 +75,6 @@ function dayOf(now, zone) {
   const next = new Date(Date.UTC(w.y, w.m - 1, w.d + 1));
   const end = instant(zone, next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate());
   return { start, end, w, weekday: DAYS[new Date(Date.UTC(w.y, w.m - 1, w.d)).getUTCDay()] };
-}
-
-function durationMs(iso) {
-  const m = /^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$/.exec(iso || '');
-  return m ? ((+(m[1] || 0) * 60 + +(m[2] || 0)) * 60 + +(m[3] || 0)) * 1000 : 0;
 }
 
 /** The strip for `space` and its `bookings`, drawn for the day holding `now`. */
