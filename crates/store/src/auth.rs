@@ -1,6 +1,7 @@
 //! Bearer tokens (stored as SHA-256 hashes, never in clear) and idempotency records.
 
-use crate::backend::{Cols, dialect, on_db};
+use crate::backend::Cols;
+use crate::query::query;
 use crate::{Conn, Result};
 use jiff::Timestamp;
 
@@ -22,46 +23,37 @@ pub struct TokenRecord {
 pub async fn insert_token(c: &mut Conn, hash: &str, t: &TokenRecord, at: Timestamp) -> Result<()> {
     let spaces = serde_json::to_string(t.space_ids.as_deref().unwrap_or_default())
         .expect("ids serialise as strings");
-    on_db!(c, |conn, pg, _l| {
-        sqlx::query(
-            "INSERT INTO tokens (hash, id, role, label, created_at, limited) VALUES ($1,$2,$3,$4,$5,$6)",
-        )
-        .bind(hash)
-        .bind(&t.id)
-        .bind(&t.role)
-        .bind(&t.label)
-        .bind(at.as_millisecond())
-        .bind(t.space_ids.is_some() as i64)
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query(sqlx::AssertSqlSafe(dialect(
-            pg,
-            "INSERT INTO token_spaces (token_id, space_id) SELECT DISTINCT $1, value FROM LIST($2)",
-        )))
+    query(
+        "INSERT INTO tokens (hash, id, role, label, created_at, limited) VALUES ($1,$2,$3,$4,$5,$6)",
+    )
+    .bind(hash)
+    .bind(&t.id)
+    .bind(&t.role)
+    .bind(&t.label)
+    .bind(at.as_millisecond())
+    .bind(t.space_ids.is_some() as i64)
+    .execute(c)
+    .await?;
+    query("INSERT INTO token_spaces (token_id, space_id) SELECT DISTINCT $1, value FROM LIST($2)")
         .bind(&t.id)
         .bind(&spaces)
-        .execute(&mut *conn)
+        .execute(c)
         .await?;
-    });
     Ok(())
 }
 
 /// The spaces a limited token may act on, by id.
 async fn token_spaces(c: &mut Conn, id: &str) -> Result<Vec<String>> {
-    on_db!(c, |conn, _pg, _l| {
-        Ok(sqlx::query_scalar(
-            "SELECT space_id FROM token_spaces WHERE token_id = $1 ORDER BY space_id",
-        )
+    query("SELECT space_id FROM token_spaces WHERE token_id = $1 ORDER BY space_id")
         .bind(id)
-        .fetch_all(&mut *conn)
-        .await?)
-    })
+        .fetch_all(c, |r| Ok(r.text_at(0)))
+        .await
 }
 
 /// Looks a token up by its hash, with the spaces it is limited to (read on every request,
 /// so a change is effective at once on every instance).
 pub async fn token_by_hash(c: &mut Conn, hash: &str) -> Result<Option<TokenRecord>> {
-    fn record(r: &impl Cols) -> (TokenRecord, bool) {
+    fn record(r: &dyn Cols) -> (TokenRecord, bool) {
         let rec = TokenRecord {
             id: r.text("id"),
             role: r.text("role"),
@@ -70,13 +62,10 @@ pub async fn token_by_hash(c: &mut Conn, hash: &str) -> Result<Option<TokenRecor
         };
         (rec, r.int("limited") != 0)
     }
-    let found = on_db!(c, |conn, _pg, _l| {
-        let row = sqlx::query("SELECT id, role, label, limited FROM tokens WHERE hash = $1")
-            .bind(hash)
-            .fetch_optional(&mut *conn)
-            .await?;
-        row.as_ref().map(record)
-    });
+    let found = query("SELECT id, role, label, limited FROM tokens WHERE hash = $1")
+        .bind(hash)
+        .fetch_optional(c, |r| Ok(record(r)))
+        .await?;
     match found {
         None => Ok(None),
         Some((rec, false)) => Ok(Some(rec)),
@@ -98,7 +87,7 @@ pub struct ListedToken {
 
 /// Every minted token, oldest first, with the spaces of the limited ones.
 pub async fn list_tokens(c: &mut Conn) -> Result<Vec<ListedToken>> {
-    fn listed(r: &impl Cols) -> ListedToken {
+    fn listed(r: &dyn Cols) -> ListedToken {
         ListedToken {
             record: TokenRecord {
                 id: r.text("id"),
@@ -110,19 +99,14 @@ pub async fn list_tokens(c: &mut Conn) -> Result<Vec<ListedToken>> {
                 .unwrap_or(Timestamp::UNIX_EPOCH),
         }
     }
-    let (mut tokens, pairs) = on_db!(c, |conn, _pg, _l| {
-        let rows = sqlx::query(
-            "SELECT id, role, label, created_at, limited FROM tokens ORDER BY created_at, id",
-        )
-        .fetch_all(&mut *conn)
-        .await?;
-        let pairs: Vec<(String, String)> = sqlx::query_as(
-            "SELECT token_id, space_id FROM token_spaces ORDER BY token_id, space_id",
-        )
-        .fetch_all(&mut *conn)
-        .await?;
-        (rows.iter().map(listed).collect::<Vec<_>>(), pairs)
-    });
+    let mut tokens =
+        query("SELECT id, role, label, created_at, limited FROM tokens ORDER BY created_at, id")
+            .fetch_all(c, |r| Ok(listed(r)))
+            .await?;
+    let pairs: Vec<(String, String)> =
+        query("SELECT token_id, space_id FROM token_spaces ORDER BY token_id, space_id")
+            .fetch_all(c, |r| Ok((r.text_at(0), r.text_at(1))))
+            .await?;
     for t in &mut tokens {
         if let Some(list) = &mut t.record.space_ids {
             list.extend(
@@ -139,17 +123,14 @@ pub async fn list_tokens(c: &mut Conn) -> Result<Vec<ListedToken>> {
 /// Revokes a token by its id: every later request with it is refused, on every instance
 /// (tokens are looked up in the store on each request). `true` if it existed.
 pub async fn delete_token(c: &mut Conn, id: &str) -> Result<bool> {
-    let n = on_db!(c, |conn, _pg, _l| {
-        sqlx::query("DELETE FROM token_spaces WHERE token_id = $1")
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-        sqlx::query("DELETE FROM tokens WHERE id = $1")
-            .bind(id)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected()
-    });
+    query("DELETE FROM token_spaces WHERE token_id = $1")
+        .bind(id)
+        .execute(c)
+        .await?;
+    let n = query("DELETE FROM tokens WHERE id = $1")
+        .bind(id)
+        .execute(c)
+        .await?;
     Ok(n > 0)
 }
 
@@ -170,23 +151,18 @@ pub async fn idempotent(
     scope: &str,
     key: &str,
 ) -> Result<Option<IdempotentResponse>> {
-    fn response(r: &impl Cols) -> IdempotentResponse {
+    fn response(r: &dyn Cols) -> IdempotentResponse {
         IdempotentResponse {
             request_hash: r.text("request_hash"),
             status: r.int("status") as u16,
             body: r.text("body"),
         }
     }
-    on_db!(c, |conn, _pg, _l| {
-        let row = sqlx::query(
-            "SELECT request_hash, status, body FROM idempotency WHERE scope = $1 AND key = $2",
-        )
+    query("SELECT request_hash, status, body FROM idempotency WHERE scope = $1 AND key = $2")
         .bind(scope)
         .bind(key)
-        .fetch_optional(&mut *conn)
-        .await?;
-        Ok(row.as_ref().map(response))
-    })
+        .fetch_optional(c, |r| Ok(response(r)))
+        .await
 }
 
 /// Stores the response for `(scope, key)`.
@@ -197,19 +173,17 @@ pub async fn remember(
     r: &IdempotentResponse,
     at: Timestamp,
 ) -> Result<()> {
-    on_db!(c, |conn, _pg, _l| {
-        sqlx::query(
-            "INSERT INTO idempotency (scope, key, request_hash, status, body, created_at) \
-             VALUES ($1,$2,$3,$4,$5,$6)",
-        )
-        .bind(scope)
-        .bind(key)
-        .bind(&r.request_hash)
-        .bind(r.status as i64)
-        .bind(&r.body)
-        .bind(at.as_millisecond())
-        .execute(&mut *conn)
-        .await?;
-    });
+    query(
+        "INSERT INTO idempotency (scope, key, request_hash, status, body, created_at) \
+         VALUES ($1,$2,$3,$4,$5,$6)",
+    )
+    .bind(scope)
+    .bind(key)
+    .bind(&r.request_hash)
+    .bind(r.status as i64)
+    .bind(&r.body)
+    .bind(at.as_millisecond())
+    .execute(c)
+    .await?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use crate::{Result, StoreError};
 use sqlx::pool::PoolConnection;
-use sqlx::{PgConnection, Postgres, Row, Sqlite, SqliteConnection, Transaction};
+use sqlx::{PgConnection, Postgres, Row, Transaction};
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,14 +20,14 @@ pub(crate) enum Pools {
     Pg(crate::postgres::PgStore),
 }
 
-/// A connection: a write transaction or a pooled reader, on either backend. Every query
-/// function takes `&mut Conn`.
+/// A connection: a write transaction or a reader, on either backend. Every query function
+/// takes `&mut Conn`.
 #[derive(Debug)]
 pub enum Conn {
-    /// A SQLite write transaction.
-    SqliteTx(Transaction<'static, Sqlite>),
+    /// A SQLite write transaction (holding the single writer).
+    LiteTx(crate::sqlite::WriteTx),
     /// A SQLite read connection.
-    SqliteRead(PoolConnection<Sqlite>),
+    LiteRead(crate::sqlite::ReadConn),
     /// A PostgreSQL write transaction.
     PgTx(Transaction<'static, Postgres>),
     /// A PostgreSQL read connection.
@@ -37,27 +37,42 @@ pub enum Conn {
 /// A write transaction (see [`crate::Store::begin`]).
 pub type Tx = Conn;
 
-pub(crate) enum Db<'a> {
-    Sqlite(&'a mut SqliteConnection),
-    Pg(&'a mut PgConnection, bool),
-}
-
 impl Conn {
-    pub(crate) fn db(&mut self) -> Db<'_> {
+    /// The SQLite connection, on the embedded store.
+    pub(crate) fn lite(&self) -> Option<&rusqlite::Connection> {
         match self {
-            Conn::SqliteTx(t) => Db::Sqlite(t),
-            Conn::SqliteRead(c) => Db::Sqlite(c),
-            Conn::PgTx(t) => Db::Pg(t, true),
-            Conn::PgRead(c) => Db::Pg(c, false),
+            Conn::LiteTx(t) => Some(t.conn()),
+            Conn::LiteRead(r) => Some(r.conn()),
+            Conn::PgTx(_) | Conn::PgRead(_) => None,
         }
+    }
+
+    /// The PostgreSQL connection.
+    pub(crate) fn pg(&mut self) -> Option<&mut PgConnection> {
+        match self {
+            Conn::PgTx(t) => Some(t),
+            Conn::PgRead(c) => Some(c),
+            Conn::LiteTx(_) | Conn::LiteRead(_) => None,
+        }
+    }
+
+    /// Whether this is a PostgreSQL connection.
+    pub(crate) fn is_pg(&self) -> bool {
+        matches!(self, Conn::PgTx(_) | Conn::PgRead(_))
+    }
+
+    /// Whether rows read here must be locked (inside a PostgreSQL write transaction; the
+    /// SQLite writer is alone and needs no row locks).
+    pub(crate) fn locking(&self) -> bool {
+        matches!(self, Conn::PgTx(_))
     }
 
     /// Commits a write transaction (a no-op for a reader).
     pub async fn commit(self) -> Result<()> {
         match self {
-            Conn::SqliteTx(t) => t.commit().await.map_err(map_err),
+            Conn::LiteTx(t) => t.commit(),
             Conn::PgTx(t) => t.commit().await.map_err(map_err),
-            Conn::SqliteRead(_) | Conn::PgRead(_) => Ok(()),
+            Conn::LiteRead(_) | Conn::PgRead(_) => Ok(()),
         }
     }
 }
@@ -74,29 +89,10 @@ pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
     StoreError::Db(e)
 }
 
-/// Runs `$body` with `$conn` bound to the backend's own connection type, so the same query
-/// code (and the same binds) type-check against each driver. `$pg` tells the body which
-/// backend it is on; `$locking` whether it is inside a PostgreSQL write transaction.
-macro_rules! on_db {
-    ($c:expr, |$conn:ident, $pg:ident, $locking:ident| $body:expr) => {
-        match $c.db() {
-            $crate::backend::Db::Sqlite($conn) => {
-                #[allow(unused_variables)]
-                let ($pg, $locking) = (false, false);
-                $body
-            }
-            $crate::backend::Db::Pg($conn, tx) => {
-                #[allow(unused_variables)]
-                let ($pg, $locking) = (true, tx);
-                $body
-            }
-        }
-    };
-}
-pub(crate) use on_db;
-
-/// Rewrites the two JSON table sources for the backend: `ROWS($n)` is a JSON array of
-/// arrays (read with `value->>i`), `LIST($n)` a JSON array of scalars (read as `value`).
+/// Writes `sql` in the backend's dialect: `ROWS($n)` is a JSON array of arrays (read with
+/// `value->>i`), `LIST($n)` a JSON array of scalars (read as `value`). For SQLite, `$n`
+/// becomes `?n` (a numbered parameter: `$n` would be a named one, numbered by first use)
+/// and PostgreSQL's `::text` / `::bigint` casts (which type a bare NULL test) are dropped.
 pub(crate) fn dialect(pg: bool, sql: &str) -> String {
     let (rows, list, cast) = if pg {
         (
@@ -116,7 +112,7 @@ pub(crate) fn dialect(pg: bool, sql: &str) -> String {
             .min_by_key(|(i, _, _)| *i);
         let Some((i, tok, f)) = next else {
             out.push_str(rest);
-            return out;
+            break;
         };
         out.push_str(&rest[..i]);
         let after = &rest[i + tok.len()..];
@@ -127,6 +123,20 @@ pub(crate) fn dialect(pg: bool, sql: &str) -> String {
         out.push_str(cast);
         rest = &after[digits..];
     }
+    if pg {
+        return out;
+    }
+    let out = out.replace("::text", "").replace("::bigint", "");
+    let mut lite = String::with_capacity(out.len());
+    let mut chars = out.chars().peekable();
+    while let Some(ch) = chars.next() {
+        if ch == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            lite.push('?');
+        } else {
+            lite.push(ch);
+        }
+    }
+    lite
 }
 
 /// `sql` with the row-lock clause `lock` appended when `locking` (inside a PostgreSQL write
@@ -139,35 +149,83 @@ pub(crate) fn locked(sql: &str, locking: bool, lock: &str) -> String {
     }
 }
 
-/// Column access shared by both row types (a wrong type is a schema bug and panics, as
-/// `Row::get` does).
+/// Column access shared by both row types, by name or by position (a wrong type is a
+/// schema bug and panics, as `sqlx::Row::get` does).
 pub(crate) trait Cols {
     fn text(&self, col: &str) -> String;
     fn opt_text(&self, col: &str) -> Option<String>;
     fn int(&self, col: &str) -> i64;
     fn opt_int(&self, col: &str) -> Option<i64>;
+    fn text_at(&self, i: usize) -> String;
+    fn opt_text_at(&self, i: usize) -> Option<String>;
+    fn int_at(&self, i: usize) -> i64;
+    fn opt_int_at(&self, i: usize) -> Option<i64>;
 }
 
-macro_rules! impl_cols {
-    ($row:ty) => {
-        impl Cols for $row {
-            fn text(&self, col: &str) -> String {
-                self.get(col)
-            }
-            fn opt_text(&self, col: &str) -> Option<String> {
-                self.get(col)
-            }
-            fn int(&self, col: &str) -> i64 {
-                self.get(col)
-            }
-            fn opt_int(&self, col: &str) -> Option<i64> {
-                self.get(col)
-            }
-        }
-    };
+impl Cols for sqlx::postgres::PgRow {
+    fn text(&self, col: &str) -> String {
+        self.get(col)
+    }
+    fn opt_text(&self, col: &str) -> Option<String> {
+        self.get(col)
+    }
+    fn int(&self, col: &str) -> i64 {
+        self.get(col)
+    }
+    fn opt_int(&self, col: &str) -> Option<i64> {
+        self.get(col)
+    }
+    fn text_at(&self, i: usize) -> String {
+        self.get(i)
+    }
+    fn opt_text_at(&self, i: usize) -> Option<String> {
+        self.get(i)
+    }
+    fn int_at(&self, i: usize) -> i64 {
+        self.get(i)
+    }
+    fn opt_int_at(&self, i: usize) -> Option<i64> {
+        self.get(i)
+    }
 }
-impl_cols!(sqlx::sqlite::SqliteRow);
-impl_cols!(sqlx::postgres::PgRow);
+
+/// Reads column `idx` of a SQLite row as `T`; panics on a schema bug, naming the column.
+fn lite_get<T: rusqlite::types::FromSql, I: rusqlite::RowIndex + std::fmt::Debug + Copy>(
+    r: &rusqlite::Row<'_>,
+    idx: I,
+) -> T {
+    match r.get(idx) {
+        Ok(v) => v,
+        Err(e) => panic!("column {idx:?}: {e}"),
+    }
+}
+
+impl Cols for rusqlite::Row<'_> {
+    fn text(&self, col: &str) -> String {
+        lite_get(self, col)
+    }
+    fn opt_text(&self, col: &str) -> Option<String> {
+        lite_get(self, col)
+    }
+    fn int(&self, col: &str) -> i64 {
+        lite_get(self, col)
+    }
+    fn opt_int(&self, col: &str) -> Option<i64> {
+        lite_get(self, col)
+    }
+    fn text_at(&self, i: usize) -> String {
+        lite_get(self, i)
+    }
+    fn opt_text_at(&self, i: usize) -> Option<String> {
+        lite_get(self, i)
+    }
+    fn int_at(&self, i: usize) -> i64 {
+        lite_get(self, i)
+    }
+    fn opt_int_at(&self, i: usize) -> Option<i64> {
+        lite_get(self, i)
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -178,11 +236,21 @@ mod tests {
         let sql = "SELECT value->>0 FROM ROWS($1) WHERE id IN (SELECT value FROM LIST($2))";
         assert_eq!(
             dialect(false, sql),
-            "SELECT value->>0 FROM json_each($1) WHERE id IN (SELECT value FROM json_each($2))"
+            "SELECT value->>0 FROM json_each(?1) WHERE id IN (SELECT value FROM json_each(?2))"
         );
         assert_eq!(
             dialect(true, sql),
             "SELECT value->>0 FROM jsonb_array_elements($1::jsonb) WHERE id IN (SELECT value FROM jsonb_array_elements_text($2::jsonb))"
         );
+    }
+
+    #[test]
+    fn sqlite_gets_numbered_parameters_and_no_postgres_casts() {
+        let sql = "SELECT * FROM t WHERE ($1::text IS NULL OR a = $1) AND ($12::bigint IS NULL OR b > $12)";
+        assert_eq!(
+            dialect(false, sql),
+            "SELECT * FROM t WHERE (?1 IS NULL OR a = ?1) AND (?12 IS NULL OR b > ?12)"
+        );
+        assert_eq!(dialect(true, sql), sql);
     }
 }

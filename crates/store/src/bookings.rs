@@ -1,6 +1,7 @@
 //! Bookings: the working set a space's events need, and the API's reads.
 
-use crate::backend::{Cols, dialect, map_err, on_db};
+use crate::backend::Cols;
+use crate::query::query;
 use crate::{Conn, Result, StoreError, opt_ts, ts};
 use jiff::Timestamp;
 use zs_core::{Booking, BookingId, BookingStatus, SpaceId};
@@ -12,7 +13,7 @@ fn corrupt(what: &str, v: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("booking {what}: {v}"))
 }
 
-fn row_to_booking(r: &impl Cols) -> Result<Booking> {
+fn row_to_booking(r: &dyn Cols) -> Result<Booking> {
     Ok(Booking {
         id: BookingId::parse(&r.text("id")).map_err(|e| corrupt("id", e))?,
         space_id: SpaceId::parse(&r.text("space_id")).map_err(|e| corrupt("space_id", e))?,
@@ -60,13 +61,7 @@ pub async fn upsert_many(c: &mut Conn, list: &[&Booking]) -> Result<()> {
          FROM ROWS($1) WHERE true \
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, checked_in_at = excluded.checked_in_at, \
          ended_at = excluded.ended_at, cancelled_at = excluded.cancelled_at, cancel_reason = excluded.cancel_reason";
-    on_db!(c, |conn, pg, _l| {
-        sqlx::query(sqlx::AssertSqlSafe(dialect(pg, SQL)))
-            .bind(&rows)
-            .execute(&mut *conn)
-            .await
-            .map_err(map_err)?;
-    });
+    query(SQL).bind(&rows).execute(c).await?;
     Ok(())
 }
 
@@ -95,13 +90,7 @@ pub async fn update_many(c: &mut Conn, list: &[&Booking]) -> Result<()> {
          CAST(value->>2 AS BIGINT) AS ci, CAST(value->>3 AS BIGINT) AS en, CAST(value->>4 AS BIGINT) AS ca, \
          value->>5 AS cr FROM ROWS($1)) UPDATE bookings SET status = j.st, checked_in_at = j.ci, \
          ended_at = j.en, cancelled_at = j.ca, cancel_reason = j.cr FROM j WHERE bookings.id = j.id";
-    on_db!(c, |conn, pg, _l| {
-        sqlx::query(sqlx::AssertSqlSafe(dialect(pg, SQL)))
-            .bind(&rows)
-            .execute(&mut *conn)
-            .await
-            .map_err(map_err)?;
-    });
+    query(SQL).bind(&rows).execute(c).await?;
     Ok(())
 }
 
@@ -126,16 +115,13 @@ pub async fn working_sets(
          UNION SELECT {COLUMNS} FROM bookings WHERE id IN (SELECT value FROM LIST($4)) AND \
          space_id IN (SELECT value FROM LIST($1)) ORDER BY start_ms"
     );
-    on_db!(c, |conn, pg, _l| {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(dialect(pg, &q)))
-            .bind(&ids)
-            .bind(max_cleaning_ms)
-            .bind(at.as_millisecond())
-            .bind(&extra)
-            .fetch_all(&mut *conn)
-            .await?;
-        rows.iter().map(row_to_booking).collect()
-    })
+    query(q)
+        .bind(&ids)
+        .bind(max_cleaning_ms)
+        .bind(at.as_millisecond())
+        .bind(&extra)
+        .fetch_all(c, row_to_booking)
+        .await
 }
 
 /// The bookings a space's next event may concern: every live booking, completed ones whose
@@ -154,25 +140,20 @@ pub async fn working_set(
 /// One booking.
 pub async fn get(c: &mut Conn, id: &BookingId) -> Result<Option<Booking>> {
     let q = format!("SELECT {COLUMNS} FROM bookings WHERE id = $1");
-    on_db!(c, |conn, _pg, _l| {
-        let row = sqlx::query(sqlx::AssertSqlSafe(q.clone()))
-            .bind(id.as_str())
-            .fetch_optional(&mut *conn)
-            .await?;
-        row.as_ref().map(row_to_booking).transpose()
-    })
+    query(q)
+        .bind(id.as_str())
+        .fetch_optional(c, row_to_booking)
+        .await
 }
 
 /// Records the token that created a booking (its public id), in the transaction that
 /// created it.
 pub async fn set_owner(c: &mut Conn, id: &BookingId, owner: &str) -> Result<()> {
-    on_db!(c, |conn, _pg, _l| {
-        sqlx::query("UPDATE bookings SET owner = $1 WHERE id = $2")
-            .bind(owner)
-            .bind(id.as_str())
-            .execute(&mut *conn)
-            .await?;
-    });
+    query("UPDATE bookings SET owner = $1 WHERE id = $2")
+        .bind(owner)
+        .bind(id.as_str())
+        .execute(c)
+        .await?;
     Ok(())
 }
 
@@ -180,28 +161,21 @@ pub async fn set_owner(c: &mut Conn, id: &BookingId, owner: &str) -> Result<()> 
 /// or the ingress queue did).
 pub async fn get_owned(c: &mut Conn, id: &BookingId) -> Result<Option<(Booking, Option<String>)>> {
     let q = format!("SELECT {COLUMNS}, owner FROM bookings WHERE id = $1");
-    on_db!(c, |conn, _pg, _l| {
-        let row = sqlx::query(sqlx::AssertSqlSafe(q.clone()))
-            .bind(id.as_str())
-            .fetch_optional(&mut *conn)
-            .await?;
-        row.as_ref()
-            .map(|r| Ok((row_to_booking(r)?, r.opt_text("owner"))))
-            .transpose()
-    })
+    query(q)
+        .bind(id.as_str())
+        .fetch_optional(c, |r| Ok((row_to_booking(r)?, r.opt_text("owner"))))
+        .await
 }
 
 /// The ids of a space's live bookings (not yet completed, cancelled or no-show), by start.
 pub async fn live_ids(c: &mut Conn, space: &SpaceId) -> Result<Vec<BookingId>> {
-    let ids: Vec<String> = on_db!(c, |conn, _pg, _l| {
-        sqlx::query_scalar(
-            "SELECT id FROM bookings WHERE space_id = $1 AND \
-             status IN ('scheduled','upcoming','awaiting_check_in','checked_in') ORDER BY start_ms, id",
-        )
-        .bind(space.as_str())
-        .fetch_all(&mut *conn)
-        .await?
-    });
+    let ids: Vec<String> = query(
+        "SELECT id FROM bookings WHERE space_id = $1 AND \
+         status IN ('scheduled','upcoming','awaiting_check_in','checked_in') ORDER BY start_ms, id",
+    )
+    .bind(space.as_str())
+    .fetch_all(c, |r| Ok(r.text_at(0)))
+    .await?;
     ids.iter()
         .map(|s| BookingId::parse(s).map_err(|e| corrupt("id", e)))
         .collect()
@@ -232,21 +206,13 @@ pub async fn list_owned(
          ($2::bigint IS NULL OR end_ms > $2) AND ($3::bigint IS NULL OR start_ms < $3) AND \
          ($5::text IS NULL OR owner = $5) ORDER BY start_ms, id LIMIT $4"
     );
-    on_db!(c, |conn, pg, _l| {
-        // SQLite has no `::type` casts; PostgreSQL needs them to type a bare NULL test.
-        let sql = if pg {
-            q.clone()
-        } else {
-            q.replace("::text", "").replace("::bigint", "")
-        };
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(space.map(|s| s.as_str()))
-            .bind(from.map(|t| t.as_millisecond()))
-            .bind(to.map(|t| t.as_millisecond()))
-            .bind(limit)
-            .bind(owner)
-            .fetch_all(&mut *conn)
-            .await?;
-        rows.iter().map(row_to_booking).collect()
-    })
+    // The `::type` casts type a bare NULL test on PostgreSQL (SQLite's dialect drops them).
+    query(q)
+        .bind(space.map(|s| s.as_str()))
+        .bind(from.map(|t| t.as_millisecond()))
+        .bind(to.map(|t| t.as_millisecond()))
+        .bind(limit)
+        .bind(owner)
+        .fetch_all(c, row_to_booking)
+        .await
 }

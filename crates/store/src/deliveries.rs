@@ -1,6 +1,7 @@
 //! Webhook endpoints, their deliveries and the log of every attempt.
 
-use crate::backend::{Cols, dialect, on_db};
+use crate::backend::Cols;
+use crate::query::{Query, query};
 use crate::typed::{DeliveryStatus, Queue};
 use crate::{Conn, Result, StoreError, opt_ts, ts};
 use jiff::Timestamp;
@@ -136,7 +137,7 @@ const JOINED_ENDPOINT: EndpointColumns = EndpointColumns {
     created_at: "w_created_at",
 };
 
-fn endpoint_at(r: &impl Cols, c: &EndpointColumns) -> Result<Endpoint> {
+fn endpoint_at(r: &dyn Cols, c: &EndpointColumns) -> Result<Endpoint> {
     Ok(Endpoint {
         id: r.text(c.id),
         url: r.text(c.url),
@@ -148,12 +149,12 @@ fn endpoint_at(r: &impl Cols, c: &EndpointColumns) -> Result<Endpoint> {
     })
 }
 
-fn row_to_endpoint(r: &impl Cols) -> Result<Endpoint> {
+fn row_to_endpoint(r: &dyn Cols) -> Result<Endpoint> {
     endpoint_at(r, &ENDPOINT)
 }
 
 /// The endpoint joined to a delivery row, if it still exists.
-fn joined_endpoint(r: &impl Cols) -> Result<Option<Endpoint>> {
+fn joined_endpoint(r: &dyn Cols) -> Result<Option<Endpoint>> {
     if r.opt_text(JOINED_ENDPOINT.id).is_none() {
         return Ok(None);
     }
@@ -163,88 +164,77 @@ fn joined_endpoint(r: &impl Cols) -> Result<Option<Endpoint>> {
 /// Adds an endpoint.
 pub async fn insert_endpoint(c: &mut Conn, e: &Endpoint) -> Result<()> {
     let events = serde_json::to_string(&e.events).expect("strings serialise");
-    on_db!(c, |conn, pg, _l| {
-        sqlx::query(
-            "INSERT INTO webhooks (id, url, events, secret, previous_secret, previous_until, \
-             created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)",
-        )
-        .bind(&e.id)
-        .bind(&e.url)
-        .bind(&events)
-        .bind(&e.secret)
-        .bind(&e.previous_secret)
-        .bind(e.previous_until.map(|t| t.as_millisecond()))
-        .bind(e.created_at.as_millisecond())
-        .execute(&mut *conn)
-        .await?;
-        if pg {
-            sqlx::query(crate::postgres::NOTIFY_SQL)
-                .bind("endpoints")
-                .execute(&mut *conn)
-                .await?;
-        }
-    });
+    query(
+        "INSERT INTO webhooks (id, url, events, secret, previous_secret, previous_until, \
+         created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)",
+    )
+    .bind(&e.id)
+    .bind(&e.url)
+    .bind(&events)
+    .bind(&e.secret)
+    .bind(&e.previous_secret)
+    .bind(e.previous_until.map(|t| t.as_millisecond()))
+    .bind(e.created_at.as_millisecond())
+    .execute(c)
+    .await?;
+    if c.is_pg() {
+        query(crate::postgres::NOTIFY_SQL)
+            .bind("endpoints")
+            .execute(c)
+            .await?;
+    }
     Ok(())
 }
 
 /// Every endpoint.
 pub async fn endpoints(c: &mut Conn) -> Result<Vec<Endpoint>> {
-    on_db!(c, |conn, _pg, _l| {
-        let rows = sqlx::query("SELECT * FROM webhooks ORDER BY created_at, id")
-            .fetch_all(&mut *conn)
-            .await?;
-        rows.iter().map(row_to_endpoint).collect()
-    })
+    query("SELECT * FROM webhooks ORDER BY created_at, id")
+        .fetch_all(c, row_to_endpoint)
+        .await
 }
 
 /// One endpoint.
 pub async fn endpoint(c: &mut Conn, id: &str) -> Result<Option<Endpoint>> {
-    on_db!(c, |conn, _pg, _l| {
-        let row = sqlx::query("SELECT * FROM webhooks WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
-        row.as_ref().map(row_to_endpoint).transpose()
-    })
+    query("SELECT * FROM webhooks WHERE id = $1")
+        .bind(id)
+        .fetch_optional(c, row_to_endpoint)
+        .await
 }
 
 /// Removes an endpoint and its pending delivery jobs; `false` if unknown.
 pub async fn delete_endpoint(c: &mut Conn, id: &str) -> Result<bool> {
-    let n = on_db!(c, |conn, pg, _l| {
-        if pg {
-            sqlx::query(crate::postgres::NOTIFY_SQL)
-                .bind("endpoints")
-                .execute(&mut *conn)
-                .await?;
-        }
-        let r = sqlx::query("DELETE FROM webhooks WHERE id = $1")
-            .bind(id)
-            .execute(&mut *conn)
+    if c.is_pg() {
+        query(crate::postgres::NOTIFY_SQL)
+            .bind("endpoints")
+            .execute(c)
             .await?;
-        sqlx::query(
-            "DELETE FROM jobs WHERE queue = $2 AND id IN \
-             (SELECT id FROM deliveries WHERE endpoint_id = $1 AND status = $3)",
-        )
+    }
+    let n = query("DELETE FROM webhooks WHERE id = $1")
         .bind(id)
-        .bind(Queue::WebhookDeliveries.as_str())
-        .bind(DeliveryStatus::Pending.as_str())
-        .execute(&mut *conn)
+        .execute(c)
         .await?;
-        sqlx::query(
-            "UPDATE deliveries SET status = $2, last_error = 'endpoint deleted' \
-             WHERE endpoint_id = $1 AND status = $3",
-        )
-        .bind(id)
-        .bind(DeliveryStatus::Failed.as_str())
-        .bind(DeliveryStatus::Pending.as_str())
-        .execute(&mut *conn)
-        .await?;
-        r.rows_affected()
-    });
+    query(
+        "DELETE FROM jobs WHERE queue = $2 AND id IN \
+         (SELECT id FROM deliveries WHERE endpoint_id = $1 AND status = $3)",
+    )
+    .bind(id)
+    .bind(Queue::WebhookDeliveries.as_str())
+    .bind(DeliveryStatus::Pending.as_str())
+    .execute(c)
+    .await?;
+    query(
+        "UPDATE deliveries SET status = $2, last_error = 'endpoint deleted' \
+         WHERE endpoint_id = $1 AND status = $3",
+    )
+    .bind(id)
+    .bind(DeliveryStatus::Failed.as_str())
+    .bind(DeliveryStatus::Pending.as_str())
+    .execute(c)
+    .await?;
     Ok(n > 0)
 }
 
-fn row_to_delivery(r: &impl Cols) -> Result<Delivery> {
+fn row_to_delivery(r: &dyn Cols) -> Result<Delivery> {
     let status = r.text("status");
     let status = DeliveryStatus::parse(&status)
         .ok_or_else(|| StoreError::Corrupt(format!("unknown delivery status {status:?}")))?;
@@ -284,25 +274,20 @@ pub async fn insert_many(c: &mut Conn, list: &[Delivery]) -> Result<()> {
     const SQL: &str = "INSERT INTO deliveries (id, endpoint_id, event_type, body, status, attempts, \
          next_attempt_at, created_at, updated_at) SELECT value->>0, value->>1, value->>2, value->>3, $2, \
          0, CAST(value->>4 AS BIGINT), CAST(value->>5 AS BIGINT), CAST(value->>5 AS BIGINT) FROM ROWS($1)";
-    on_db!(c, |conn, pg, _l| {
-        sqlx::query(sqlx::AssertSqlSafe(dialect(pg, SQL)))
-            .bind(&rows)
-            .bind(DeliveryStatus::Pending.as_str())
-            .execute(&mut *conn)
-            .await?;
-    });
+    query(SQL)
+        .bind(&rows)
+        .bind(DeliveryStatus::Pending.as_str())
+        .execute(c)
+        .await?;
     Ok(())
 }
 
 /// One delivery.
 pub async fn get(c: &mut Conn, id: &str) -> Result<Option<Delivery>> {
-    on_db!(c, |conn, _pg, _l| {
-        let row = sqlx::query("SELECT * FROM deliveries WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
-        row.as_ref().map(row_to_delivery).transpose()
-    })
+    query("SELECT * FROM deliveries WHERE id = $1")
+        .bind(id)
+        .fetch_optional(c, row_to_delivery)
+        .await
 }
 
 /// One delivery with its endpoint (`None` once the endpoint is deleted), in one read: what
@@ -311,35 +296,24 @@ pub async fn get_with_endpoint(
     c: &mut Conn,
     id: &str,
 ) -> Result<Option<(Delivery, Option<Endpoint>)>> {
-    on_db!(c, |conn, _pg, _l| {
-        let row = sqlx::query(
-            "SELECT d.*, w.id AS w_id, w.url AS w_url, w.events AS w_events, \
-             w.secret AS w_secret, w.previous_secret AS w_previous_secret, \
-             w.previous_until AS w_previous_until, w.created_at AS w_created_at \
-             FROM deliveries d LEFT JOIN webhooks w ON w.id = d.endpoint_id WHERE d.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
-        match row {
-            Some(r) => Ok(Some((row_to_delivery(&r)?, joined_endpoint(&r)?))),
-            None => Ok(None),
-        }
-    })
+    query(
+        "SELECT d.*, w.id AS w_id, w.url AS w_url, w.events AS w_events, \
+         w.secret AS w_secret, w.previous_secret AS w_previous_secret, \
+         w.previous_until AS w_previous_until, w.created_at AS w_created_at \
+         FROM deliveries d LEFT JOIN webhooks w ON w.id = d.endpoint_id WHERE d.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(c, |r| Ok((row_to_delivery(r)?, joined_endpoint(r)?)))
+    .await
 }
 
 /// An endpoint's deliveries, newest first.
 pub async fn for_endpoint(c: &mut Conn, endpoint_id: &str, limit: i64) -> Result<Vec<Delivery>> {
-    on_db!(c, |conn, _pg, _l| {
-        let rows = sqlx::query(
-            "SELECT * FROM deliveries WHERE endpoint_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
-        )
+    query("SELECT * FROM deliveries WHERE endpoint_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2")
         .bind(endpoint_id)
         .bind(limit)
-        .fetch_all(&mut *conn)
-        .await?;
-        rows.iter().map(row_to_delivery).collect()
-    })
+        .fetch_all(c, row_to_delivery)
+        .await
 }
 
 /// What becomes of a delivery's queue job after an attempt.
@@ -353,8 +327,8 @@ pub enum JobAfterAttempt<'a> {
 
 /// Settles one attempt in one round trip: logs it, sets the delivery's new status, and
 /// moves or removes its queue job `job_id`. On PostgreSQL that is one statement (the log
-/// and the delivery in data-modifying `WITH` clauses), on SQLite three statements sent
-/// together; either way inside the caller's transaction.
+/// and the delivery in data-modifying `WITH` clauses), on SQLite three cached statements
+/// on the writer's own connection; either way inside the caller's transaction.
 pub async fn settle_attempt(
     c: &mut Conn,
     id: &str,
@@ -380,16 +354,8 @@ pub async fn settle_attempt(
         ),
         JobAfterAttempt::Remove => ("DELETE FROM jobs WHERE id = $10", None, None),
     };
-    on_db!(c, |conn, pg, _l| {
-        // Built from the constants above only: no input reaches the text.
-        let sql = if pg {
-            format!(
-                "WITH logged AS ({LOG} RETURNING 1), settled AS ({DELIVERY} RETURNING 1) {job_sql}"
-            )
-        } else {
-            format!("{LOG}; {DELIVERY}; {job_sql}")
-        };
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let bound = |q: Query<'static>| {
+        let q = q
             .bind(id)
             .bind(a.at.as_millisecond())
             .bind(a.status_code)
@@ -400,33 +366,42 @@ pub async fn settle_attempt(
             .bind(a.attempt)
             .bind(next)
             .bind(job_id);
-        if let Some(error) = job_error {
-            q = q.bind(error).bind(crate::typed::Relay::Pending.as_i64());
+        match job_error {
+            Some(error) => q.bind(error).bind(crate::typed::Relay::Pending.as_i64()),
+            None => q,
         }
-        q.execute(&mut *conn).await?;
-    });
+    };
+    // Built from the constants above only: no input reaches the text.
+    if c.is_pg() {
+        let sql = format!(
+            "WITH logged AS ({LOG} RETURNING 1), settled AS ({DELIVERY} RETURNING 1) {job_sql}"
+        );
+        bound(query(sql)).execute(c).await?;
+    } else {
+        for sql in [LOG, DELIVERY, job_sql] {
+            bound(query(sql)).execute(c).await?;
+        }
+    }
     Ok(())
 }
 
 /// Re-opens a delivery for a manual replay (its attempt count restarts).
 pub async fn reopen(c: &mut Conn, id: &str, at: Timestamp) -> Result<()> {
-    on_db!(c, |conn, _pg, _l| {
-        sqlx::query(
-            "UPDATE deliveries SET status = $3, attempts = 0, next_attempt_at = $1, updated_at = $1 \
-             WHERE id = $2",
-        )
-        .bind(at.as_millisecond())
-        .bind(id)
-        .bind(DeliveryStatus::Pending.as_str())
-        .execute(&mut *conn)
-        .await?;
-    });
+    query(
+        "UPDATE deliveries SET status = $3, attempts = 0, next_attempt_at = $1, updated_at = $1 \
+         WHERE id = $2",
+    )
+    .bind(at.as_millisecond())
+    .bind(id)
+    .bind(DeliveryStatus::Pending.as_str())
+    .execute(c)
+    .await?;
     Ok(())
 }
 
 /// The attempts of a delivery, oldest first.
 pub async fn attempts(c: &mut Conn, id: &str) -> Result<Vec<Attempt>> {
-    fn row_to_attempt(r: &impl Cols) -> Result<Attempt> {
+    fn row_to_attempt(r: &dyn Cols) -> Result<Attempt> {
         Ok(Attempt {
             attempt: r.int("attempt"),
             at: ts(r.int("at"))?,
@@ -436,13 +411,8 @@ pub async fn attempts(c: &mut Conn, id: &str) -> Result<Vec<Attempt>> {
             success: r.int("success") != 0,
         })
     }
-    on_db!(c, |conn, _pg, _l| {
-        let rows = sqlx::query(
-            "SELECT * FROM delivery_attempts WHERE delivery_id = $1 ORDER BY at, attempt",
-        )
+    query("SELECT * FROM delivery_attempts WHERE delivery_id = $1 ORDER BY at, attempt")
         .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
-        rows.iter().map(row_to_attempt).collect()
-    })
+        .fetch_all(c, row_to_attempt)
+        .await
 }

@@ -10,7 +10,8 @@
 //!   is (`log_tx`, `log_pos`). A transaction left open anywhere on the server holds new
 //!   rows back until it ends.
 
-use crate::backend::on_db;
+use crate::backend::Cols;
+use crate::query::query;
 use crate::{Conn, Result};
 use zs_core::Transition;
 
@@ -52,7 +53,7 @@ impl std::fmt::Display for Cursor {
 /// a row before them is running.
 const PG_SETTLED: &str = "log_tx < pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
 
-fn cursor_of(r: &impl crate::backend::Cols, pg: bool) -> Cursor {
+fn cursor_of(r: &dyn Cols, pg: bool) -> Cursor {
     Cursor {
         tx: if pg { r.int("log_tx") } else { 0 },
         pos: r.int("log_pos"),
@@ -62,103 +63,79 @@ fn cursor_of(r: &impl crate::backend::Cols, pg: bool) -> Cursor {
 /// The newest settled position ([`Cursor::START`] for an empty log): reading after it
 /// gives exactly what commits from now on.
 pub async fn head(c: &mut Conn) -> Result<Cursor> {
-    on_db!(c, |conn, pg, _l| {
-        let row = if pg {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT log_tx, log_pos FROM transitions WHERE {PG_SETTLED} \
-                 ORDER BY log_tx DESC, log_pos DESC LIMIT 1"
-            )))
-            .fetch_optional(&mut *conn)
-            .await?
-            .map(|r| cursor_of(&r, true))
-        } else {
-            sqlx::query("SELECT log_pos FROM transitions ORDER BY log_pos DESC LIMIT 1")
-                .fetch_optional(&mut *conn)
-                .await?
-                .map(|r| cursor_of(&r, false))
-        };
-        Ok(row.unwrap_or(Cursor::START))
-    })
+    let pg = c.is_pg();
+    let sql = if pg {
+        format!(
+            "SELECT log_tx, log_pos FROM transitions WHERE {PG_SETTLED} \
+             ORDER BY log_tx DESC, log_pos DESC LIMIT 1"
+        )
+    } else {
+        "SELECT log_pos FROM transitions ORDER BY log_pos DESC LIMIT 1".to_owned()
+    };
+    let row = query(sql)
+        .fetch_optional(c, |r| Ok(cursor_of(r, pg)))
+        .await?;
+    Ok(row.unwrap_or(Cursor::START))
 }
 
 /// Up to `limit` settled transitions after `after`, in commit order, with their cursors.
 pub async fn after(c: &mut Conn, after: Cursor, limit: i64) -> Result<Vec<(Cursor, Transition)>> {
-    on_db!(c, |conn, pg, _l| {
-        let rows = if pg {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT * FROM transitions WHERE (log_tx, log_pos) > ($1, $2) AND {PG_SETTLED} \
-                 ORDER BY log_tx, log_pos LIMIT $3"
-            )))
-            .bind(after.tx)
+    let pg = c.is_pg();
+    let q = if pg {
+        query(format!(
+            "SELECT * FROM transitions WHERE (log_tx, log_pos) > ($1, $2) AND {PG_SETTLED} \
+             ORDER BY log_tx, log_pos LIMIT $3"
+        ))
+        .bind(after.tx)
+        .bind(after.pos)
+        .bind(limit)
+    } else {
+        query("SELECT * FROM transitions WHERE log_pos > $1 ORDER BY log_pos LIMIT $2")
             .bind(after.pos)
             .bind(limit)
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|r| Ok((cursor_of(r, true), crate::spaces::row_to_transition(r)?)))
-            .collect::<Result<Vec<_>>>()?
-        } else {
-            sqlx::query("SELECT * FROM transitions WHERE log_pos > $1 ORDER BY log_pos LIMIT $2")
-                .bind(after.pos)
-                .bind(limit)
-                .fetch_all(&mut *conn)
-                .await?
-                .iter()
-                .map(|r| Ok((cursor_of(r, false), crate::spaces::row_to_transition(r)?)))
-                .collect::<Result<Vec<_>>>()?
-        };
-        Ok(rows)
+    };
+    q.fetch_all(c, |r| {
+        Ok((cursor_of(r, pg), crate::spaces::row_to_transition(r)?))
     })
+    .await
 }
 
 /// When the transition at `at` happened, or `None` when the log holds no such position
 /// (never issued, or issued by another database). [`Cursor::START`] has no transition: `None`.
 pub async fn occurred_at(c: &mut Conn, at: Cursor) -> Result<Option<jiff::Timestamp>> {
-    let ms: Option<i64> = on_db!(c, |conn, pg, _l| {
-        if pg {
-            sqlx::query_scalar(
-                "SELECT occurred_at FROM transitions WHERE log_tx = $1 AND log_pos = $2",
-            )
+    let ms: Option<i64> = if c.is_pg() {
+        query("SELECT occurred_at FROM transitions WHERE log_tx = $1 AND log_pos = $2")
             .bind(at.tx)
             .bind(at.pos)
-            .fetch_optional(&mut *conn)
+            .fetch_optional(c, |r| Ok(r.int_at(0)))
             .await?
-        } else if at.tx != 0 {
-            None
-        } else {
-            sqlx::query_scalar("SELECT occurred_at FROM transitions WHERE log_pos = $1")
-                .bind(at.pos)
-                .fetch_optional(&mut *conn)
-                .await?
-        }
-    });
+    } else if at.tx != 0 {
+        None
+    } else {
+        query("SELECT occurred_at FROM transitions WHERE log_pos = $1")
+            .bind(at.pos)
+            .fetch_optional(c, |r| Ok(r.int_at(0)))
+            .await?
+    };
     crate::opt_ts(ms)
 }
 
 /// How many settled transitions follow `after`, counting no further than `cap`.
 pub async fn count_after(c: &mut Conn, after: Cursor, cap: i64) -> Result<i64> {
-    on_db!(c, |conn, pg, _l| {
-        let n: i64 = if pg {
-            sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM transitions \
-                 WHERE (log_tx, log_pos) > ($1, $2) AND {PG_SETTLED} LIMIT $3) AS t"
-            )))
-            .bind(after.tx)
+    let q = if c.is_pg() {
+        query(format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM transitions \
+             WHERE (log_tx, log_pos) > ($1, $2) AND {PG_SETTLED} LIMIT $3) AS t"
+        ))
+        .bind(after.tx)
+        .bind(after.pos)
+        .bind(cap)
+    } else {
+        query("SELECT COUNT(*) FROM (SELECT 1 FROM transitions WHERE log_pos > $1 LIMIT $2)")
             .bind(after.pos)
             .bind(cap)
-            .fetch_one(&mut *conn)
-            .await?
-        } else {
-            sqlx::query_scalar(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM transitions WHERE log_pos > $1 LIMIT $2)",
-            )
-            .bind(after.pos)
-            .bind(cap)
-            .fetch_one(&mut *conn)
-            .await?
-        };
-        Ok(n)
-    })
+    };
+    q.fetch_one(c, |r| Ok(r.int_at(0))).await
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! The durable job queues (`meetingScheduler`, `statusUpdateQueue`, `webhookDeliveryQueue`):
 //! jobs are rows written in the same transaction as the change that causes them.
 
-use crate::backend::{Cols, dialect, locked, map_err, on_db};
+use crate::backend::{Cols, locked};
+use crate::query::query;
 use crate::typed::{Queue, Relay};
 use crate::{Conn, Result, StoreError, ts};
 use jiff::Timestamp;
@@ -80,33 +81,27 @@ pub async fn put_many(c: &mut Conn, list: &[NewJob], now: Timestamp) -> Result<(
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, data = excluded.data, \
          due_ms = excluded.due_ms, rank = excluded.rank, grp = excluded.grp, attempts_made = 0, \
          last_error = NULL, relayed = $3";
-    on_db!(c, |conn, pg, _l| {
-        sqlx::query(sqlx::AssertSqlSafe(dialect(pg, SQL)))
-            .bind(&rows)
-            .bind(now.as_millisecond())
-            .bind(Relay::Pending.as_i64())
-            .execute(&mut *conn)
-            .await
-            .map_err(map_err)?;
-        if pg {
-            sqlx::query(crate::postgres::NOTIFY_SQL)
-                .bind("jobs")
-                .execute(&mut *conn)
-                .await?;
-        }
-    });
+    query(SQL)
+        .bind(&rows)
+        .bind(now.as_millisecond())
+        .bind(Relay::Pending.as_i64())
+        .execute(c)
+        .await?;
+    if c.is_pg() {
+        query(crate::postgres::NOTIFY_SQL)
+            .bind("jobs")
+            .execute(c)
+            .await?;
+    }
     Ok(())
 }
 
 /// Removes one job; `true` if it existed.
 pub async fn remove(c: &mut Conn, id: &str) -> Result<bool> {
-    let n = on_db!(c, |conn, _pg, _l| {
-        sqlx::query("DELETE FROM jobs WHERE id = $1")
-            .bind(id)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected()
-    });
+    let n = query("DELETE FROM jobs WHERE id = $1")
+        .bind(id)
+        .execute(c)
+        .await?;
     Ok(n > 0)
 }
 
@@ -117,12 +112,7 @@ pub async fn remove_seqs(c: &mut Conn, seqs: &[i64]) -> Result<()> {
     }
     let list = serde_json::to_string(seqs).expect("numbers serialise");
     const SQL: &str = "DELETE FROM jobs WHERE seq IN (SELECT CAST(value AS BIGINT) FROM LIST($1))";
-    on_db!(c, |conn, pg, _l| {
-        sqlx::query(sqlx::AssertSqlSafe(dialect(pg, SQL)))
-            .bind(&list)
-            .execute(&mut *conn)
-            .await?;
-    });
+    query(SQL).bind(&list).execute(c).await?;
     Ok(())
 }
 
@@ -136,16 +126,12 @@ pub async fn remove_prefix(c: &mut Conn, queue: Queue, group: &str, prefix: &str
             .replace('%', "\\%")
             .replace('_', "\\_")
     );
-    let n = on_db!(c, |conn, _pg, _l| {
-        sqlx::query("DELETE FROM jobs WHERE queue = $1 AND grp = $2 AND id LIKE $3 ESCAPE '\\'")
-            .bind(queue.as_str())
-            .bind(group)
-            .bind(&like)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected()
-    });
-    Ok(n)
+    query("DELETE FROM jobs WHERE queue = $1 AND grp = $2 AND id LIKE $3 ESCAPE '\\'")
+        .bind(queue.as_str())
+        .bind(group)
+        .bind(&like)
+        .execute(c)
+        .await
 }
 
 /// The queue a stored row names.
@@ -153,7 +139,7 @@ fn queue_of(name: &str) -> Result<Queue> {
     Queue::parse(name).ok_or_else(|| StoreError::Corrupt(format!("unknown queue {name:?}")))
 }
 
-fn row_to_job(r: &impl Cols) -> Result<Job> {
+fn row_to_job(r: &dyn Cols) -> Result<Job> {
     let data = r.text("data");
     Ok(Job {
         seq: r.int("seq"),
@@ -189,24 +175,22 @@ pub async fn due(
     const DUE: &str = "SELECT * FROM jobs WHERE queue = $1 AND due_ms <= $4 AND (due_ms <= $2 OR relayed = $5) \
          ORDER BY due_ms, rank, seq LIMIT $3";
     const ROW: &str = "seq, id, queue, name, data, due_ms, attempts_made, last_error, grp";
-    let text: Option<String> = on_db!(c, |conn, pg, locking| {
-        let due = locked(DUE, locking, "FOR UPDATE SKIP LOCKED");
-        let sql = if pg {
-            format!(
-                "SELECT json_agg(json_build_array({ROW}) ORDER BY due_ms, rank, seq)::text FROM ({due}) j"
-            )
-        } else {
-            format!("SELECT json_group_array(json_array({ROW})) FROM ({due})")
-        };
-        sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .bind(queue.as_str())
-            .bind(now.as_millisecond())
-            .bind(limit)
-            .bind(claimed_by.as_millisecond())
-            .bind(Relay::Claimed.as_i64())
-            .fetch_one(&mut *conn)
-            .await?
-    });
+    let due = locked(DUE, c.locking(), "FOR UPDATE SKIP LOCKED");
+    let sql = if c.is_pg() {
+        format!(
+            "SELECT json_agg(json_build_array({ROW}) ORDER BY due_ms, rank, seq)::text FROM ({due}) j"
+        )
+    } else {
+        format!("SELECT json_group_array(json_array({ROW})) FROM ({due})")
+    };
+    let text: Option<String> = query(sql)
+        .bind(queue.as_str())
+        .bind(now.as_millisecond())
+        .bind(limit)
+        .bind(claimed_by.as_millisecond())
+        .bind(Relay::Claimed.as_i64())
+        .fetch_one(c, |r| Ok(r.opt_text_at(0)))
+        .await?;
     type Row = (
         i64,
         String,
@@ -246,16 +230,14 @@ pub async fn due(
     // Every due job of those groups, in run order, as committed now (locked or not).
     const ORDER: &str = "SELECT grp, id FROM jobs WHERE queue = $1 AND grp IN (SELECT value FROM LIST($2)) \
          AND due_ms <= $4 AND (due_ms <= $3 OR relayed = $5) ORDER BY grp, due_ms, rank, seq";
-    let order: Vec<(String, String)> = on_db!(c, |conn, pg, _l| {
-        sqlx::query_as(sqlx::AssertSqlSafe(dialect(pg, ORDER)))
-            .bind(queue.as_str())
-            .bind(&list)
-            .bind(now.as_millisecond())
-            .bind(claimed_by.as_millisecond())
-            .bind(Relay::Claimed.as_i64())
-            .fetch_all(&mut *conn)
-            .await?
-    });
+    let order: Vec<(String, String)> = query(ORDER)
+        .bind(queue.as_str())
+        .bind(&list)
+        .bind(now.as_millisecond())
+        .bind(claimed_by.as_millisecond())
+        .bind(Relay::Claimed.as_i64())
+        .fetch_all(c, |r| Ok((r.text_at(0), r.text_at(1))))
+        .await?;
     Ok(group_order_prefix(jobs, &order))
 }
 
@@ -308,21 +290,14 @@ pub async fn due_heads(
          AND (grp IS NULL OR NOT EXISTS \
          (SELECT 1 FROM jobs k WHERE k.queue = $1 AND k.grp = j.grp AND k.seq < j.seq)) \
          ORDER BY due_ms, rank, seq LIMIT $3";
-    on_db!(c, |conn, _pg, locking| {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(locked(
-            SQL,
-            locking,
-            "FOR UPDATE SKIP LOCKED",
-        )))
+    query(locked(SQL, c.locking(), "FOR UPDATE SKIP LOCKED"))
         .bind(queue.as_str())
         .bind(now.as_millisecond())
         .bind(limit)
         .bind(claimed_by.as_millisecond())
         .bind(Relay::Claimed.as_i64())
-        .fetch_all(&mut *conn)
-        .await?;
-        rows.iter().map(row_to_job).collect()
-    })
+        .fetch_all(c, row_to_job)
+        .await
 }
 
 /// Leases jobs until `until`: they are not due again unless the lease runs out (a crash).
@@ -335,26 +310,22 @@ pub async fn lease(c: &mut Conn, ids: &[String], until: Timestamp) -> Result<()>
     // runner takes it at once instead of waiting for the queue's fallback lag.
     const SQL: &str = "UPDATE jobs SET due_ms = $1, relayed = CASE WHEN relayed = $3 THEN $3 ELSE $4 END \
          WHERE id IN (SELECT value FROM LIST($2))";
-    on_db!(c, |conn, pg, _l| {
-        sqlx::query(sqlx::AssertSqlSafe(dialect(pg, SQL)))
-            .bind(until.as_millisecond())
-            .bind(&list)
-            .bind(Relay::Pending.as_i64())
-            .bind(Relay::Claimed.as_i64())
-            .execute(&mut *conn)
-            .await?;
-    });
+    query(SQL)
+        .bind(until.as_millisecond())
+        .bind(&list)
+        .bind(Relay::Pending.as_i64())
+        .bind(Relay::Claimed.as_i64())
+        .execute(c)
+        .await?;
     Ok(())
 }
 
 /// The earliest due instant in `queue`, if any job is pending.
 pub async fn next_due(c: &mut Conn, queue: Queue) -> Result<Option<Timestamp>> {
-    let ms: Option<i64> = on_db!(c, |conn, _pg, _l| {
-        sqlx::query_scalar("SELECT MIN(due_ms) FROM jobs WHERE queue = $1")
-            .bind(queue.as_str())
-            .fetch_one(&mut *conn)
-            .await?
-    });
+    let ms: Option<i64> = query("SELECT MIN(due_ms) FROM jobs WHERE queue = $1")
+        .bind(queue.as_str())
+        .fetch_one(c, |r| Ok(r.opt_int_at(0)))
+        .await?;
     ms.map(ts).transpose()
 }
 
@@ -370,15 +341,13 @@ pub async fn next_due_by_queue(c: &mut Conn) -> Result<Vec<(Queue, Timestamp)>> 
         "SELECT CAST($1 AS TEXT) AS q UNION ALL SELECT CAST($2 AS TEXT) ",
         "UNION ALL SELECT CAST($3 AS TEXT)) AS names) AS heads WHERE d IS NOT NULL"
     );
-    let rows: Vec<(String, i64)> = on_db!(c, |conn, _pg, _l| {
-        let [a, b, c] = Queue::ALL.map(Queue::as_str);
-        sqlx::query_as(SQL)
-            .bind(a)
-            .bind(b)
-            .bind(c)
-            .fetch_all(&mut *conn)
-            .await?
-    });
+    let [a, b, q3] = Queue::ALL.map(Queue::as_str);
+    let rows: Vec<(String, i64)> = query(SQL)
+        .bind(a)
+        .bind(b)
+        .bind(q3)
+        .fetch_all(c, |r| Ok((r.text_at(0), r.int_at(1))))
+        .await?;
     rows.into_iter()
         .map(|(q, ms)| Ok((queue_of(&q)?, ts(ms)?)))
         .collect()
@@ -386,31 +355,25 @@ pub async fn next_due_by_queue(c: &mut Conn) -> Result<Vec<(Queue, Timestamp)>> 
 
 /// Pending jobs of `queue` in run order (for inspection).
 pub async fn list(c: &mut Conn, queue: Queue, limit: i64) -> Result<Vec<Job>> {
-    on_db!(c, |conn, _pg, _l| {
-        let rows =
-            sqlx::query("SELECT * FROM jobs WHERE queue = $1 ORDER BY due_ms, rank, seq LIMIT $2")
-                .bind(queue.as_str())
-                .bind(limit)
-                .fetch_all(&mut *conn)
-                .await?;
-        rows.iter().map(row_to_job).collect()
-    })
+    query("SELECT * FROM jobs WHERE queue = $1 ORDER BY due_ms, rank, seq LIMIT $2")
+        .bind(queue.as_str())
+        .bind(limit)
+        .fetch_all(c, row_to_job)
+        .await
 }
 
 /// Records a failed attempt and moves the job to `retry_at`.
 pub async fn retry_later(c: &mut Conn, id: &str, retry_at: Timestamp, error: &str) -> Result<()> {
-    on_db!(c, |conn, _pg, _l| {
-        sqlx::query(
-            "UPDATE jobs SET attempts_made = attempts_made + 1, due_ms = $1, last_error = $2, relayed = $4 \
-             WHERE id = $3",
-        )
-        .bind(retry_at.as_millisecond())
-        .bind(error)
-        .bind(id)
-        .bind(Relay::Pending.as_i64())
-        .execute(&mut *conn)
-        .await?;
-    });
+    query(
+        "UPDATE jobs SET attempts_made = attempts_made + 1, due_ms = $1, last_error = $2, relayed = $4 \
+         WHERE id = $3",
+    )
+    .bind(retry_at.as_millisecond())
+    .bind(error)
+    .bind(id)
+    .bind(Relay::Pending.as_i64())
+    .execute(c)
+    .await?;
     Ok(())
 }
 
@@ -426,16 +389,13 @@ pub async fn group_due(
 ) -> Result<Vec<Job>> {
     const SQL: &str = "SELECT * FROM jobs WHERE queue = $1 AND grp = $2 AND due_ms <= $3 \
          ORDER BY due_ms, rank, seq LIMIT $4";
-    on_db!(c, |conn, _pg, locking| {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(locked(SQL, locking, "FOR UPDATE")))
-            .bind(queue.as_str())
-            .bind(group)
-            .bind(up_to.as_millisecond())
-            .bind(limit)
-            .fetch_all(&mut *conn)
-            .await?;
-        rows.iter().map(row_to_job).collect()
-    })
+    query(locked(SQL, c.locking(), "FOR UPDATE"))
+        .bind(queue.as_str())
+        .bind(group)
+        .bind(up_to.as_millisecond())
+        .bind(limit)
+        .fetch_all(c, row_to_job)
+        .await
 }
 
 /// Claims the job `id` of `queue` if its plan is still the one due at `due`: moves it to
@@ -448,19 +408,16 @@ pub async fn claim_exact(
     due: Timestamp,
     until: Timestamp,
 ) -> Result<Option<Job>> {
-    on_db!(c, |conn, _pg, _l| {
-        let row = sqlx::query(
-            "UPDATE jobs SET due_ms = $4, relayed = $5 WHERE queue = $1 AND id = $2 AND due_ms = $3 RETURNING *",
-        )
-        .bind(queue.as_str())
-        .bind(id)
-        .bind(due.as_millisecond())
-        .bind(until.as_millisecond())
-        .bind(Relay::Claimed.as_i64())
-        .fetch_optional(&mut *conn)
-        .await?;
-        row.as_ref().map(row_to_job).transpose()
-    })
+    query(
+        "UPDATE jobs SET due_ms = $4, relayed = $5 WHERE queue = $1 AND id = $2 AND due_ms = $3 RETURNING *",
+    )
+    .bind(queue.as_str())
+    .bind(id)
+    .bind(due.as_millisecond())
+    .bind(until.as_millisecond())
+    .bind(Relay::Claimed.as_i64())
+    .fetch_optional(c, row_to_job)
+    .await
 }
 
 /// The oldest job of a group (the next status post of a space), if any. Inside a
@@ -468,44 +425,34 @@ pub async fn claim_exact(
 /// holds it, such as the relay marking it relayed: skipping it would lose the turn).
 pub async fn group_head(c: &mut Conn, queue: Queue, group: &str) -> Result<Option<Job>> {
     const SQL: &str = "SELECT * FROM jobs WHERE queue = $1 AND grp = $2 ORDER BY seq LIMIT 1";
-    on_db!(c, |conn, _pg, locking| {
-        let row = sqlx::query(sqlx::AssertSqlSafe(locked(SQL, locking, "FOR UPDATE")))
-            .bind(queue.as_str())
-            .bind(group)
-            .fetch_optional(&mut *conn)
-            .await?;
-        row.as_ref().map(row_to_job).transpose()
-    })
+    query(locked(SQL, c.locking(), "FOR UPDATE"))
+        .bind(queue.as_str())
+        .bind(group)
+        .fetch_optional(c, row_to_job)
+        .await
 }
 
 /// Jobs of `queue` whose current plan has not been relayed to Redis yet, in due order.
 pub async fn unrelayed(c: &mut Conn, queue: Queue, limit: i64) -> Result<Vec<Job>> {
-    on_db!(c, |conn, _pg, _l| {
-        let rows = sqlx::query(
-            "SELECT * FROM jobs WHERE queue = $1 AND relayed = $3 ORDER BY due_ms, rank, seq LIMIT $2",
-        )
-        .bind(queue.as_str())
-        .bind(limit)
-        .bind(Relay::Pending.as_i64())
-        .fetch_all(&mut *conn)
-        .await?;
-        rows.iter().map(row_to_job).collect()
-    })
+    query(
+        "SELECT * FROM jobs WHERE queue = $1 AND relayed = $3 ORDER BY due_ms, rank, seq LIMIT $2",
+    )
+    .bind(queue.as_str())
+    .bind(limit)
+    .bind(Relay::Pending.as_i64())
+    .fetch_all(c, row_to_job)
+    .await
 }
 
 /// Marks the relayed plans of `queue` unrelayed, for the relay to add them again (the queue
 /// lost them); plans a worker has claimed stay claimed. Returns how many.
 pub async fn unmark_relayed(c: &mut Conn, queue: Queue) -> Result<u64> {
-    let n = on_db!(c, |conn, _pg, _l| {
-        sqlx::query("UPDATE jobs SET relayed = $2 WHERE queue = $1 AND relayed = $3")
-            .bind(queue.as_str())
-            .bind(Relay::Pending.as_i64())
-            .bind(Relay::Relayed.as_i64())
-            .execute(&mut *conn)
-            .await?
-            .rows_affected()
-    });
-    Ok(n)
+    query("UPDATE jobs SET relayed = $2 WHERE queue = $1 AND relayed = $3")
+        .bind(queue.as_str())
+        .bind(Relay::Pending.as_i64())
+        .bind(Relay::Relayed.as_i64())
+        .execute(c)
+        .await
 }
 
 /// Marks jobs relayed, each only if its plan is still the one relayed (same id and due).
@@ -520,26 +467,19 @@ pub async fn mark_relayed(c: &mut Conn, plans: &[(String, Timestamp)]) -> Result
     let rows = serde_json::Value::Array(rows).to_string();
     const SQL: &str = "UPDATE jobs SET relayed = $2 WHERE EXISTS (SELECT 1 FROM ROWS($1) \
          WHERE value->>0 = jobs.id AND CAST(value->>1 AS BIGINT) = jobs.due_ms)";
-    on_db!(c, |conn, pg, _l| {
-        sqlx::query(sqlx::AssertSqlSafe(dialect(pg, SQL)))
-            .bind(&rows)
-            .bind(Relay::Relayed.as_i64())
-            .execute(&mut *conn)
-            .await?;
-    });
+    query(SQL)
+        .bind(&rows)
+        .bind(Relay::Relayed.as_i64())
+        .execute(c)
+        .await?;
     Ok(())
 }
 
 /// Pending job counts per queue (for `/metrics`).
 pub async fn depths(c: &mut Conn) -> Result<Vec<(Queue, i64)>> {
-    on_db!(c, |conn, _pg, _l| {
-        let rows = sqlx::query("SELECT queue, COUNT(*) AS n FROM jobs GROUP BY queue")
-            .fetch_all(&mut *conn)
-            .await?;
-        rows.iter()
-            .map(|r| Ok((queue_of(&r.text("queue"))?, r.int("n"))))
-            .collect()
-    })
+    query("SELECT queue, COUNT(*) AS n FROM jobs GROUP BY queue")
+        .fetch_all(c, |r| Ok((queue_of(&r.text("queue"))?, r.int("n"))))
+        .await
 }
 
 #[cfg(test)]

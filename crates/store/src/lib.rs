@@ -11,7 +11,8 @@
 //!   in time impossible whatever the application does. Due jobs are claimed with
 //!   `FOR UPDATE SKIP LOCKED`.
 //!
-//! The SQL is shared where the dialects agree (`$n` parameters work in both); where they
+//! The SQL is shared where the dialects agree (written once, with `$n` parameters, and run
+//! through one query layer: rusqlite on the embedded file, sqlx on PostgreSQL); where they
 //! differ, each function says so with a branch on the backend.
 
 pub mod auth;
@@ -26,6 +27,7 @@ pub mod utilisation;
 
 mod backend;
 mod postgres;
+mod query;
 mod sqlite;
 #[doc(hidden)]
 pub mod testing;
@@ -43,6 +45,9 @@ pub enum StoreError {
     // printed error chain would say it twice.
     #[error("database error: {0}")]
     Db(sqlx::Error),
+    /// The embedded database failed.
+    #[error("database error: {0}")]
+    Sqlite(String),
     /// Migrations failed.
     #[error("migration error: {0}")]
     Migrate(sqlx::migrate::MigrateError),
@@ -117,7 +122,7 @@ impl Store {
     /// PostgreSQL locks the rows of the spaces the transaction reads.
     pub async fn begin(&self) -> Result<Tx> {
         match &self.inner {
-            backend::Pools::Sqlite(s) => Ok(Conn::SqliteTx(s.begin().await?)),
+            backend::Pools::Sqlite(s) => Ok(Conn::LiteTx(s.begin().await?)),
             backend::Pools::Pg(p) => Ok(Conn::PgTx(p.begin().await?)),
         }
     }
@@ -125,7 +130,7 @@ impl Store {
     /// A connection for reads that need no transaction.
     pub async fn read(&self) -> Result<Conn> {
         match &self.inner {
-            backend::Pools::Sqlite(s) => Ok(Conn::SqliteRead(s.read().await?)),
+            backend::Pools::Sqlite(s) => Ok(Conn::LiteRead(s.read().await?)),
             backend::Pools::Pg(p) => Ok(Conn::PgRead(p.read().await?)),
         }
     }

@@ -1,6 +1,7 @@
 //! Spaces: settings, maintenance flag, stored status, and their transition history.
 
-use crate::backend::{Cols, dialect, locked, map_err, on_db};
+use crate::backend::{Cols, locked};
+use crate::query::query;
 use crate::{Conn, Result, StoreError, opt_ts, ts};
 use zs_core::calendar::{BusinessHours, Zone};
 use zs_core::{
@@ -19,7 +20,7 @@ fn period(ms: i64) -> Result<Period> {
     Period::from_millis(ms).ok_or_else(|| corrupt("period", ms))
 }
 
-fn row_to_space(r: &impl Cols) -> Result<(Space, SpaceStatus)> {
+fn row_to_space(r: &dyn Cols) -> Result<(Space, SpaceStatus)> {
     let zone = Zone::parse(&r.text("timezone")).map_err(|e| corrupt("timezone", e))?;
     let business_hours = match r.opt_text("business_hours") {
         None => None,
@@ -87,36 +88,31 @@ macro_rules! bind_fields {
 /// Inserts a new space; `false` when the id is taken.
 pub async fn insert(c: &mut Conn, s: &Space, st: &SpaceStatus) -> Result<bool> {
     let hours = hours_json(s);
-    let n = on_db!(c, |conn, _pg, _l| {
-        let q = sqlx::query(
-            "INSERT INTO spaces (id, name, timezone, business_hours, upcoming_lead_ms, no_show_grace_ms, \
-             cleaning_ms, maintenance, space_state, room_state, booking_id, next_booking_at, since, sequence, \
-             created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(s.id.as_str());
-        bind_fields!(q, s, st, &hours)
-            .bind(st.since.as_millisecond())
-            .execute(&mut *conn)
-            .await?
-            .rows_affected()
-    });
+    let q = query(
+        "INSERT INTO spaces (id, name, timezone, business_hours, upcoming_lead_ms, no_show_grace_ms, \
+         cleaning_ms, maintenance, space_state, room_state, booking_id, next_booking_at, since, sequence, \
+         created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(s.id.as_str());
+    let n = bind_fields!(q, s, st, &hours)
+        .bind(st.since.as_millisecond())
+        .execute(c)
+        .await?;
     Ok(n == 1)
 }
 
 /// Writes a space's settings, maintenance flag and status.
 pub async fn update(c: &mut Conn, s: &Space, st: &SpaceStatus) -> Result<()> {
     let hours = hours_json(s);
-    on_db!(c, |conn, _pg, _l| {
-        let q = sqlx::query(
-            "UPDATE spaces SET name = $1, timezone = $2, business_hours = $3, upcoming_lead_ms = $4, \
-             no_show_grace_ms = $5, cleaning_ms = $6, maintenance = $7, space_state = $8, room_state = $9, \
-             booking_id = $10, next_booking_at = $11, since = $12, sequence = $13 WHERE id = $14",
-        );
-        bind_fields!(q, s, st, &hours)
-            .bind(s.id.as_str())
-            .execute(&mut *conn)
-            .await?;
-    });
+    let q = query(
+        "UPDATE spaces SET name = $1, timezone = $2, business_hours = $3, upcoming_lead_ms = $4, \
+         no_show_grace_ms = $5, cleaning_ms = $6, maintenance = $7, space_state = $8, room_state = $9, \
+         booking_id = $10, next_booking_at = $11, since = $12, sequence = $13 WHERE id = $14",
+    );
+    bind_fields!(q, s, st, &hours)
+        .bind(s.id.as_str())
+        .execute(c)
+        .await?;
     Ok(())
 }
 
@@ -147,12 +143,7 @@ pub async fn update_status_many(c: &mut Conn, list: &[(&Space, &SpaceStatus)]) -
          CAST(value->>6 AS BIGINT) AS si, CAST(value->>7 AS BIGINT) AS sq FROM ROWS($1)) \
          UPDATE spaces SET maintenance = j.m, space_state = j.ss, room_state = j.rs, booking_id = j.b, \
          next_booking_at = j.n, since = j.si, sequence = j.sq FROM j WHERE spaces.id = j.id";
-    on_db!(c, |conn, pg, _l| {
-        sqlx::query(sqlx::AssertSqlSafe(dialect(pg, SQL)))
-            .bind(&rows)
-            .execute(&mut *conn)
-            .await?;
-    });
+    query(SQL).bind(&rows).execute(c).await?;
     Ok(())
 }
 
@@ -162,18 +153,14 @@ pub async fn update_status_many(c: &mut Conn, list: &[(&Space, &SpaceStatus)]) -
 /// transactions never wait on each other in opposite orders.
 pub async fn lock(c: &mut Conn, ids: &[&SpaceId]) -> Result<()> {
     let list = serde_json::to_string(ids).expect("ids serialise as strings");
-    on_db!(c, |conn, pg, locking| {
-        if locking {
-            let sql = dialect(
-                pg,
-                "SELECT id FROM spaces WHERE id IN (SELECT value FROM LIST($1)) ORDER BY id FOR UPDATE",
-            );
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(&list)
-                .fetch_all(&mut *conn)
-                .await?;
-        }
-    });
+    if c.locking() {
+        query(
+            "SELECT id FROM spaces WHERE id IN (SELECT value FROM LIST($1)) ORDER BY id FOR UPDATE",
+        )
+        .bind(&list)
+        .fetch_all(c, |_| Ok(()))
+        .await?;
+    }
     Ok(())
 }
 
@@ -197,15 +184,11 @@ pub async fn get_many_unless_busy(
 /// Which of `ids` exist, without locking them.
 pub async fn existing(c: &mut Conn, ids: &[&SpaceId]) -> Result<Vec<SpaceId>> {
     let list = serde_json::to_string(ids).expect("ids serialise as strings");
-    let found: Vec<String> = on_db!(c, |conn, pg, _l| {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(dialect(
-            pg,
-            "SELECT id FROM spaces WHERE id IN (SELECT value FROM LIST($1))",
-        )))
-        .bind(&list)
-        .fetch_all(&mut *conn)
-        .await?
-    });
+    let found: Vec<String> =
+        query("SELECT id FROM spaces WHERE id IN (SELECT value FROM LIST($1))")
+            .bind(&list)
+            .fetch_all(c, |r| Ok(r.text_at(0)))
+            .await?;
     found
         .into_iter()
         .map(|id| SpaceId::parse(&id).map_err(|e| crate::StoreError::Corrupt(e.to_string())))
@@ -221,14 +204,10 @@ async fn select_many(
     let q = format!(
         "SELECT {COLUMNS} FROM spaces WHERE id IN (SELECT value FROM LIST($1)) ORDER BY id"
     );
-    on_db!(c, |conn, pg, locking| {
-        let sql = locked(&dialect(pg, &q), locking, lock);
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(&list)
-            .fetch_all(&mut *conn)
-            .await?;
-        rows.iter().map(row_to_space).collect()
-    })
+    query(locked(&q, c.locking(), lock))
+        .bind(&list)
+        .fetch_all(c, row_to_space)
+        .await
 }
 
 /// Records many transitions in one statement.
@@ -269,13 +248,10 @@ pub async fn insert_transitions(c: &mut Conn, list: &[&Transition]) -> Result<()
          CAST(value->>1 AS BIGINT), value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, \
          CAST(value->>9 AS BIGINT), CAST(value->>10 AS BIGINT) \
          FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS r(value, n) ORDER BY n";
-    on_db!(c, |conn, pg, _l| {
-        sqlx::query(if pg { PG } else { SQLITE })
-            .bind(&rows)
-            .execute(&mut *conn)
-            .await
-            .map_err(map_err)?;
-    });
+    query(if c.is_pg() { PG } else { SQLITE })
+        .bind(&rows)
+        .execute(c)
+        .await?;
     Ok(())
 }
 
@@ -288,29 +264,19 @@ pub async fn get(c: &mut Conn, id: &SpaceId) -> Result<Option<(Space, SpaceStatu
 /// All spaces, by id.
 pub async fn list(c: &mut Conn) -> Result<Vec<(Space, SpaceStatus)>> {
     let q = format!("SELECT {COLUMNS} FROM spaces ORDER BY id");
-    on_db!(c, |conn, _pg, _l| {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(q.clone()))
-            .fetch_all(&mut *conn)
-            .await?;
-        rows.iter().map(row_to_space).collect()
-    })
+    query(q).fetch_all(c, row_to_space).await
 }
 
 /// A space's transitions, newest first.
 pub async fn history(c: &mut Conn, id: &SpaceId, limit: i64) -> Result<Vec<Transition>> {
-    on_db!(c, |conn, _pg, _l| {
-        let rows = sqlx::query(
-            "SELECT * FROM transitions WHERE space_id = $1 ORDER BY sequence DESC LIMIT $2",
-        )
+    query("SELECT * FROM transitions WHERE space_id = $1 ORDER BY sequence DESC LIMIT $2")
         .bind(id.as_str())
         .bind(limit)
-        .fetch_all(&mut *conn)
-        .await?;
-        rows.iter().map(row_to_transition).collect()
-    })
+        .fetch_all(c, row_to_transition)
+        .await
 }
 
-pub(crate) fn row_to_transition(r: &impl Cols) -> Result<Transition> {
+pub(crate) fn row_to_transition(r: &dyn Cols) -> Result<Transition> {
     let bid = |col: &str| -> Result<Option<BookingId>> {
         r.opt_text(col)
             .map(|b| BookingId::parse(&b).map_err(|e| corrupt(col, e)))
@@ -337,11 +303,9 @@ pub(crate) fn row_to_transition(r: &impl Cols) -> Result<Transition> {
 
 /// Every space id (for start-up re-planning of business-hours timers).
 pub async fn ids(c: &mut Conn) -> Result<Vec<SpaceId>> {
-    let rows: Vec<String> = on_db!(c, |conn, _pg, _l| {
-        sqlx::query_scalar("SELECT id FROM spaces ORDER BY id")
-            .fetch_all(&mut *conn)
-            .await?
-    });
+    let rows: Vec<String> = query("SELECT id FROM spaces ORDER BY id")
+        .fetch_all(c, |r| Ok(r.text_at(0)))
+        .await?;
     rows.iter()
         .map(|s| SpaceId::parse(s).map_err(|e| corrupt("id", e)))
         .collect()
@@ -353,64 +317,56 @@ pub async fn ids(c: &mut Conn) -> Result<Vec<SpaceId>> {
 /// webhook deliveries already queued stay. Call it in a write transaction that holds the
 /// space ([`get`]) and has checked it has no live booking. `false` when there was none.
 pub async fn delete(c: &mut Conn, id: &SpaceId, at: jiff::Timestamp) -> Result<bool> {
-    let n = on_db!(c, |conn, pg, _l| {
-        let seq: Option<i64> = sqlx::query_scalar("SELECT sequence FROM spaces WHERE id = $1")
-            .bind(id.as_str())
-            .fetch_optional(&mut *conn)
-            .await?;
-        let Some(seq) = seq else {
-            return Ok(false);
-        };
-        if !pg {
-            // Positions the deleted transitions held are never handed out again (see
-            // crate::events); PostgreSQL's identity column never reuses one anyway.
-            sqlx::query(
-                "UPDATE event_log_floor SET pos = \
-                 MAX(pos, (SELECT COALESCE(MAX(log_pos), 0) FROM transitions))",
-            )
-            .execute(&mut *conn)
-            .await?;
-        }
-        for sql in [
-            "DELETE FROM transitions WHERE space_id = $1",
-            "DELETE FROM bookings WHERE space_id = $1",
-            "DELETE FROM token_spaces WHERE space_id = $1",
-        ] {
-            sqlx::query(sql)
-                .bind(id.as_str())
-                .execute(&mut *conn)
-                .await?;
-        }
-        sqlx::query("DELETE FROM jobs WHERE queue = $1 AND grp = $2")
-            .bind(crate::Queue::MeetingScheduler.as_str())
-            .bind(id.as_str())
-            .execute(&mut *conn)
-            .await?;
-        sqlx::query(
-            "INSERT INTO deleted_spaces (id, sequence, deleted_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (id) DO UPDATE SET sequence = excluded.sequence, deleted_at = excluded.deleted_at",
-        )
+    let seq: Option<i64> = query("SELECT sequence FROM spaces WHERE id = $1")
         .bind(id.as_str())
-        .bind(seq)
-        .bind(at.as_millisecond())
-        .execute(&mut *conn)
+        .fetch_optional(c, |r| Ok(r.int_at(0)))
         .await?;
-        sqlx::query("DELETE FROM spaces WHERE id = $1")
-            .bind(id.as_str())
-            .execute(&mut *conn)
-            .await?
-            .rows_affected()
-    });
+    let Some(seq) = seq else {
+        return Ok(false);
+    };
+    if !c.is_pg() {
+        // Positions the deleted transitions held are never handed out again (see
+        // crate::events); PostgreSQL's identity column never reuses one anyway.
+        query(
+            "UPDATE event_log_floor SET pos = \
+             MAX(pos, (SELECT COALESCE(MAX(log_pos), 0) FROM transitions))",
+        )
+        .execute(c)
+        .await?;
+    }
+    for sql in [
+        "DELETE FROM transitions WHERE space_id = $1",
+        "DELETE FROM bookings WHERE space_id = $1",
+        "DELETE FROM token_spaces WHERE space_id = $1",
+    ] {
+        query(sql).bind(id.as_str()).execute(c).await?;
+    }
+    query("DELETE FROM jobs WHERE queue = $1 AND grp = $2")
+        .bind(crate::Queue::MeetingScheduler.as_str())
+        .bind(id.as_str())
+        .execute(c)
+        .await?;
+    query(
+        "INSERT INTO deleted_spaces (id, sequence, deleted_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (id) DO UPDATE SET sequence = excluded.sequence, deleted_at = excluded.deleted_at",
+    )
+    .bind(id.as_str())
+    .bind(seq)
+    .bind(at.as_millisecond())
+    .execute(c)
+    .await?;
+    let n = query("DELETE FROM spaces WHERE id = $1")
+        .bind(id.as_str())
+        .execute(c)
+        .await?;
     Ok(n == 1)
 }
 
 /// The last sequence of a deleted space with this id, if one was deleted.
 pub async fn deleted_sequence(c: &mut Conn, id: &SpaceId) -> Result<Option<u64>> {
-    let seq: Option<i64> = on_db!(c, |conn, _pg, _l| {
-        sqlx::query_scalar("SELECT sequence FROM deleted_spaces WHERE id = $1")
-            .bind(id.as_str())
-            .fetch_optional(&mut *conn)
-            .await?
-    });
+    let seq: Option<i64> = query("SELECT sequence FROM deleted_spaces WHERE id = $1")
+        .bind(id.as_str())
+        .fetch_optional(c, |r| Ok(r.int_at(0)))
+        .await?;
     Ok(seq.map(|s| s as u64))
 }

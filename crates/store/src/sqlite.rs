@@ -3,11 +3,12 @@
 //! small (see [`SqliteStore::checkpoint`]).
 
 use crate::Result;
-use sqlx::pool::PoolConnection;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use crate::query::lite_err;
+use rusqlite::{Connection, OpenFlags};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Log size (pages) past which a checkpoint also restarts the log: 8 MiB at 4 KiB pages.
@@ -44,11 +45,38 @@ fn owner_only(file: &Path) -> Result<()> {
     Ok(())
 }
 
-#[derive(Debug, Clone)]
+/// How many read connections run alongside the writer.
+const READERS: usize = 4;
+/// Prepared statements kept per connection (every query the store has fits).
+const STATEMENT_CACHE: usize = 256;
+
+/// The embedded store's connections: one writer behind an async lock (a write transaction
+/// holds it from `BEGIN IMMEDIATE` to commit), a small pool of readers, and the
+/// checkpointer. Statements run on rusqlite in the task that holds the connection.
+#[derive(Clone)]
 pub(crate) struct SqliteStore {
-    write: SqlitePool,
-    read: SqlitePool,
-    checkpointer: SqlitePool,
+    writer: Arc<tokio::sync::Mutex<Connection>>,
+    readers: Arc<ReadPool>,
+    checkpointer: Arc<std::sync::Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+/// Opens a connection to `file` with the settings every connection shares.
+fn connect(file: &Path, flags: OpenFlags, busy: Duration) -> Result<Connection> {
+    let c = Connection::open_with_flags(file, flags).map_err(lite_err)?;
+    c.busy_timeout(busy).map_err(lite_err)?;
+    c.execute_batch(&format!(
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+         PRAGMA journal_size_limit = {LOG_SIZE_LIMIT};"
+    ))
+    .map_err(lite_err)?;
+    c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(c)
 }
 
 impl SqliteStore {
@@ -57,45 +85,34 @@ impl SqliteStore {
             .map_err(|e| crate::StoreError::Config(format!("{}: {e}", dir.display())))?;
         let file = dir.join("zs-scheduler.db");
         owner_only(&file)?;
-        let url = format!("sqlite://{}", file.display());
-        let opts = SqliteConnectOptions::from_str(&url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
-            .pragma("journal_size_limit", LOG_SIZE_LIMIT)
-            .foreign_keys(true);
-        // The writer never checkpoints inline (a multi-millisecond stall at a random commit);
-        // a background task checkpoints through its own connection instead.
-        let write_opts = opts.clone().pragma("wal_autocheckpoint", "0");
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(write_opts)
-            .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&write).await?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(opts.clone().read_only(true))
-            .await?;
-        let checkpointer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(opts.busy_timeout(RESTART_WAIT))
-            .await?;
+        migrate(&file).await?;
+        let rw = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let writer = connect(&file, rw, BUSY)?;
+        // The writer never checkpoints inline (a multi-millisecond stall at a random
+        // commit); the checkpointer does, through its own connection.
+        writer
+            .execute_batch("PRAGMA wal_autocheckpoint = 0")
+            .map_err(lite_err)?;
+        let checkpointer = connect(&file, rw, RESTART_WAIT)?;
+        let ro = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let read_file = file.clone();
+        let readers = ReadPool::new(Box::new(move || connect(&read_file, ro, BUSY)));
         Ok(Self {
-            write,
-            read,
-            checkpointer,
+            writer: Arc::new(tokio::sync::Mutex::new(writer)),
+            readers: Arc::new(readers),
+            checkpointer: Arc::new(std::sync::Mutex::new(checkpointer)),
         })
     }
 
-    pub(crate) async fn begin(&self) -> Result<Transaction<'static, Sqlite>> {
-        Ok(self.write.begin_with("BEGIN IMMEDIATE").await?)
+    /// Takes the writer (waiting for the transaction holding it) and begins.
+    pub(crate) async fn begin(&self) -> Result<WriteTx> {
+        let conn = self.writer.clone().lock_owned().await;
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(lite_err)?;
+        Ok(WriteTx { conn, open: true })
     }
 
-    pub(crate) async fn read(&self) -> Result<PoolConnection<Sqlite>> {
-        Ok(self.read.acquire().await?)
+    pub(crate) async fn read(&self) -> Result<ReadConn> {
+        ReadPool::take(&self.readers).await
     }
 
     /// Folds the log back into the database without blocking the writer (`PASSIVE`), and
@@ -105,23 +122,170 @@ impl SqliteStore {
     /// under steady reads and writes is always: the file then grows without bound, and
     /// every write slows with it. Returns the frames left in the log.
     pub(crate) async fn checkpoint(&self) -> Result<i64> {
-        let mut c = self.checkpointer.acquire().await?;
-        let (_, log, done): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-            .fetch_one(&mut *c)
-            .await?;
-        if log < RESTART_AT_PAGES {
-            return Ok(log - done);
-        }
-        // Busy (a reader older than RESTART_WAIT) is not an error: the next round retries.
-        let (_, log, done): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(RESTART)")
-            .fetch_one(&mut *c)
-            .await?;
-        Ok(log - done)
+        let c = self.checkpointer.clone();
+        tokio::task::spawn_blocking(move || {
+            let c = c.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let run = |mode: &str| -> Result<(i64, i64)> {
+                c.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
+                    Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+                })
+                .map_err(lite_err)
+            };
+            let (log, done) = run("PASSIVE")?;
+            if log < RESTART_AT_PAGES {
+                return Ok(log - done);
+            }
+            // Busy (a reader older than RESTART_WAIT) is not an error: the next round retries.
+            let (log, done) = run("RESTART")?;
+            Ok(log - done)
+        })
+        .await
+        .map_err(|e| crate::StoreError::Sqlite(format!("checkpoint task: {e}")))?
     }
 
     pub(crate) async fn close(&self) {
-        self.write.close().await;
-        self.read.close().await;
-        self.checkpointer.close().await;
+        // Connections close when the last clone of the store is dropped.
     }
+}
+
+/// How long a statement waits for a lock held elsewhere (another process on the file).
+const BUSY: Duration = Duration::from_secs(10);
+
+/// Runs the migrations through a short-lived sqlx connection (the same migration table as
+/// every earlier version), and puts the file in WAL mode (which the file keeps).
+async fn migrate(file: &Path) -> Result<()> {
+    use sqlx::ConnectOptions;
+    let url = format!("sqlite://{}", file.display());
+    let opts = SqliteConnectOptions::from_str(&url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(BUSY)
+        .foreign_keys(true);
+    let mut c = opts.connect().await?;
+    sqlx::migrate!("./migrations/sqlite").run(&mut c).await?;
+    sqlx::Connection::close(c).await?;
+    Ok(())
+}
+
+/// A write transaction on the embedded store: holds the writer until it ends. Dropped
+/// without [`WriteTx::commit`], it rolls back.
+pub struct WriteTx {
+    conn: tokio::sync::OwnedMutexGuard<Connection>,
+    open: bool,
+}
+
+impl std::fmt::Debug for WriteTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteTx").field("open", &self.open).finish()
+    }
+}
+
+impl WriteTx {
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(crate) fn commit(mut self) -> Result<()> {
+        self.conn.execute_batch("COMMIT").map_err(lite_err)?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        if self.open && !self.conn.is_autocommit() {
+            // An error has been reported already; a failed rollback leaves nothing to do.
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+type Opener = Box<dyn Fn() -> Result<Connection> + Send + Sync>;
+
+/// Read connections, opened as needed up to [`READERS`].
+struct ReadPool {
+    idle: std::sync::Mutex<Vec<Connection>>,
+    permits: Arc<tokio::sync::Semaphore>,
+    open: Opener,
+}
+
+impl ReadPool {
+    fn new(open: Opener) -> Self {
+        Self {
+            idle: std::sync::Mutex::new(Vec::new()),
+            permits: Arc::new(tokio::sync::Semaphore::new(READERS)),
+            open,
+        }
+    }
+
+    async fn take(pool: &Arc<ReadPool>) -> Result<ReadConn> {
+        let permit = pool
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| crate::StoreError::Sqlite("the store is closed".into()))?;
+        let idle = pool
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
+        let conn = match idle {
+            Some(c) => c,
+            None => (pool.open)()?,
+        };
+        Ok(ReadConn {
+            conn: Some(conn),
+            pool: pool.clone(),
+            _permit: permit,
+        })
+    }
+}
+
+/// A read connection of the embedded store, back in its pool when dropped.
+pub struct ReadConn {
+    conn: Option<Connection>,
+    pool: Arc<ReadPool>,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl std::fmt::Debug for ReadConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadConn").finish_non_exhaustive()
+    }
+}
+
+impl ReadConn {
+    pub(crate) fn conn(&self) -> &Connection {
+        self.conn.as_ref().expect("held until dropped")
+    }
+}
+
+impl Drop for ReadConn {
+    fn drop(&mut self) {
+        if let Some(c) = self.conn.take() {
+            self.pool
+                .idle
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(c);
+        }
+    }
+}
+
+/// A reader on a private in-memory database, for the query layer's own tests.
+#[cfg(test)]
+pub(crate) fn memory_conn_for_tests() -> crate::Conn {
+    let pool = Arc::new(ReadPool::new(Box::new(|| {
+        Connection::open_in_memory().map_err(lite_err)
+    })));
+    let conn = (pool.open)().expect("an in-memory database opens");
+    let permit = pool.permits.clone().try_acquire_owned().expect("a permit");
+    crate::Conn::LiteRead(ReadConn {
+        conn: Some(conn),
+        pool,
+        _permit: permit,
+    })
 }

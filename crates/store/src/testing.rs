@@ -72,6 +72,25 @@ pub async fn job_ids(c: &mut crate::Conn, queue: crate::Queue) -> Result<Vec<Str
     Ok(jobs.into_iter().map(|j| j.id).collect())
 }
 
+/// Runs `sql` (with `$1` bound to `arg` when given) past the store's API, for tests that
+/// write rows the API would not; returns the rows changed.
+pub async fn execute(c: &mut crate::Conn, sql: &str, arg: Option<&str>) -> Result<u64> {
+    let q = crate::query::query(sql);
+    match arg {
+        Some(a) => q.bind(a).execute(c).await,
+        None => q.execute(c).await,
+    }
+}
+
+/// The integer in the first column of the first row of `sql` (with `$1` bound to `arg`),
+/// read past the store's API.
+pub async fn int(c: &mut crate::Conn, sql: &str, arg: &str) -> Result<i64> {
+    crate::query::query(sql)
+        .bind(arg)
+        .fetch_one(c, |r| Ok(r.int_at(0)))
+        .await
+}
+
 /// For each `async fn case(backend: zs_store::Backend)` named, generates a `#[tokio::test]`
 /// in a module `sqlite` and one in a module `postgres`, so every case runs on both stores.
 #[macro_export]

@@ -3,7 +3,8 @@
 //! maintenance intervals from the stored transitions. One SQL text per read serves both
 //! backends.
 
-use crate::backend::{Cols, on_db};
+use crate::backend::Cols;
+use crate::query::query;
 use crate::{Conn, Result, StoreError, opt_ts, ts};
 use jiff::Timestamp;
 use std::collections::BTreeMap;
@@ -58,24 +59,12 @@ pub async fn histories(
 /// When each space (or `space`) was created.
 async fn created(c: &mut Conn, space: Option<&SpaceId>) -> Result<Vec<(SpaceId, Timestamp)>> {
     const SQL: &str = "SELECT id, created_at FROM spaces WHERE ($1::text IS NULL OR id = $1)";
-    on_db!(c, |conn, pg, _l| {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(typed(pg, SQL)))
-            .bind(space.map(|s| s.as_str()))
-            .fetch_all(&mut *conn)
-            .await?;
-        rows.iter()
-            .map(|r| Ok((space_id(&r.text("id"))?, ts(r.int("created_at"))?)))
-            .collect()
-    })
-}
-
-/// SQLite has no `::type` casts; PostgreSQL needs them to type a bare NULL test.
-fn typed(pg: bool, sql: &str) -> String {
-    if pg {
-        sql.to_owned()
-    } else {
-        sql.replace("::text", "")
-    }
+    query(SQL)
+        .bind(space.map(|s| s.as_str()))
+        .fetch_all(c, |r| {
+            Ok((space_id(&r.text("id"))?, ts(r.int("created_at"))?))
+        })
+        .await
 }
 
 /// Bookings ending after `from` that start (or were checked in) before `to`, with the
@@ -94,18 +83,15 @@ async fn bookings(
          END AS released_at FROM bookings b WHERE ($1::text IS NULL OR b.space_id = $1) \
          AND b.end_ms > $2 AND (b.start_ms < $3 OR b.checked_in_at < $3) \
          ORDER BY b.space_id, b.start_ms, b.id";
-    on_db!(c, |conn, pg, _l| {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(typed(pg, SQL)))
-            .bind(space.map(|s| s.as_str()))
-            .bind(from.as_millisecond())
-            .bind(to.as_millisecond())
-            .fetch_all(&mut *conn)
-            .await?;
-        rows.iter().map(row_to_facts).collect()
-    })
+    query(SQL)
+        .bind(space.map(|s| s.as_str()))
+        .bind(from.as_millisecond())
+        .bind(to.as_millisecond())
+        .fetch_all(c, row_to_facts)
+        .await
 }
 
-fn row_to_facts(r: &impl Cols) -> Result<(SpaceId, BookingFacts)> {
+fn row_to_facts(r: &dyn Cols) -> Result<(SpaceId, BookingFacts)> {
     let status = r.text("status");
     let facts = BookingFacts {
         start: ts(r.int("start_ms"))?,
@@ -128,19 +114,14 @@ async fn maintenance_events(
     const SQL: &str = "SELECT space_id, event, occurred_at FROM transitions \
          WHERE ($1::text IS NULL OR space_id = $1) AND event IN ('ADMIN_DISABLE', 'ADMIN_ENABLE') \
          AND occurred_at < $2 ORDER BY space_id, sequence";
-    on_db!(c, |conn, pg, _l| {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(typed(pg, SQL)))
-            .bind(space.map(|s| s.as_str()))
-            .bind(to.as_millisecond())
-            .fetch_all(&mut *conn)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                let name = r.text("event");
-                let event = EventKind::parse(&name).ok_or_else(|| corrupt("event", name))?;
-                let at = ts(r.int("occurred_at"))?;
-                Ok((space_id(&r.text("space_id"))?, (event, at)))
-            })
-            .collect()
-    })
+    query(SQL)
+        .bind(space.map(|s| s.as_str()))
+        .bind(to.as_millisecond())
+        .fetch_all(c, |r| {
+            let name = r.text("event");
+            let event = EventKind::parse(&name).ok_or_else(|| corrupt("event", name))?;
+            let at = ts(r.int("occurred_at"))?;
+            Ok((space_id(&r.text("space_id"))?, (event, at)))
+        })
+        .await
 }

@@ -23,12 +23,7 @@ fn job(id: &str, due: Timestamp) -> NewJob {
 /// The stored `relayed` number of job `id`, read past the store's API.
 async fn stored_mark(c: &mut Conn, id: &str) -> i64 {
     const SQL: &str = "SELECT relayed FROM jobs WHERE id = $1";
-    match c {
-        Conn::SqliteTx(tx) => sqlx::query_scalar(SQL).bind(id).fetch_one(&mut **tx).await,
-        Conn::PgTx(tx) => sqlx::query_scalar(SQL).bind(id).fetch_one(&mut **tx).await,
-        Conn::SqliteRead(_) | Conn::PgRead(_) => panic!("a write transaction is expected"),
-    }
-    .unwrap()
+    testing::int(c, SQL, id).await.unwrap()
 }
 
 async fn ids(v: Vec<jobs::Job>) -> Vec<String> {
@@ -100,12 +95,7 @@ async fn a_jobs_relay_mark_is_stored_as_before(db: Backend) {
     // A row naming a queue this version does not know is reported, not guessed at.
     const ODD: &str = "INSERT INTO jobs (id, queue, name, data, due_ms, rank, created_at) \
         VALUES ('odd', 'someOtherQueue', 'X', 'null', 0, 0, 0)";
-    match &mut tx {
-        Conn::SqliteTx(c) => sqlx::query(ODD).execute(&mut **c).await.map(drop),
-        Conn::PgTx(c) => sqlx::query(ODD).execute(&mut **c).await.map(drop),
-        Conn::SqliteRead(_) | Conn::PgRead(_) => unreachable!("a write transaction"),
-    }
-    .unwrap();
+    testing::execute(&mut tx, ODD, None).await.unwrap();
     let err = jobs::depths(&mut tx).await.unwrap_err();
     assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
 }
