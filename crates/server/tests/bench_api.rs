@@ -49,6 +49,10 @@ fn check_phases(v: &Value) {
     }
     assert_eq!(v["serviceLog"]["errorLines"], 0, "{v}");
     assert_eq!(v["settings"]["connections"], 8);
+    let cpu = &v["cpuSeconds"];
+    assert!(cpu["wall"].as_f64().unwrap() > 0.0, "{cpu}");
+    assert!(cpu["service"].as_f64().is_some(), "{cpu}");
+    assert!(cpu["loadGenerator"].as_f64().is_some(), "{cpu}");
 }
 
 #[test]

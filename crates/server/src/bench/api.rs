@@ -5,7 +5,7 @@
 use super::anchor;
 use super::child::Service;
 use super::load::{self, Call, MakeCall};
-use super::report::{Anchor, Report, Row};
+use super::report::{Anchor, Cpu, Report, Row};
 use anyhow::{bail, ensure};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
@@ -86,6 +86,10 @@ fn load_average() -> String {
         .unwrap_or_else(|_| "unknown".to_owned())
 }
 
+fn own_cpu() -> Option<f64> {
+    super::child::cpu_seconds("/proc/self/stat")
+}
+
 fn progress(json: bool, what: &str) {
     if !json {
         eprintln!("bench api: {what}");
@@ -110,6 +114,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
     let svc = Service::start().await?;
     progress(args.json, &format!("service listening on {}", svc.addr));
     let mut conns = load::connect_all(svc.addr, conns_n).await?;
+    let cpu0 = (own_cpu(), svc.cpu_seconds(), std::time::Instant::now());
     let mut rows = vec![];
     let mut samples = vec![];
     let mut phase = |name: &'static str, m: load::Measured| {
@@ -168,6 +173,11 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
         phase(name, m);
     }
     drop(conns);
+    let cpu = Cpu {
+        bench: own_cpu().zip(cpu0.0).map(|(b, a)| b - a),
+        service: svc.cpu_seconds().zip(cpu0.1).map(|(b, a)| b - a),
+        wall: cpu0.2.elapsed().as_secs_f64(),
+    };
     let log = svc.stop().await;
 
     progress(args.json, "anchor after");
@@ -181,6 +191,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
             after,
         },
         load_before,
+        cpu,
         load_after: load_average(),
         log_errors: log.errors,
         log_warnings: log.warnings,

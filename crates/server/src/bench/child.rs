@@ -91,6 +91,11 @@ impl Service {
         })
     }
 
+    /// The CPU seconds the service has used so far (`None` where `/proc` cannot tell).
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        cpu_seconds(&format!("/proc/{}/stat", self.child.id()?))
+    }
+
     /// Stops the service with SIGTERM (SIGKILL after 10 s), removes its data directory and
     /// returns what it logged.
     pub async fn stop(mut self) -> LogTally {
@@ -124,4 +129,31 @@ fn tally(stderr: tokio::process::ChildStderr, log: Arc<Mutex<LogTally>>) {
             t.last.push(line);
         }
     });
+}
+
+/// User plus system CPU seconds of a process, from its `/proc/…/stat` line.
+pub fn cpu_seconds(stat: &str) -> Option<f64> {
+    let line = std::fs::read_to_string(stat).ok()?;
+    // Fields after the command name (which may hold spaces) start with the state, field 3;
+    // utime and stime are fields 14 and 15, in clock ticks (100 a second on Linux).
+    let rest = &line[line.rfind(')')? + 2..];
+    let mut f = rest.split_whitespace().skip(11);
+    let (utime, stime): (f64, f64) = (f.next()?.parse().ok()?, f.next()?.parse().ok()?);
+    Some((utime + stime) / 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reads_this_process_cpu_time() {
+        let before = super::cpu_seconds("/proc/self/stat").unwrap();
+        let mut x = 0u64;
+        for i in 0..50_000_000u64 {
+            x = x.wrapping_mul(31).wrapping_add(std::hint::black_box(i));
+        }
+        std::hint::black_box(x);
+        let after = super::cpu_seconds("/proc/self/stat").unwrap();
+        assert!(after > before, "{before} {after}");
+        assert_eq!(super::cpu_seconds("/proc/nonexistent/stat"), None);
+    }
 }

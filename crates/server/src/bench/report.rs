@@ -64,12 +64,26 @@ impl Anchor {
     }
 }
 
+/// CPU seconds used from the first request to the last answer: by this process (the load
+/// generator) and by the service, beside the wall time (the host has two cores).
+#[derive(Debug, Clone)]
+pub struct Cpu {
+    pub bench: Option<f64>,
+    pub service: Option<f64>,
+    pub wall: f64,
+}
+
+fn secs(s: Option<f64>) -> String {
+    s.map_or("unknown".to_owned(), |s| format!("{s:.1} s"))
+}
+
 /// Everything one run printed.
 pub struct Report {
     pub settings: Value,
     pub rows: Vec<Row>,
     pub anchor: Anchor,
     pub load_before: String,
+    pub cpu: Cpu,
     pub load_after: String,
     pub log_errors: usize,
     pub log_warnings: usize,
@@ -117,6 +131,12 @@ impl Report {
             self.load_before, self.load_after
         );
         s += &format!(
+            "cpu during the phases: load generator {}, service {}, wall {:.1} s\n",
+            secs(self.cpu.bench),
+            secs(self.cpu.service),
+            self.cpu.wall
+        );
+        s += &format!(
             "service log: {} ERROR, {} WARN lines\n",
             self.log_errors, self.log_warnings
         );
@@ -150,6 +170,9 @@ impl Report {
                 "rate": anchor,
             },
             "loadAverage": {"before": self.load_before, "after": self.load_after},
+            "cpuSeconds": {
+                "loadGenerator": self.cpu.bench, "service": self.cpu.service, "wall": self.cpu.wall,
+            },
             "serviceLog": {"errorLines": self.log_errors, "warnLines": self.log_warnings},
             "unexpected": self.samples,
         })
