@@ -12,8 +12,9 @@ mod timers;
 pub enum BenchCmd {
     /// Timer lateness on the embedded store (in-process, no HTTP).
     Timers(timers::TimersArgs),
-    /// Booking creates, check-ins, cancels and check-outs over HTTP against the release
-    /// binary on a fresh embedded store, beside the SQLite anchor measured in the same run.
+    /// Booking creates, check-ins, cancels and check-outs over HTTP against this
+    /// binary itself (started as `serve` on a fresh embedded store), beside the SQLite anchor
+    /// measured in the same run.
     Api(api::ApiArgs),
 }
 
