@@ -24,8 +24,9 @@ enum Cmd {
     Serve(Box<config::ServeArgs>),
     /// Print the state diagrams generated from the transition tables (Markdown + Mermaid).
     Diagrams,
-    /// Measure timer lateness on the embedded store.
-    Bench(bench::BenchArgs),
+    /// Measure: timer lateness (`bench timers`), HTTP writes beside their anchor (`bench api`).
+    #[command(subcommand)]
+    Bench(bench::BenchCmd),
     /// Deterministic simulation: a seeded workload with injected faults on a virtual clock,
     /// checking every invariant after every step.
     Simulate(simulate::SimulateArgs),
@@ -43,7 +44,7 @@ fn main() -> std::process::ExitCode {
             print!("{}", zs_core::diagram::document());
             Ok(())
         }
-        Cmd::Bench(args) => runtime().block_on(bench::run(args)),
+        Cmd::Bench(cmd) => runtime().block_on(bench::run(cmd)),
         // Runs its worlds on threads of its own (see `simulate`).
         Cmd::Simulate(args) => simulate::run_cli(args),
         Cmd::Help { command } => help(command.as_deref()),

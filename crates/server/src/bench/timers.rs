@@ -10,12 +10,9 @@ use zs_core::{BookingId, NewBooking, Period, Space, SpaceId, SpaceSettings};
 use zs_delivery::{Sender, SenderConfig};
 use zs_engine::{Engine, OutboundConfig};
 
-/// `bench` arguments.
+/// `bench timers` arguments.
 #[derive(Debug, Clone, clap::Args)]
-pub struct BenchArgs {
-    /// What to measure (only `timers`).
-    #[arg(value_parser = ["timers"])]
-    pub what: String,
+pub struct TimersArgs {
     /// Timers in the spread test.
     #[arg(long, default_value_t = 10_000)]
     pub spread: usize,
@@ -128,7 +125,7 @@ fn report(name: &str, mut f: Figures, window_s: f64) {
 }
 
 /// Runs the timer benchmark.
-pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+pub async fn run(args: TimersArgs) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("zs-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let e = engine(&dir).await?;

@@ -1,0 +1,267 @@
+//! `bench api`: the service's write paths over HTTP — booking creates, check-ins, cancels and
+//! check-outs — measured against the release binary on a fresh embedded store, with the SQLite
+//! anchor run before and after in the same invocation.
+
+use super::anchor;
+use super::child::Service;
+use super::load::{self, Call, MakeCall};
+use super::report::{Anchor, Cpu, Report, Row};
+use anyhow::{bail, ensure};
+use jiff::{SignedDuration, Timestamp};
+use serde_json::json;
+use std::path::PathBuf;
+use std::sync::Arc;
+use zs_core::Clock;
+
+/// `bench api` arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ApiArgs {
+    /// Booking creates (phase 1); half are then checked in and out, the other half cancelled.
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(2..=10_000_000))]
+    pub requests: u64,
+    /// Concurrent keep-alive connections, each sending its next request once answered.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub connections: u64,
+    /// Spaces the bookings are spread over (at most 60 bookings per space).
+    #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub spaces: u64,
+    /// The anchor script (SQLite's pace for one booking create's writes), run with python3
+    /// with as many transactions as --requests.
+    #[arg(long, default_value = "../shared/bench/sqlite-limit/booking_writes.py")]
+    pub anchor: PathBuf,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Where each booking goes: `per_space` bookings a space, one per `slot`, the first starting
+/// at `t0`; each lasts half its slot, so with the cleaning time after it no two overlap.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan {
+    pub spaces: usize,
+    pub t0: Timestamp,
+    pub slot: SignedDuration,
+}
+
+/// The spaces' settings: the check-in window opens `LEAD` before a start, so every booking of
+/// the plan (all start within `SPAN` of `t0`) may be checked in as soon as it exists.
+const LEAD: SignedDuration = SignedDuration::from_hours(23);
+const SPAN: SignedDuration = SignedDuration::from_hours(20);
+const CLEANING: SignedDuration = SignedDuration::from_mins(10);
+/// How far ahead the first start is: no timer of the plan falls due during a run.
+const AHEAD: SignedDuration = SignedDuration::from_mins(30);
+
+impl Plan {
+    /// A plan for `requests` bookings over `spaces` spaces, starting `AHEAD` of `now`.
+    pub fn new(requests: usize, spaces: usize, now: Timestamp) -> anyhow::Result<Plan> {
+        let per_space = requests.div_ceil(spaces) as i64;
+        let slot = SignedDuration::from_secs((SPAN.as_secs() / per_space).min(3600));
+        ensure!(
+            slot >= CLEANING * 2,
+            "{per_space} bookings a space do not fit the check-in window; \
+             use more --spaces (at most 60 bookings a space)"
+        );
+        let t0 = Timestamp::from_second(now.as_second())? + AHEAD;
+        Ok(Plan { spaces, t0, slot })
+    }
+
+    /// The space, start and end of booking `k`.
+    pub fn booking(&self, k: usize) -> (usize, Timestamp, Timestamp) {
+        let start = self.t0 + self.slot * (k / self.spaces) as i32;
+        (k % self.spaces, start, start + self.slot / 2)
+    }
+}
+
+fn space_id(i: usize) -> String {
+    format!("s{i}")
+}
+
+fn booking_id(k: usize) -> String {
+    format!("b{k}")
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
+
+fn own_cpu() -> Option<f64> {
+    super::child::cpu_seconds("/proc/self/stat")
+}
+
+fn progress(json: bool, what: &str) {
+    if !json {
+        eprintln!("bench api: {what}");
+    }
+}
+
+/// Runs the benchmark and prints its figures; fails when any request was not answered as
+/// expected or the service logged an ERROR line.
+pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
+    let (n, conns_n, spaces) = (
+        args.requests as usize,
+        args.connections as usize,
+        args.spaces as usize,
+    );
+    // Refuse a plan that cannot work before spending time on the anchor.
+    Plan::new(n, spaces, zs_core::SystemClock.now())?;
+    let load_before = load_average();
+    progress(args.json, &format!("anchor before ({n} transactions)"));
+    let script = args.anchor.clone();
+    let before = run_anchor(script.clone(), n).await;
+
+    let svc = Service::start().await?;
+    progress(args.json, &format!("service listening on {}", svc.addr));
+    let mut conns = load::connect_all(svc.addr, conns_n).await?;
+    let cpu0 = (own_cpu(), svc.cpu_seconds(), std::time::Instant::now());
+    let mut rows = vec![];
+    let mut samples = vec![];
+    let mut phase = |name: &'static str, m: load::Measured| {
+        samples.extend(m.samples.iter().cloned());
+        rows.push(Row::of(name, &m));
+    };
+
+    progress(args.json, &format!("creating {spaces} spaces"));
+    let make: MakeCall = Arc::new(|i| Call {
+        path: "/v1/spaces".into(),
+        body: json!({
+            "id": space_id(i), "name": format!("bench {i}"), "timezone": "UTC",
+            "upcomingLead": format!("PT{}H", LEAD.as_hours()),
+            "cleaning": format!("PT{}M", CLEANING.as_mins()),
+        })
+        .to_string(),
+    });
+    phase(
+        "space",
+        load::phase(&mut conns, &svc.token, spaces, 201, make).await,
+    );
+
+    // The plan is made once the spaces exist, so its starts are ahead of the clock.
+    let plan = Plan::new(n, spaces, zs_core::SystemClock.now())?;
+    progress(args.json, &format!("{n} booking creates"));
+    let make: MakeCall = Arc::new(move |k| {
+        let (s, start, end) = plan.booking(k);
+        Call {
+            path: "/v1/bookings".into(),
+            body: json!({
+                "id": booking_id(k), "spaceId": space_id(s), "title": "bench",
+                "start": start.to_string(), "end": end.to_string(),
+            })
+            .to_string(),
+        }
+    });
+    phase(
+        "create",
+        load::phase(&mut conns, &svc.token, n, 201, make).await,
+    );
+
+    // Even bookings are checked in (then out), odd ones cancelled.
+    let (evens, odds) = (n.div_ceil(2), n / 2);
+    let action = |what: &'static str| -> MakeCall {
+        Arc::new(move |i: usize| {
+            let k = if what == "cancel" { 2 * i + 1 } else { 2 * i };
+            Call {
+                path: format!("/v1/bookings/{}/{what}", booking_id(k)),
+                body: String::new(),
+            }
+        })
+    };
+    for (name, count) in [("check-in", evens), ("cancel", odds), ("check-out", evens)] {
+        progress(args.json, &format!("{count} {name}s"));
+        let m = load::phase(&mut conns, &svc.token, count, 200, action(name)).await;
+        phase(name, m);
+    }
+    drop(conns);
+    let cpu = Cpu {
+        bench: own_cpu().zip(cpu0.0).map(|(b, a)| b - a),
+        service: svc.cpu_seconds().zip(cpu0.1).map(|(b, a)| b - a),
+        wall: cpu0.2.elapsed().as_secs_f64(),
+    };
+    let log = svc.stop().await;
+
+    progress(args.json, "anchor after");
+    let after = run_anchor(script.clone(), n).await;
+    let report = Report {
+        settings: json!({"requests": n, "connections": conns_n, "spaces": spaces}),
+        rows,
+        anchor: Anchor {
+            script: script.display().to_string(),
+            before,
+            after,
+        },
+        load_before,
+        cpu,
+        load_after: load_average(),
+        log_errors: log.errors,
+        log_warnings: log.warnings,
+        samples,
+    };
+    if args.json {
+        println!("{}", report.json());
+    } else {
+        print!("{}", report.text());
+    }
+    let errors: usize = report.rows.iter().map(|r| r.errors).sum();
+    if errors > 0 {
+        bail!("{errors} requests were not answered as expected (see `unexpected`)");
+    }
+    if log.errors > 0 {
+        bail!(
+            "the service logged {} ERROR lines; its last lines: {}",
+            log.errors,
+            log.last.join(" | ")
+        );
+    }
+    Ok(())
+}
+
+async fn run_anchor(script: PathBuf, n: usize) -> Result<anchor::AnchorRun, String> {
+    tokio::task::spawn_blocking(move || anchor::measure(&script, n))
+        .await
+        .unwrap_or_else(|e| Err(format!("the anchor run failed: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> Timestamp {
+        "2026-12-05T11:00:00.250Z".parse().unwrap()
+    }
+
+    #[test]
+    fn no_two_bookings_of_a_space_overlap_with_cleaning() {
+        let plan = Plan::new(20_000, 1_000, now()).unwrap();
+        let mut by_space: Vec<Vec<(Timestamp, Timestamp)>> = vec![vec![]; 1_000];
+        for k in 0..20_000 {
+            let (s, start, end) = plan.booking(k);
+            by_space[s].push((start, end + CLEANING));
+        }
+        for v in by_space {
+            assert_eq!(v.len(), 20);
+            for w in v.windows(2) {
+                assert!(w[0].1 <= w[1].0, "{w:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_booking_is_ahead_and_in_its_check_in_window_at_once() {
+        for (n, spaces) in [(20_000, 1_000), (200, 20), (60, 1), (7, 3)] {
+            let plan = Plan::new(n, spaces, now()).unwrap();
+            for k in 0..n {
+                let (_, start, end) = plan.booking(k);
+                assert!(start >= now() + AHEAD - SignedDuration::from_secs(1));
+                assert!(start - LEAD < now(), "{n}/{spaces}: booking {k} at {start}");
+                assert!(end > start && end.duration_since(start) >= CLEANING);
+            }
+        }
+    }
+
+    #[test]
+    fn too_many_bookings_a_space_are_refused_with_advice() {
+        let e = Plan::new(61, 1, now()).unwrap_err().to_string();
+        assert!(e.contains("use more --spaces"), "{e}");
+    }
+}
