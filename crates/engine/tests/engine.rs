@@ -563,6 +563,29 @@ async fn an_extension_moves_the_end_and_its_timer(db: Backend) {
         .await
         .unwrap();
     let before = history(&e, &id).await.len();
+    let (hook, _) = e
+        .create_endpoint(
+            "https://example.com/h".into(),
+            vec!["booking.extended".into()],
+        )
+        .await
+        .unwrap();
+    let sent = |e: Arc<Engine>, hook: String| async move {
+        let mut c = e.store.read().await.unwrap();
+        let list = zs_store::deliveries::for_endpoint(&mut c, &hook, 10)
+            .await
+            .unwrap();
+        list.iter()
+            .map(|d| {
+                let body: serde_json::Value = serde_json::from_str(&d.body).unwrap();
+                format!(
+                    "{} {}",
+                    body["type"].as_str().unwrap(),
+                    body["data"]["end"].as_str().unwrap()
+                )
+            })
+            .collect::<Vec<_>>()
+    };
     let extend = |mins: i64| Command::Extend {
         booking: BookingId::parse("a").unwrap(),
         end: t0 + SignedDuration::from_mins(mins),
@@ -580,6 +603,8 @@ async fn an_extension_moves_the_end_and_its_timer(db: Backend) {
     };
     assert_eq!(stored(e.clone()).await, 90);
     assert_eq!(plan_of(&e, "a", t0).await, ["END_TIME_REACHED@90"]);
+    let once = ["booking.extended 2026-05-04T10:30:00Z"];
+    assert_eq!(sent(e.clone(), hook.id.clone()).await, once);
     // 115 + 10 min cleaning reaches c at 120.
     let err = e.execute(&id, extend(115)).await.unwrap_err();
     assert_eq!(
@@ -588,6 +613,7 @@ async fn an_extension_moves_the_end_and_its_timer(db: Backend) {
     );
     assert_eq!(stored(e.clone()).await, 90);
     assert_eq!(plan_of(&e, "a", t0).await, ["END_TIME_REACHED@90"]);
+    assert_eq!(sent(e.clone(), hook.id.clone()).await, once);
     run_until(&e, &clock, t0 + SignedDuration::from_mins(100)).await;
     let seen: Vec<String> = history(&e, &id)
         .await
