@@ -2,9 +2,11 @@
 
 mod outbound;
 mod parse;
+mod walk_up;
 
 pub use outbound::*;
 pub use parse::{hours, instant, iso_period_syntax, page_limit, text, zone};
+pub use walk_up::{BookNowInput, ExtendInput};
 
 use crate::error::ApiError;
 use parse::period;

@@ -226,6 +226,18 @@ async fn every_route_enforces_its_roles(db: Backend) {
         ),
         (
             Method::POST,
+            "/v1/bookings/b1/extend",
+            Some(json!({"end": h.at(250)})),
+            &["member", "device"],
+        ),
+        (
+            Method::POST,
+            "/v1/spaces/s1/book-now",
+            Some(json!({"duration": "PT30M"})),
+            &["member", "device"],
+        ),
+        (
+            Method::POST,
             "/v1/webhooks",
             Some(json!({"url": "https://example.com/h"})),
             &[],
@@ -721,6 +733,8 @@ mod limits;
 mod ownership;
 #[path = "api/pages.rs"]
 mod pages;
+#[path = "api/walk_up.rs"]
+mod walk_up;
 
 zs_store::test_on_both_backends!(
     readiness_names_a_dependency_that_is_down,

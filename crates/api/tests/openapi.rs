@@ -97,6 +97,8 @@ async fn the_router_serves_exactly_the_documented_routes(db: Backend) {
         ("post", "/v1/bookings/{id}/cancel"),
         ("post", "/v1/bookings/{id}/check-in"),
         ("post", "/v1/bookings/{id}/check-out"),
+        ("post", "/v1/bookings/{id}/extend"),
+        ("post", "/v1/spaces/{id}/book-now"),
         ("post", "/v1/webhooks"),
         ("get", "/v1/webhooks"),
         ("delete", "/v1/webhooks/{id}"),

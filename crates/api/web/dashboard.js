@@ -1,5 +1,6 @@
 // The operator's dashboard: every space with its two states, its bookings of the day and the
-// actions the token allows, kept live from /v1/events.
+// actions the token allows (check in/out, cancel, extend, maintenance), kept live from
+// /v1/events.
 import { takeToken, withToken, forgetToken, api, follow, el, clock, stateOf } from './common.js';
 import { drawUtilisation } from './utilisation.js';
 import { timeline } from './timeline.js';
@@ -37,6 +38,14 @@ function bookingActions(b) {
     out.push(post('cancel', `/v1/bookings/${b.id}/cancel`));
   }
   if (b.status === 'checked_in') out.push(post('check out', `/v1/bookings/${b.id}/check-out`));
+  if (['scheduled', 'upcoming', 'awaiting_check_in', 'checked_in'].includes(b.status)) {
+    // 15 minutes past the current end; a refusal (the next booking, closing time) is shown.
+    const end = new Date(Date.parse(b.end) + 15 * 60e3).toISOString();
+    out.push(el('button', {
+      type: 'button', 'data-action': 'extend',
+      onclick: () => act('extend', () => api(token, 'POST', `/v1/bookings/${b.id}/extend`, { end })),
+    }, 'extend +15 min'));
+  }
   return out;
 }
 

@@ -1,5 +1,6 @@
 // The door panel of one space: a full-screen colour per room state (grey when closed or in
-// maintenance), the current and next booking, the time left to check in, and a check-in button.
+// maintenance), the current and next booking, the time left to check in, a check-in button,
+// and "book now" buttons while the room is free.
 import { takeToken, withToken, api, follow, clock, durationMs, stateOf } from './common.js';
 
 const spaceId = decodeURIComponent(location.pathname.split('/').pop());
@@ -43,6 +44,8 @@ function render() {
   const waiting = current && ['upcoming', 'awaiting_check_in'].includes(current.status) ? current : null;
   $('checkin').hidden = !waiting;
   $('checkin').dataset.bookingId = waiting ? waiting.id : '';
+  // A walk-up is offered while the room is free and the space open; the API still decides.
+  $('book-now').hidden = !(look(st) === 'free');
   renderCountdown(waiting);
 }
 
@@ -88,6 +91,18 @@ function start(given) {
     }
     scheduleRefresh(0);
   });
+  for (const b of $('book-now').querySelectorAll('button')) {
+    b.addEventListener('click', async () => {
+      try {
+        await api(token, 'POST', `/v1/spaces/${encodeURIComponent(spaceId)}/book-now`,
+          { duration: `PT${b.dataset.minutes}M`, title: 'Walk-up' });
+        $('message').textContent = `Booked for ${b.dataset.minutes} min`;
+      } catch (e) {
+        $('message').textContent = e.message;
+      }
+      scheduleRefresh(0);
+    });
+  }
   refresh();
   setInterval(() => scheduleRefresh(0), 30000);
   setInterval(() => { if (space) render(); }, 1000);

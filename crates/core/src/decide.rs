@@ -38,6 +38,13 @@ pub enum Command {
     CheckOut(BookingId),
     /// `BOOKING_CANCELLED`
     Cancel(BookingId),
+    /// `BOOKING_EXTENDED`: a later end for a booking that has not ended.
+    Extend {
+        /// The booking.
+        booking: BookingId,
+        /// Its new end (kept to the millisecond).
+        end: Timestamp,
+    },
     /// `ADMIN_DISABLE`
     Disable,
     /// `ADMIN_ENABLE`
@@ -59,6 +66,7 @@ impl Command {
             Command::CheckIn(_) => EventKind::UserChecksIn,
             Command::CheckOut(_) => EventKind::UserChecksOut,
             Command::Cancel(_) => EventKind::BookingCancelled,
+            Command::Extend { .. } => EventKind::BookingExtended,
             Command::Disable => EventKind::AdminDisable,
             Command::Enable => EventKind::AdminEnable,
             Command::Timer { event, .. } => *event,
@@ -70,6 +78,7 @@ impl Command {
         match self {
             Command::Create(n) => Some(&n.id),
             Command::CheckIn(b) | Command::CheckOut(b) | Command::Cancel(b) => Some(b),
+            Command::Extend { booking, .. } => Some(booking),
             Command::Timer { booking, .. } => booking.as_ref(),
             Command::Disable | Command::Enable => None,
         }
@@ -230,6 +239,12 @@ fn change_facts(f: &mut SpaceFacts, cmd: &Command, at: Timestamp, out: &mut Outc
             }
             true
         }
+        Command::Extend { booking, end } => {
+            match f.bookings.iter().position(|b| &b.id == booking) {
+                Some(i) => extend(f, i, *end, out),
+                None => false,
+            }
+        }
         _ => match cmd
             .booking()
             .and_then(|id| f.bookings.iter().position(|b| &b.id == id))
@@ -265,6 +280,47 @@ fn create(f: &mut SpaceFacts, n: &NewBooking, at: Timestamp, out: &mut Outcome) 
     out.touched.push(b.id.clone());
     out.created = Some(b.id.clone());
     f.bookings.push(b);
+    true
+}
+
+/// Gives booking `i` its later `end` (the rules have allowed it) and re-plans the timers
+/// that depend on the end: `END_TIME_REACHED`, and the no-show deadline of a booking not
+/// checked in (`start + noShowGrace`, or `end` if sooner). The status stays.
+fn extend(f: &mut SpaceFacts, i: usize, end: Timestamp, out: &mut Outcome) -> bool {
+    match booking::table(f.bookings[i].status, EventKind::BookingExtended) {
+        Step::Stay => {}
+        Step::Refuse | Step::Stale | Step::To(_) | Step::Choose(_) => return false,
+    }
+    let space = f.space.clone();
+    let b = &mut f.bookings[i];
+    b.end = crate::clock::to_millis(end);
+    let plan = timer::booking_plan(&space, b, b.created_at);
+    let wanted = |t: &timer::Timer| match t.event {
+        EventKind::EndTimeReached => true,
+        EventKind::NoShowTimeout => b.status.is_pending(),
+        EventKind::BookingCreated
+        | EventKind::UpcomingReached
+        | EventKind::StartTimeReached
+        | EventKind::UserChecksIn
+        | EventKind::UserChecksOut
+        | EventKind::CleaningEnded
+        | EventKind::BookingCancelled
+        | EventKind::BookingExtended
+        | EventKind::AdminDisable
+        | EventKind::AdminEnable
+        | EventKind::DayStart
+        | EventKind::DayEnd => false,
+    };
+    out.timers.extend(
+        plan.into_iter()
+            .filter(|t| wanted(t))
+            .map(TimerChange::Schedule),
+    );
+    out.touched.push(b.id.clone());
+    out.notices.push(Notice::Booking {
+        kind: BookingNotice::Extended,
+        booking: Box::new(b.clone()),
+    });
     true
 }
 

@@ -81,6 +81,7 @@ pub fn booking_refusal_code(status: BookingStatus, event: EventKind) -> Option<&
         EventKind::UserChecksOut => D::NotCheckedIn(status),
         EventKind::BookingCancelled if finished => D::Finished(status),
         EventKind::BookingCancelled => D::InProgress,
+        EventKind::BookingExtended => D::Finished(status),
         EventKind::BookingCreated
         | EventKind::UpcomingReached
         | EventKind::StartTimeReached
@@ -117,6 +118,7 @@ pub fn refusal_code(machine: &str, event: EventKind) -> Option<&'static str> {
         | EventKind::EndTimeReached
         | EventKind::CleaningEnded
         | EventKind::BookingCancelled
+        | EventKind::BookingExtended
         | EventKind::DayStart
         | EventKind::DayEnd => return None,
     };
@@ -176,7 +178,11 @@ pub fn document() -> String {
          `upcoming` if its upcoming window has already begun. A start reached while the space \
          is in maintenance cancels the booking. A timer that comes after its booking has moved \
          on (a no-show deadline of a booking checked in, any timer of a cancelled one) is \
-         stale: it changes nothing. The space's own events never move a booking.\n\n{}\n\
+         stale: it changes nothing. The space's own events never move a booking. \
+         `BOOKING_EXTENDED` (a later end for a booking that has not ended) leaves every \
+         machine where it is and re-plans the booking's end timers. A walk-up (book now) is \
+         no event of its own: it is `BOOKING_CREATED`, `START_TIME_REACHED` and \
+         `USER_CHECKS_IN` of the new booking, applied in that order at one instant.\n\n{}\n\
          ## Refused events\n\nA refused event changes nothing \
          and gets HTTP 409 with the code of the booking rule it breaks. The API applies a \
          space's due timers before every command, so \

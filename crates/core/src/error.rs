@@ -82,6 +82,20 @@ pub enum DomainError {
     /// Enabling a space that is not in maintenance.
     #[error("the space is not in maintenance")]
     NotInMaintenance,
+    /// An extension whose end is not later than the booking's current end.
+    #[error("the new end {end} must be later than the booking's current end {current}")]
+    EndNotLater {
+        /// The requested end.
+        end: Timestamp,
+        /// The booking's current end.
+        current: Timestamp,
+    },
+    /// Extending a booking whose end has passed.
+    #[error("the booking ended at {end}: only a booking that has not ended can be extended")]
+    Ended {
+        /// Its end.
+        end: Timestamp,
+    },
     /// A machine refused the event.
     #[error(transparent)]
     Transition(#[from] TransitionError),
@@ -104,6 +118,8 @@ impl DomainError {
             Self::InMaintenance => "space_in_maintenance",
             Self::AlreadyInMaintenance => "already_in_maintenance",
             Self::NotInMaintenance => "not_in_maintenance",
+            Self::EndNotLater { .. } => "end_not_later",
+            Self::Ended { .. } => "booking_finished",
             Self::Transition(_) => "transition_refused",
         }
     }
@@ -114,8 +130,19 @@ impl DomainError {
             Self::InvalidInterval
             | Self::InPast { .. }
             | Self::TooLong
-            | Self::OutsideBusinessHours { .. } => ErrorKind::Invalid,
-            _ => ErrorKind::Conflict,
+            | Self::OutsideBusinessHours { .. }
+            | Self::EndNotLater { .. } => ErrorKind::Invalid,
+            Self::Conflict { .. }
+            | Self::CheckInWindow { .. }
+            | Self::AlreadyCheckedIn
+            | Self::NotCheckedIn(_)
+            | Self::InProgress
+            | Self::Finished(_)
+            | Self::Ended { .. }
+            | Self::InMaintenance
+            | Self::AlreadyInMaintenance
+            | Self::NotInMaintenance
+            | Self::Transition(_) => ErrorKind::Conflict,
         }
     }
 }

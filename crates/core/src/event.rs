@@ -25,6 +25,8 @@ pub enum EventKind {
     CleaningEnded,
     /// A booking is cancelled.
     BookingCancelled,
+    /// A booking that has not ended is given a later end.
+    BookingExtended,
     /// An admin puts the space in maintenance.
     AdminDisable,
     /// An admin re-enables the space.
@@ -37,7 +39,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every event, in declaration order.
-    pub const ALL: [EventKind; 13] = [
+    pub const ALL: [EventKind; 14] = [
         Self::BookingCreated,
         Self::UpcomingReached,
         Self::StartTimeReached,
@@ -47,6 +49,7 @@ impl EventKind {
         Self::EndTimeReached,
         Self::CleaningEnded,
         Self::BookingCancelled,
+        Self::BookingExtended,
         Self::AdminDisable,
         Self::AdminEnable,
         Self::DayStart,
@@ -65,6 +68,7 @@ impl EventKind {
             Self::EndTimeReached => "END_TIME_REACHED",
             Self::CleaningEnded => "CLEANING_ENDED",
             Self::BookingCancelled => "BOOKING_CANCELLED",
+            Self::BookingExtended => "BOOKING_EXTENDED",
             Self::AdminDisable => "ADMIN_DISABLE",
             Self::AdminEnable => "ADMIN_ENABLE",
             Self::DayStart => "DAY_START",
@@ -109,6 +113,7 @@ impl EventKind {
             | Self::UserChecksIn
             | Self::UserChecksOut
             | Self::BookingCancelled
+            | Self::BookingExtended
             | Self::AdminDisable
             | Self::AdminEnable => 9,
         }

@@ -21,6 +21,7 @@ pub mod state;
 pub mod status;
 pub mod timer;
 pub mod utilisation;
+pub mod walk_up;
 
 pub use booking::{Booking, BookingStatus};
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -35,3 +36,4 @@ pub use space::{Space, SpaceSettings};
 pub use state::{RoomState, SpaceState};
 pub use status::{SpaceStatus, Transition};
 pub use timer::{Timer, TimerChange};
+pub use walk_up::{WalkUp, book_now};

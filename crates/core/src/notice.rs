@@ -46,10 +46,12 @@ pub enum BookingNotice {
     Ended,
     /// `booking.cancelled`
     Cancelled,
+    /// `booking.extended`
+    Extended,
 }
 
 /// Every webhook event type, as subscribed to and sent.
-pub const WEBHOOK_TYPES: [&str; 9] = [
+pub const WEBHOOK_TYPES: [&str; 10] = [
     "booking.created",
     "booking.start",
     "booking.checked_in",
@@ -57,6 +59,7 @@ pub const WEBHOOK_TYPES: [&str; 9] = [
     "booking.checked_out",
     "booking.ended",
     "booking.cancelled",
+    "booking.extended",
     "space.state_changed",
     "room.state_changed",
 ];
@@ -82,6 +85,7 @@ impl Notice {
                 BookingNotice::CheckedOut => "booking.checked_out",
                 BookingNotice::Ended => "booking.ended",
                 BookingNotice::Cancelled => "booking.cancelled",
+                BookingNotice::Extended => "booking.extended",
             },
             Notice::SpaceStateChanged { .. } => "space.state_changed",
             Notice::RoomStateChanged { .. } => "room.state_changed",

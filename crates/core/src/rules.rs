@@ -56,6 +56,10 @@ pub fn precheck(f: &SpaceFacts, cmd: &Command, at: Timestamp) -> Result<(), Doma
             Some(s @ (S::Completed | S::Cancelled | S::NoShow)) => Err(DomainError::Finished(s)),
             _ => Ok(()),
         },
+        Command::Extend { booking, end } => match find(f, booking) {
+            Some(b) => check_extend(f, b, *end, at),
+            None => Ok(()),
+        },
         Command::Disable if f.space.maintenance => Err(DomainError::AlreadyInMaintenance),
         Command::Enable if !f.space.maintenance => Err(DomainError::NotInMaintenance),
         Command::Disable | Command::Enable | Command::Timer { .. } => Ok(()),
@@ -101,28 +105,74 @@ fn check_new(f: &SpaceFacts, n: &NewBooking, at: Timestamp) -> Result<(), Domain
     if end.duration_since(start) > MAX_BOOKING {
         return Err(DomainError::TooLong);
     }
+    check_hours(f, start, end)?;
+    check_free(f, &n.id, start, end)
+}
+
+/// An extension to `end` (CONTRACT §10): of a booking that has not ended, to a later end,
+/// still inside the business-hours interval it started in, clear of the next booking.
+fn check_extend(
+    f: &SpaceFacts,
+    b: &Booking,
+    end: Timestamp,
+    at: Timestamp,
+) -> Result<(), DomainError> {
+    let end = crate::clock::to_millis(end);
+    match b.status {
+        S::Scheduled | S::Upcoming | S::AwaitingCheckIn | S::CheckedIn => {}
+        s @ (S::Completed | S::Cancelled | S::NoShow) => return Err(DomainError::Finished(s)),
+    }
+    if at >= b.end {
+        return Err(DomainError::Ended { end: b.end });
+    }
+    if end <= b.end {
+        return Err(DomainError::EndNotLater {
+            end,
+            current: b.end,
+        });
+    }
+    if end.duration_since(b.start) > MAX_BOOKING {
+        return Err(DomainError::TooLong);
+    }
+    check_hours(f, b.start, end)?;
+    check_free(f, &b.id, b.start, end)
+}
+
+/// `[start, end)` lies inside one business-hours interval of the space.
+fn check_hours(f: &SpaceFacts, start: Timestamp, end: Timestamp) -> Result<(), DomainError> {
     let s = &f.space.settings;
     let inside = match s.interval_end(start) {
         Ok(None) => true,
         Ok(Some(close)) => end <= close,
         Err(()) => false,
     };
-    if !inside {
-        let date = s.zone.local_date(start);
-        let hours = s
-            .business_hours
-            .as_ref()
-            .map_or_else(|| "open all day".to_owned(), |h| h.day_text(date.weekday()));
-        return Err(DomainError::OutsideBusinessHours {
-            space: f.space.id.to_string(),
-            day: date.strftime("%a %Y-%m-%d").to_string(),
-            zone: s.zone.name().to_owned(),
-            hours,
-        });
+    if inside {
+        return Ok(());
     }
-    let wanted = (start, end + s.cleaning.duration());
-    let clash = f.bookings.iter().filter(|b| b.id != n.id).find(|b| {
-        b.blocked_interval(s.cleaning)
+    let date = s.zone.local_date(start);
+    let hours = s
+        .business_hours
+        .as_ref()
+        .map_or_else(|| "open all day".to_owned(), |h| h.day_text(date.weekday()));
+    Err(DomainError::OutsideBusinessHours {
+        space: f.space.id.to_string(),
+        day: date.strftime("%a %Y-%m-%d").to_string(),
+        zone: s.zone.name().to_owned(),
+        hours,
+    })
+}
+
+/// `[start, end + cleaning)` overlaps no other booking's blocked interval.
+fn check_free(
+    f: &SpaceFacts,
+    id: &BookingId,
+    start: Timestamp,
+    end: Timestamp,
+) -> Result<(), DomainError> {
+    let cleaning = f.space.settings.cleaning;
+    let wanted = (start, end + cleaning.duration());
+    let clash = f.bookings.iter().filter(|b| &b.id != id).find(|b| {
+        b.blocked_interval(cleaning)
             .is_some_and(|(a, z)| a < wanted.1 && wanted.0 < z)
     });
     match clash {
@@ -211,5 +261,78 @@ mod tests {
             err.to_string(),
             "the booking is not checked in (status scheduled)"
         );
+    }
+
+    fn extend(id: &str, end: &str) -> Command {
+        Command::Extend {
+            booking: BookingId::parse(id).unwrap(),
+            end: end.parse().unwrap(),
+        }
+    }
+
+    /// Each extension rule refuses with its code and changes nothing; a valid extension
+    /// moves the end, re-plans the end (and no-show) timers and changes no state.
+    #[test]
+    fn extension_rules() {
+        use crate::booking::BookingStatus;
+        use crate::event::EventKind;
+        let now: Timestamp = "2026-05-05T06:00:00Z".parse().unwrap();
+        let mut sim = berlin_room(now);
+        // Tue 5 May, Berlin 08:00–08:05 and 10:00–11:00 (UTC+2); 10 min cleaning.
+        sim.command(create("2026-05-05T06:00:00Z", "2026-05-05T06:05:00Z"), now)
+            .unwrap();
+        let mut b2 = create("2026-05-05T08:00:00Z", "2026-05-05T09:00:00Z");
+        if let Command::Create(n) = &mut b2 {
+            n.id = BookingId::parse("b2").unwrap();
+        }
+        sim.command(b2, now).unwrap();
+        sim.run_until(now);
+        let cases = [
+            ("b1", "2026-05-05T06:05:00Z", "end_not_later"),
+            ("b1", "2026-05-05T06:04:00Z", "end_not_later"),
+            // 07:51 + 10 min cleaning reaches b2's 08:00 start.
+            ("b1", "2026-05-05T07:51:00Z", "booking_conflict"),
+            // past 18:00 Berlin.
+            ("b2", "2026-05-05T16:00:01Z", "outside_business_hours"),
+            ("b2", "2026-05-12T09:00:00Z", "booking_too_long"),
+        ];
+        for (id, end, code) in cases {
+            let before = sim.facts.clone();
+            let err = sim.command(extend(id, end), now).unwrap_err();
+            assert_eq!(err.code(), code, "{id} to {end}");
+            assert_eq!(sim.facts, before, "{id} to {end}");
+        }
+        let status = sim.facts.status.clone();
+        // b1 is not checked in: both its end and its no-show deadline (the old end, sooner
+        // than start + grace) move.
+        let out = sim
+            .command(extend("b1", "2026-05-05T07:50:00Z"), now)
+            .unwrap();
+        assert_eq!(out.transition, None);
+        assert_eq!(sim.facts.status, status);
+        let b1 = &sim.facts.bookings[0];
+        assert_eq!(b1.end, "2026-05-05T07:50:00Z".parse::<Timestamp>().unwrap());
+        assert_eq!(b1.status, BookingStatus::AwaitingCheckIn);
+        let due = |event| {
+            sim.pending()
+                .find(|t| t.id == format!("b1.{event}"))
+                .map(|t| t.due.to_string())
+        };
+        assert_eq!(
+            due(EventKind::EndTimeReached).as_deref(),
+            Some("2026-05-05T07:50:00Z")
+        );
+        assert_eq!(
+            due(EventKind::NoShowTimeout).as_deref(),
+            Some("2026-05-05T06:10:00Z")
+        );
+        assert_eq!(out.notices.len(), 1);
+        assert_eq!(out.notices[0].webhook_type(), "booking.extended");
+        // once it has ended (a no-show here), it is refused.
+        sim.run_until("2026-05-05T06:10:00Z".parse().unwrap());
+        let err = sim
+            .command(extend("b1", "2026-05-05T07:55:00Z"), now)
+            .unwrap_err();
+        assert_eq!(err.code(), "booking_finished");
     }
 }

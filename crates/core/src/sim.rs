@@ -88,6 +88,17 @@ impl SpaceSim {
         Ok(out)
     }
 
+    /// Runs a walk-up (book now) at `at`: its three outcomes, in order.
+    pub fn book_now(
+        &mut self,
+        walk_up: &crate::walk_up::WalkUp,
+        at: Timestamp,
+    ) -> Result<Vec<Outcome>, DomainError> {
+        let outs = crate::walk_up::book_now(&mut self.facts, walk_up, at)?;
+        outs.iter().for_each(|o| self.apply_changes(o));
+        Ok(outs)
+    }
+
     /// Fires every timer due at or before `now`, in due order; returns their outcomes.
     pub fn run_until(&mut self, now: Timestamp) -> Vec<Outcome> {
         let mut outs = vec![];

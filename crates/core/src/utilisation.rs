@@ -133,6 +133,7 @@ pub fn maintenance_spans(events: &[(EventKind, Timestamp)]) -> Vec<Maintenance> 
                 | EventKind::EndTimeReached
                 | EventKind::CleaningEnded
                 | EventKind::BookingCancelled
+                | EventKind::BookingExtended
                 | EventKind::DayStart
                 | EventKind::DayEnd,
                 _,

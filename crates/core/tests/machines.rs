@@ -10,7 +10,7 @@ use zs_core::oracle::{self, BookingFacts};
 use zs_core::sim::SpaceSim;
 use zs_core::{
     BookingId, BookingStatus, Command, DomainError, NewBooking, Period, Space, SpaceId,
-    SpaceSettings,
+    SpaceSettings, WalkUp,
 };
 
 #[derive(Debug, Clone)]
@@ -19,6 +19,8 @@ enum Op {
     CheckIn(usize),
     CheckOut(usize),
     Cancel(usize),
+    Extend { i: usize, by_min: i64 },
+    BookNow { dur_min: i64 },
     Disable,
     Enable,
     Advance { secs: i64 },
@@ -30,6 +32,8 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (0usize..8).prop_map(Op::CheckIn),
         2 => (0usize..8).prop_map(Op::CheckOut),
         1 => (0usize..8).prop_map(Op::Cancel),
+        2 => (0usize..8, 1i64..90).prop_map(|(i, by_min)| Op::Extend { i, by_min }),
+        2 => (1i64..120).prop_map(|dur_min| Op::BookNow { dur_min }),
         1 => Just(Op::Disable),
         1 => Just(Op::Enable),
         6 => prop_oneof![(1i64..180).prop_map(|m| m * 60), 1i64..120].prop_map(|secs| Op::Advance { secs }),
@@ -236,6 +240,49 @@ fn step(
                 }
             }
             r
+        }
+        Op::Extend { i, by_min } => {
+            let Some(bid) = id(*i) else { return Ok(()) };
+            let status = m.status(*i, *now);
+            let end = m.facts[*i].end + SignedDuration::from_mins(*by_min);
+            let cmd = Command::Extend { booking: bid, end };
+            let r = sim.command(cmd, *now).map(|_| ());
+            if r.is_ok() {
+                prop_assert!(status.is_live(), "extended a {:?} booking", status);
+                m.facts[*i].end = end;
+            }
+            r
+        }
+        Op::BookNow { dur_min } => {
+            let n = m.facts.len();
+            let w = WalkUp {
+                id: BookingId::parse(&format!("b{n}")).unwrap(),
+                title: String::new(),
+                duration: Period::minutes(*dur_min),
+            };
+            let r = sim.book_now(&w, *now);
+            if let Ok(outs) = &r {
+                prop_assert!(!m.maintenance, "a walk-up during maintenance");
+                for out in outs {
+                    prop_assert!(out.anomalies.is_empty(), "table miss: {:?}", out.anomalies);
+                }
+                let b = sim
+                    .facts
+                    .bookings
+                    .iter()
+                    .find(|b| b.id == w.id)
+                    .expect("made");
+                m.facts.push(BookingFacts {
+                    id: w.id.clone(),
+                    start: b.start,
+                    end: b.end,
+                    cancelled_at: None,
+                    checked_in_at: Some(b.start),
+                    checked_out_at: None,
+                });
+                m.started.push(true);
+            }
+            r.map(|_| ())
         }
         Op::Disable | Op::Enable => {
             let want = matches!(op, Op::Disable);

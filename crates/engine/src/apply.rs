@@ -82,10 +82,21 @@ impl Engine {
         c: CommandTx,
         outcome: Option<&Outcome>,
     ) -> Result<(), EngineError> {
+        self.commit_outcomes(c, outcome.map(std::slice::from_ref).unwrap_or_default())
+            .await
+    }
+
+    /// [`Engine::commit_command`] for a command that applied several events, in order.
+    pub(crate) async fn commit_outcomes(
+        &self,
+        c: CommandTx,
+        outcomes: &[Outcome],
+    ) -> Result<(), EngineError> {
         c.tx.commit().await?;
         self.after_timers(&c.caught_up);
-        if let Some(out) = outcome {
-            self.after_commit(&[(out.clone(), None)]);
+        if !outcomes.is_empty() {
+            let list: Vec<_> = outcomes.iter().map(|o| (o.clone(), None)).collect();
+            self.after_commit(&list);
         }
         Ok(())
     }
@@ -142,7 +153,10 @@ impl Engine {
             bookings::working_set(c, space_id, at, MAX_CLEANING_MS, extra.as_ref()).await?;
         let user_event = matches!(
             cmd,
-            Command::CheckIn(_) | Command::CheckOut(_) | Command::Cancel(_)
+            Command::CheckIn(_)
+                | Command::CheckOut(_)
+                | Command::Cancel(_)
+                | Command::Extend { .. }
         );
         if let Some(id) = extra
             .as_ref()

@@ -9,6 +9,7 @@ mod persist;
 pub mod secrets;
 pub mod spaces;
 pub mod timers;
+mod walk_up;
 
 use std::sync::{Arc, RwLock};
 use tokio::sync::{Notify, broadcast};

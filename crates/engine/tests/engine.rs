@@ -537,7 +537,147 @@ async fn a_booking_ending_at_closing_time_leaves_the_closing_to_day_end(db: Back
     );
 }
 
+/// The pending `meetingScheduler` jobs of booking `b`, as `EVENT@minutes-after-t0`.
+async fn plan_of(e: &Engine, b: &str, t0: Timestamp) -> Vec<String> {
+    let mut c = e.store.read().await.unwrap();
+    jobs::list(&mut c, Queue::MeetingScheduler, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|j| j.id.starts_with(&format!("{b}.")))
+        .map(|j| format!("{}@{}", j.name, j.due.duration_since(t0).as_mins()))
+        .collect()
+}
+
+/// An extension moves the stored end and the end timer in one transaction, records no
+/// transition (no state changes), and the booking then ends at its new end; one that
+/// would reach the next booking's start with its cleaning is refused and changes nothing.
+async fn an_extension_moves_the_end_and_its_timer(db: Backend) {
+    let (e, clock) = engine("2026-05-04T08:00:00Z", db).await;
+    let utc = SpaceSettings::defaults(Zone::parse("UTC").unwrap());
+    let (id, _) = open_space(&e, "s", utc).await;
+    let t0: Timestamp = "2026-05-04T09:00:00Z".parse().unwrap();
+    book(&e, &id, t0, &[("a", 0, 60), ("c", 120, 180)]).await;
+    run_until(&e, &clock, t0).await;
+    e.execute(&id, Command::CheckIn(BookingId::parse("a").unwrap()))
+        .await
+        .unwrap();
+    let before = history(&e, &id).await.len();
+    let (hook, _) = e
+        .create_endpoint(
+            "https://example.com/h".into(),
+            vec!["booking.extended".into()],
+        )
+        .await
+        .unwrap();
+    let sent = |e: Arc<Engine>, hook: String| async move {
+        let mut c = e.store.read().await.unwrap();
+        let list = zs_store::deliveries::for_endpoint(&mut c, &hook, 10)
+            .await
+            .unwrap();
+        list.iter()
+            .map(|d| {
+                let body: serde_json::Value = serde_json::from_str(&d.body).unwrap();
+                format!(
+                    "{} {}",
+                    body["type"].as_str().unwrap(),
+                    body["data"]["end"].as_str().unwrap()
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let extend = |mins: i64| Command::Extend {
+        booking: BookingId::parse("a").unwrap(),
+        end: t0 + SignedDuration::from_mins(mins),
+    };
+    let applied = e.execute(&id, extend(90)).await.unwrap();
+    assert_eq!(applied.outcome.transition, None);
+    assert_eq!(history(&e, &id).await.len(), before);
+    let stored = |e: Arc<Engine>| async move {
+        let mut c = e.store.read().await.unwrap();
+        let b = zs_store::bookings::get(&mut c, &BookingId::parse("a").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        b.end.duration_since(t0).as_mins()
+    };
+    assert_eq!(stored(e.clone()).await, 90);
+    assert_eq!(plan_of(&e, "a", t0).await, ["END_TIME_REACHED@90"]);
+    let once = ["booking.extended 2026-05-04T10:30:00Z"];
+    assert_eq!(sent(e.clone(), hook.id.clone()).await, once);
+    // 115 + 10 min cleaning reaches c at 120.
+    let err = e.execute(&id, extend(115)).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the space is already booked: conflicts with booking c (cleaning time included)"
+    );
+    assert_eq!(stored(e.clone()).await, 90);
+    assert_eq!(plan_of(&e, "a", t0).await, ["END_TIME_REACHED@90"]);
+    assert_eq!(sent(e.clone(), hook.id.clone()).await, once);
+    run_until(&e, &clock, t0 + SignedDuration::from_mins(100)).await;
+    let seen: Vec<String> = history(&e, &id)
+        .await
+        .iter()
+        .skip(before)
+        .map(|x| attributed(x, t0))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "END_TIME_REACHED(a)@90 available_at/cleaning",
+            "CLEANING_ENDED(a)@100 available_at/free",
+        ]
+    );
+}
+
+/// A walk-up is three transitions of the new booking at one instant, in one transaction;
+/// only its end is left in the plan. The room taken, a second walk-up is refused; in
+/// maintenance, one is refused with `space_in_maintenance`.
+async fn a_walk_up_books_and_checks_in_at_once(db: Backend) {
+    let (e, clock) = engine("2026-05-04T09:00:00Z", db).await;
+    let utc = SpaceSettings::defaults(Zone::parse("UTC").unwrap());
+    let (id, _) = open_space(&e, "s", utc).await;
+    let t0 = clock.now();
+    let walk_up = |b: &str, mins| zs_core::WalkUp {
+        id: BookingId::parse(b).unwrap(),
+        title: "walk-up".into(),
+        duration: Period::minutes(mins),
+    };
+    let b = e.book_now(&id, walk_up("w", 30), None).await.unwrap();
+    assert_eq!(b.status, zs_core::BookingStatus::CheckedIn);
+    assert_eq!((b.start, b.end), (t0, t0 + SignedDuration::from_mins(30)));
+    let seen: Vec<String> = history(&e, &id)
+        .await
+        .iter()
+        .map(|x| attributed(x, t0))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "BOOKING_CREATED(w)@0 available_at/upcoming",
+            "START_TIME_REACHED(w)@0 reserved/upcoming",
+            "USER_CHECKS_IN(w)@0 reserved/occupied",
+        ]
+    );
+    assert_eq!(plan_of(&e, "w", t0).await, ["END_TIME_REACHED@30"]);
+    let err = e.book_now(&id, walk_up("w2", 15), None).await.unwrap_err();
+    assert!(
+        err.to_string().contains("conflicts with booking w"),
+        "{err}"
+    );
+    assert_eq!(history(&e, &id).await.len(), 3);
+    run_until(&e, &clock, t0 + SignedDuration::from_mins(40)).await;
+    e.execute(&id, Command::Disable).await.unwrap();
+    let err = e.book_now(&id, walk_up("w3", 15), None).await.unwrap_err();
+    assert_eq!(err.to_string(), "the space is in maintenance");
+    let mut c = e.store.read().await.unwrap();
+    let w3 = zs_store::bookings::get(&mut c, &BookingId::parse("w3").unwrap()).await;
+    assert!(w3.unwrap().is_none());
+}
+
 zs_store::test_on_both_backends!(
+    an_extension_moves_the_end_and_its_timer,
+    a_walk_up_books_and_checks_in_at_once,
     a_booking_ending_at_closing_time_leaves_the_closing_to_day_end,
     coinciding_timers_are_each_recorded_with_their_own_booking,
     a_catch_up_applies_the_cleaning_it_planned_before_the_next_start,

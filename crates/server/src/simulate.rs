@@ -209,7 +209,7 @@ async fn run_world(w: &World, base: &std::path::Path, a: &SimulateArgs) -> Resul
         }
     };
     println!(
-        "{label}: ok in {secs:.1} s — {} spaces, {:.0} virtual days, {} steps ({:.0}/s)\n  bookings: {} requested, {} accepted, {} conflicts refused, {} invalid refused; user events {} applied, {} refused; maintenance toggles {}\n  transitions checked against the oracle: {} ({} by timers); ingress jobs {} ({} delivered twice)\n  faults: {} crashes, {} crashes mid-delivery, {} timer jobs handed over twice, {} runner stalls, {} clock jumps, {} receiver changes\n  webhooks: {} delivered ({} received more than once), {} dead-lettered after their whole schedule; status posts: {} in order, gapless",
+        "{label}: ok in {secs:.1} s — {} spaces, {:.0} virtual days, {} steps ({:.0}/s)\n  bookings: {} requested, {} accepted, {} conflicts refused, {} invalid refused; user events {} applied, {} refused; maintenance toggles {}; extensions {} ({} refused), walk-ups {} ({} refused)\n  transitions checked against the oracle: {} ({} by timers); ingress jobs {} ({} delivered twice)\n  faults: {} crashes, {} crashes mid-delivery, {} timer jobs handed over twice, {} runner stalls, {} clock jumps, {} receiver changes\n  webhooks: {} delivered ({} received more than once), {} dead-lettered after their whole schedule; status posts: {} in order, gapless",
         plan.spaces,
         s.virtual_days,
         s.steps,
@@ -221,6 +221,10 @@ async fn run_world(w: &World, base: &std::path::Path, a: &SimulateArgs) -> Resul
         s.user_accepted,
         s.user_refused,
         s.maintenance,
+        s.extensions,
+        s.extensions_refused,
+        s.walk_ups,
+        s.walk_ups_refused,
         s.transitions,
         s.timer_transitions,
         s.ingress_jobs,

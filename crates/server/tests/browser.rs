@@ -3,7 +3,9 @@
 //! on port 0. The script opens the dashboard with the token in the URL fragment, sees a space
 //! and a booking made through the API appear, a hostile booking title stay text, maintenance
 //! show within a second, the stream drop (offline) and resume with what it missed, and a
-//! check-in on the panel show on the dashboard. scripts/test.sh installs Chromium and the
+//! check-in on the panel show on the dashboard, a walk-up ("book now 30 min") on a panel turn
+//! the dashboard's card occupied, and an extension from the dashboard reach the booking (a
+//! refused one showing the API's reason). scripts/test.sh installs Chromium and the
 //! pinned playwright-core where they are missing.
 
 mod support;

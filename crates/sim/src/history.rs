@@ -212,6 +212,7 @@ fn timer_bit(e: EventKind) -> u8 {
         | EventKind::UserChecksIn
         | EventKind::UserChecksOut
         | EventKind::BookingCancelled
+        | EventKind::BookingExtended
         | EventKind::AdminDisable
         | EventKind::AdminEnable
         | EventKind::DayStart
@@ -387,7 +388,9 @@ impl SpaceModel {
             EventKind::BookingCancelled => flag(self, |w| w.cancelled = true),
             EventKind::AdminDisable => self.walk.maintenance = true,
             EventKind::AdminEnable => self.walk.maintenance = false,
-            EventKind::UpcomingReached
+            // A later end changes nothing shown (the model's end moved with it).
+            EventKind::BookingExtended
+            | EventKind::UpcomingReached
             | EventKind::StartTimeReached
             | EventKind::NoShowTimeout
             | EventKind::EndTimeReached

@@ -139,6 +139,36 @@ impl SpaceModel {
         clash.then_some(Refusal::Conflict)
     }
 
+    /// Whether CONTRACT §10 refuses extending booking `i` to `end` at `now`, and why: it
+    /// has ended (or is over), the end is not later, or the longer booking breaks a rule of
+    /// §4 (its own interval aside).
+    pub fn extension_refusal(&self, i: usize, end: Timestamp, now: Timestamp) -> Option<Refusal> {
+        let f = &self.bookings[i].facts;
+        if !self.status(i, now).is_live() || now >= f.end {
+            return Some(Refusal::Conflict);
+        }
+        let s = self.settings();
+        if end <= f.end || end.duration_since(f.start) > zs_core::rules::MAX_BOOKING {
+            return Some(Refusal::Invalid);
+        }
+        match s.interval_end(f.start) {
+            Ok(None) => {}
+            Ok(Some(close)) if end <= close => {}
+            _ => return Some(Refusal::Invalid),
+        }
+        let wanted = (f.start, end + s.cleaning.duration());
+        let clash = (0..self.bookings.len())
+            .filter(|&k| k != i)
+            .filter_map(|k| self.blocked(k, now))
+            .any(|(a, z)| a < wanted.1 && wanted.0 < z);
+        clash.then_some(Refusal::Conflict)
+    }
+
+    /// Records an extension of booking `i` to `end` (no transition: nothing shown changes).
+    pub fn extend(&mut self, i: usize, end: Timestamp) {
+        self.bookings[i].facts.end = end;
+    }
+
     /// Records a booking accepted at `now`.
     pub fn book(&mut self, id: BookingId, start: Timestamp, end: Timestamp, now: Timestamp) {
         self.accepted(now, EventKind::BookingCreated, Some(id.clone()));
@@ -259,7 +289,17 @@ impl SpaceModel {
             EventKind::UserChecksIn => f.checked_in_at = Some(now),
             EventKind::UserChecksOut => f.checked_out_at = Some(now),
             EventKind::BookingCancelled => f.cancelled_at = Some(now),
-            _ => {}
+            EventKind::BookingCreated
+            | EventKind::UpcomingReached
+            | EventKind::StartTimeReached
+            | EventKind::NoShowTimeout
+            | EventKind::EndTimeReached
+            | EventKind::CleaningEnded
+            | EventKind::BookingExtended
+            | EventKind::AdminDisable
+            | EventKind::AdminEnable
+            | EventKind::DayStart
+            | EventKind::DayEnd => {}
         }
     }
 }

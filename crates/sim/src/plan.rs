@@ -52,6 +52,24 @@ pub enum Action {
         /// The job is delivered twice.
         twice: bool,
     },
+    /// `BOOKING_EXTENDED`: move a booking's end later by `by`.
+    Extend {
+        /// Space index.
+        space: usize,
+        /// Booking id.
+        id: String,
+        /// How much later.
+        by: SignedDuration,
+    },
+    /// A walk-up: book the space from now for `duration` and check in at once.
+    BookNow {
+        /// Space index.
+        space: usize,
+        /// Booking id.
+        id: String,
+        /// How long.
+        duration: Period,
+    },
     /// `ADMIN_DISABLE` (true) or `ADMIN_ENABLE`.
     Maintenance {
         /// Space index.
@@ -139,6 +157,12 @@ impl fmt::Display for Step {
                 if *ingress { " via ingress" } else { "" },
                 if *twice { " twice" } else { "" }
             ),
+            Action::Extend { space, id, by } => write!(f, "extend s{space} {id} by {by:#}"),
+            Action::BookNow {
+                space,
+                id,
+                duration,
+            } => write!(f, "book now s{space} {id} for {duration}"),
             Action::Maintenance { space, on } => {
                 write!(
                     f,
@@ -305,6 +329,19 @@ pub fn generate(cfg: &PlanConfig) -> Vec<Step> {
                         twice: ingress && rng.random_bool(0.3),
                     },
                 });
+                if rng.random_bool(0.15) {
+                    // Before or during the booking (or, now and then, after it).
+                    let at = rand_at(&mut rng, created, end + SignedDuration::from_mins(10));
+                    let by = SignedDuration::from_mins(rng.random_range(1..90));
+                    steps.push(Step {
+                        at,
+                        action: Action::Extend {
+                            space: s,
+                            id: id.clone(),
+                            by,
+                        },
+                    });
+                }
                 let mut user = |rng: &mut StdRng, at: Timestamp, event| {
                     let ingress = rng.random_bool(0.2);
                     steps.push(Step {
@@ -337,6 +374,19 @@ pub fn generate(cfg: &PlanConfig) -> Vec<Step> {
                         user(&mut rng, out, zs_core::EventKind::UserChecksOut);
                     }
                 }
+            }
+            for _ in 0..poisson(&mut rng, cfg.bookings_per_day / 4.0) {
+                let at = rand_at(&mut rng, day0, day0 + SignedDuration::from_hours(24));
+                let minutes = [5, 15, 30, 60, 120][rng.random_range(0..5)];
+                steps.push(Step {
+                    at,
+                    action: Action::BookNow {
+                        space: s,
+                        id: format!("w{s}-{n}"),
+                        duration: Period::minutes(minutes),
+                    },
+                });
+                n += 1;
             }
             if rng.random_bool(0.04) {
                 let on = rand_at(&mut rng, day0, day0 + SignedDuration::from_hours(24));
@@ -460,6 +510,8 @@ mod tests {
         assert!(steps.windows(2).all(|w| w[0].at <= w[1].at));
         let has = |f: &dyn Fn(&Action) -> bool| steps.iter().any(|s| f(&s.action));
         assert!(has(&|a| matches!(a, Action::Book { ingress: true, .. })));
+        assert!(has(&|a| matches!(a, Action::Extend { .. })));
+        assert!(has(&|a| matches!(a, Action::BookNow { .. })));
         assert!(has(&|a| matches!(
             a,
             Action::User {

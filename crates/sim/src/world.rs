@@ -43,6 +43,14 @@ pub struct Stats {
     pub ingress_repeats: u64,
     /// Maintenance toggles.
     pub maintenance: u64,
+    /// Extensions accepted.
+    pub extensions: u64,
+    /// Extensions refused.
+    pub extensions_refused: u64,
+    /// Walk-ups accepted.
+    pub walk_ups: u64,
+    /// Walk-ups refused.
+    pub walk_ups_refused: u64,
     /// Transitions checked.
     pub transitions: u64,
     /// Transitions caused by timers.
@@ -378,6 +386,20 @@ impl World {
                     touched.push(*space);
                 }
             }
+            Action::Extend { space, id, by } => {
+                self.models[*space].settle(now);
+                self.extend(*space, id, *by, now).await?;
+                touched.push(*space);
+            }
+            Action::BookNow {
+                space,
+                id,
+                duration,
+            } => {
+                self.models[*space].settle(now);
+                self.book_now(*space, id, *duration, now).await?;
+                touched.push(*space);
+            }
             Action::Maintenance { space, on } => {
                 self.models[*space].settle(now);
                 let cmd = if *on {
@@ -624,6 +646,119 @@ impl World {
             }
         } else {
             self.stats.user_refused += 1;
+        }
+        Ok(())
+    }
+
+    /// Extends booking `id` by `by` past its current end (by the model), when the rules
+    /// allow it, and checks the engine agrees; an unknown booking is refused.
+    async fn extend(
+        &mut self,
+        s: usize,
+        id: &str,
+        by: SignedDuration,
+        now: Timestamp,
+    ) -> Check<()> {
+        let bid = BookingId::parse(id).map_err(err)?;
+        let Some(i) = self.models[s].find(&bid) else {
+            let cmd = Command::Extend {
+                booking: bid,
+                end: now + by,
+            };
+            return match self.engine.execute(&space_id(s), cmd).await {
+                Err(EngineError::NotFound(_) | EngineError::Domain(_)) => Ok(()),
+                r => Err(format!(
+                    "extending {id}, unknown to s{s}: {:?}",
+                    r.map(|_| ())
+                )),
+            };
+        };
+        let end = self.models[s].bookings[i].facts.end + by;
+        let expect = self.models[s].extension_refusal(i, end, now);
+        let cmd = Command::Extend { booking: bid, end };
+        match (self.engine.execute(&space_id(s), cmd).await, expect) {
+            (Ok(a), None) => {
+                if a.outcome.transition.is_some() {
+                    return Err(format!("extending {id} recorded a transition"));
+                }
+                self.models[s].extend(i, end);
+                self.stats.extensions += 1;
+            }
+            (Err(EngineError::Domain(d)), Some(r)) => {
+                let conflict = d.kind() == zs_core::ErrorKind::Conflict;
+                if conflict != (r == Refusal::Conflict) {
+                    return Err(format!(
+                        "extending {id} to {end} refused with {d}; the rules say {r:?}"
+                    ));
+                }
+                self.stats.extensions_refused += 1;
+            }
+            (r, expect) => {
+                let status = self.models[s].status(i, now);
+                return Err(format!(
+                    "extending {id} ({status:?}) to {end} at {now}: {:?}; the rules say {expect:?}",
+                    r.map(|_| ())
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A walk-up of `duration` from now, when the rules allow it (free for the span, open,
+    /// not in maintenance); recorded in the model as a booking made and checked in now.
+    async fn book_now(
+        &mut self,
+        s: usize,
+        id: &str,
+        duration: zs_core::Period,
+        now: Timestamp,
+    ) -> Check<()> {
+        let bid = BookingId::parse(id).map_err(err)?;
+        let start = zs_core::clock::to_millis(now);
+        let end = start + duration.duration();
+        let m = &self.models[s];
+        let expect = if m.space.maintenance {
+            Some(Refusal::Conflict)
+        } else {
+            m.refusal(start, end, now)
+        };
+        let walk_up = zs_core::WalkUp {
+            id: bid.clone(),
+            title: "walk-up".into(),
+            duration,
+        };
+        match (
+            self.engine.book_now(&space_id(s), walk_up, None).await,
+            expect,
+        ) {
+            (Ok(b), None) => {
+                if (b.start, b.end) != (start, end) {
+                    return Err(format!(
+                        "walk-up {id} stored [{}, {}), wanted [{start}, {end})",
+                        b.start, b.end
+                    ));
+                }
+                let m = &mut self.models[s];
+                m.book(bid, start, end, now);
+                let i = m.bookings.len() - 1;
+                m.record(i, EventKind::UserChecksIn, now);
+                self.stats.walk_ups += 1;
+            }
+            (Err(EngineError::Domain(d)), Some(r)) => {
+                let conflict = d.kind() == zs_core::ErrorKind::Conflict;
+                if conflict != (r == Refusal::Conflict) {
+                    return Err(format!(
+                        "walk-up {id} refused with {d}; the rules say {r:?}"
+                    ));
+                }
+                self.stats.walk_ups_refused += 1;
+            }
+            (r, expect) => {
+                return Err(format!(
+                    "walk-up {id} on s{s} at {now} for {duration}: {:?}; the rules say {expect:?}",
+                    r.map(|b| b.status)
+                ));
+            }
         }
         Ok(())
     }

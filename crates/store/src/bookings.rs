@@ -65,7 +65,7 @@ pub async fn upsert_many(c: &mut Conn, list: &[&Booking]) -> Result<()> {
     Ok(())
 }
 
-/// Writes the changing facts (status, check-in, end, cancellation) of many existing
+/// Writes the changing facts (status, check-in, end, extended end, cancellation) of many existing
 /// bookings in one statement.
 pub async fn update_many(c: &mut Conn, list: &[&Booking]) -> Result<()> {
     if list.is_empty() {
@@ -81,15 +81,18 @@ pub async fn update_many(c: &mut Conn, list: &[&Booking]) -> Result<()> {
                 ms(b.checked_in_at),
                 ms(b.ended_at),
                 ms(b.cancelled_at),
-                b.cancel_reason
+                b.cancel_reason,
+                b.end.as_millisecond()
             ])
         })
         .collect();
     let rows = serde_json::Value::Array(rows).to_string();
+    // The end changes too: an extension (CONTRACT §10) moves it later.
     const SQL: &str = "WITH j AS MATERIALIZED (SELECT value->>0 AS id, value->>1 AS st, \
          CAST(value->>2 AS BIGINT) AS ci, CAST(value->>3 AS BIGINT) AS en, CAST(value->>4 AS BIGINT) AS ca, \
-         value->>5 AS cr FROM ROWS($1)) UPDATE bookings SET status = j.st, checked_in_at = j.ci, \
-         ended_at = j.en, cancelled_at = j.ca, cancel_reason = j.cr FROM j WHERE bookings.id = j.id";
+         value->>5 AS cr, CAST(value->>6 AS BIGINT) AS em FROM ROWS($1)) UPDATE bookings SET status = j.st, \
+         checked_in_at = j.ci, ended_at = j.en, cancelled_at = j.ca, cancel_reason = j.cr, end_ms = j.em \
+         FROM j WHERE bookings.id = j.id";
     query(SQL).bind(&rows).execute(c).await?;
     Ok(())
 }

@@ -48,6 +48,9 @@ pub enum WebhookType {
     /// Cancelled.
     #[serde(rename = "booking.cancelled")]
     Cancelled,
+    /// Its end was moved later (`POST /v1/bookings/{id}/extend`).
+    #[serde(rename = "booking.extended")]
+    Extended,
     /// The space state changed.
     #[serde(rename = "space.state_changed")]
     SpaceStateChanged,

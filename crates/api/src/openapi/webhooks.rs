@@ -58,7 +58,7 @@ fn header(name: &str, description: &str, pattern: &str) -> utoipa::openapi::path
 }
 
 /// When each webhook type is sent.
-const WHEN: [(&str, &str); 9] = [
+const WHEN: [(&str, &str); 10] = [
     ("booking.created", "A booking was created."),
     (
         "booking.start",
@@ -74,6 +74,10 @@ const WHEN: [(&str, &str); 9] = [
     (
         "booking.cancelled",
         "A booking was cancelled (on request or by maintenance).",
+    ),
+    (
+        "booking.extended",
+        "A booking's end was moved later; `data.end` is the new end.",
     ),
     ("space.state_changed", "A space's scheduling state changed."),
     ("room.state_changed", "A room's physical state changed."),

@@ -281,3 +281,40 @@ pub async fn check_out(
 ) -> Result<Response, ApiError> {
     user_event(st, caller, id, Command::CheckOut).await
 }
+
+/// Extend a booking that has not ended to a later end (`BOOKING_EXTENDED`); its end and
+/// no-show timers are re-planned in the same transaction and `booking.extended` is sent.
+#[utoipa::path(post, path = "/v1/bookings/{id}/extend", operation_id = "extendBooking", tag = "bookings",
+    params(("id" = String, Path, description = "The booking id")), request_body = ExtendInput,
+    responses(
+        (status = 200, description = "The booking with its new end (its status unchanged)", body = BookingView),
+        (status = 404, description = "`not_found`: no such booking, or not one of yours (a member's own, a limited device's spaces')", body = ErrorBody),
+        (status = 409, description = "`booking_conflict`: the new end with its cleaning reaches the next booking; `booking_finished`: the booking has ended", body = ErrorBody),
+        (status = 422, description = "`invalid_time`; a rule: `end_not_later` (not after the current end), `outside_business_hours` (past the interval's close), `booking_too_long`", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn extend(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(input): Json<ExtendInput>,
+) -> Result<Response, ApiError> {
+    caller.require(&[Role::Member, Role::Device])?;
+    let end = instant("end", &input.end)?;
+    let id = booking_id(&id)?;
+    let space = usable_booking(&st, &caller, &id).await?.space_id;
+    let cmd = Command::Extend {
+        booking: id.clone(),
+        end,
+    };
+    let applied = st.engine.execute(&space, cmd).await?;
+    let b = applied
+        .facts
+        .bookings
+        .iter()
+        .find(|b| b.id == id)
+        .ok_or_else(|| ApiError::not_found(format!("booking {id}")))?;
+    Ok(json_response(
+        StatusCode::OK,
+        zs_engine::payload::booking_json(b).to_string(),
+    ))
+}

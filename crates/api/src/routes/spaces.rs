@@ -286,3 +286,45 @@ pub async fn availability(
         items,
     }))
 }
+
+/// Walk-up ("book now"): book the space from now for `duration` and check in at once. The
+/// booking (id generated, owned by the caller) goes through `BOOKING_CREATED`,
+/// `START_TIME_REACHED` and `USER_CHECKS_IN` in one transaction; each shows in history.
+#[utoipa::path(post, path = "/v1/spaces/{id}/book-now", operation_id = "bookSpaceNow", tag = "spaces",
+    params(("id" = String, Path, description = "The space id")), request_body = BookNowInput,
+    responses(
+        (status = 201, description = "The booking, `checked_in`; the room is `occupied`", body = BookingView),
+        (status = 404, description = "`not_found`: no such space, or not one of a limited device's spaces", body = ErrorBody),
+        (status = 409, description = "`booking_conflict`: a booking or a cleaning holds the span; `space_in_maintenance`", body = ErrorBody),
+        (status = 422, description = "`invalid_duration`, `invalid_title`; `outside_business_hours`: closed now, or closing before the duration ends", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn book_now(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(input): Json<BookNowInput>,
+) -> Result<(StatusCode, axum::Json<serde_json::Value>), ApiError> {
+    caller.require(&[Role::Member, Role::Device])?;
+    let id = space_id(&id)?;
+    if let (Role::Device, Some(allowed)) = (caller.role, &caller.space_ids)
+        && !allowed.iter().any(|a| a == id.as_str())
+    {
+        return Err(ApiError::not_found(format!("space {id}")));
+    }
+    let duration = input.period()?;
+    let title = input.title.unwrap_or_default();
+    text("invalid_title", "title", &title, 500)?;
+    let walk_up = zs_core::WalkUp {
+        id: zs_core::BookingId::parse(&super::generated_id("bk")).expect("generated ids are valid"),
+        title,
+        duration,
+    };
+    let b = st
+        .engine
+        .book_now(&id, walk_up, caller.token_id.as_deref())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(zs_engine::payload::booking_json(&b)),
+    ))
+}

@@ -155,9 +155,69 @@ pub async fn bookings(api: &mut Api) {
     )
     .await;
     let v = api
+        .ok(
+            &d,
+            Method::POST,
+            "/v1/bookings/b1/extend",
+            Some(json!({"end": api.at(50)})),
+        )
+        .await;
+    assert_eq!(v["end"].as_str(), Some(api.at(50).as_str()));
+    let late = json!({"end": api.at(125)});
+    api.refused(
+        &m,
+        Method::POST,
+        "/v1/bookings/b1/extend",
+        Some(late),
+        409,
+        "booking_conflict",
+    )
+    .await;
+    let early = json!({"end": api.at(45)});
+    api.refused(
+        &m,
+        Method::POST,
+        "/v1/bookings/b1/extend",
+        Some(early),
+        422,
+        "end_not_later",
+    )
+    .await;
+    let v = api
         .ok(&m, Method::POST, "/v1/bookings/b1/check-out", None)
         .await;
     assert_eq!(v["status"], "completed");
+    let walk = json!({"id": "walk", "name": "Walk-up", "timezone": "UTC"});
+    api.ok(ADMIN, Method::POST, "/v1/spaces", Some(walk)).await;
+    let now = json!({"duration": "PT30M", "title": "Quick"});
+    let v = api
+        .ok(
+            &m,
+            Method::POST,
+            "/v1/spaces/walk/book-now",
+            Some(now.clone()),
+        )
+        .await;
+    assert_eq!(v["status"], "checked_in");
+    api.refused(
+        &d,
+        Method::POST,
+        "/v1/spaces/walk/book-now",
+        Some(now),
+        409,
+        "booking_conflict",
+    )
+    .await;
+    let bad = json!({"duration": "soon"});
+    api.refused(
+        &m,
+        Method::POST,
+        "/v1/spaces/walk/book-now",
+        Some(bad),
+        422,
+        "invalid_duration",
+    )
+    .await;
     let v = api
         .ok(&m, Method::POST, "/v1/bookings/b2/cancel", None)
         .await;

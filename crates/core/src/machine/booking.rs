@@ -83,9 +83,11 @@ pub fn table(status: BookingStatus, event: E) -> Step {
         // cancelled, no_show: nothing is left to do.
         (Cancelled | NoShow, E::UpcomingReached | E::StartTimeReached) => Stale,
         (Cancelled | NoShow, E::NoShowTimeout | E::EndTimeReached | E::CleaningEnded) => Stale,
+        // a booking that has not ended may get a later end; its status stays.
+        (Scheduled | Upcoming | Awaiting | CheckedIn, E::BookingExtended) => Stay,
         // a finished booking refuses every command about it.
         (Completed | Cancelled | NoShow, E::UserChecksIn | E::UserChecksOut) => Refuse,
-        (Completed | Cancelled | NoShow, E::BookingCancelled) => Refuse,
+        (Completed | Cancelled | NoShow, E::BookingCancelled | E::BookingExtended) => Refuse,
     }
 }
 
@@ -102,7 +104,12 @@ mod tests {
     use jiff::{SignedDuration, Timestamp};
 
     /// Every command about one booking, by its event.
-    const COMMANDS: [E; 3] = [E::UserChecksIn, E::UserChecksOut, E::BookingCancelled];
+    const COMMANDS: [E; 4] = [
+        E::UserChecksIn,
+        E::UserChecksOut,
+        E::BookingCancelled,
+        E::BookingExtended,
+    ];
 
     /// A space with one booking in `status`, at the booking's start (inside its check-in
     /// window, so only the status decides what a rule refuses).
@@ -200,6 +207,10 @@ mod tests {
                 let cmd = match event {
                     E::UserChecksIn => Command::CheckIn(id.clone()),
                     E::UserChecksOut => Command::CheckOut(id.clone()),
+                    E::BookingExtended => Command::Extend {
+                        booking: id.clone(),
+                        end: f.bookings[0].end + SignedDuration::from_mins(30),
+                    },
                     _ => Command::Cancel(id.clone()),
                 };
                 let by_rule = rules::precheck(&f, &cmd, at).err().map(|e| e.code());

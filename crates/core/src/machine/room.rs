@@ -25,6 +25,7 @@ pub fn table(state: RoomState, event: E) -> Target<RoomState> {
         (Free, E::EndTimeReached) => Stay,
         (Free, E::CleaningEnded) => Stay,
         (Free, E::BookingCancelled) => Stay,
+        (Free, E::BookingExtended) => Stay,
         (Free, E::AdminDisable | E::AdminEnable | E::DayStart | E::DayEnd) => Stay,
         // upcoming: a booking is within its lead or grace and nobody has checked in.
         (Upcoming, E::BookingCreated) => Stay,
@@ -36,6 +37,7 @@ pub fn table(state: RoomState, event: E) -> Target<RoomState> {
         (Upcoming, E::EndTimeReached) => Choose(UPCOMING_OR_FREE),
         (Upcoming, E::CleaningEnded) => Stay,
         (Upcoming, E::BookingCancelled) => Choose(UPCOMING_OR_FREE),
+        (Upcoming, E::BookingExtended) => Stay,
         (Upcoming, E::AdminDisable | E::AdminEnable | E::DayStart | E::DayEnd) => Stay,
         // occupied: a checked-in session is in progress.
         (Occupied, E::BookingCreated) => Stay,
@@ -47,6 +49,7 @@ pub fn table(state: RoomState, event: E) -> Target<RoomState> {
         (Occupied, E::EndTimeReached) => Choose(STILL_OCCUPIED_OR_CLEANING),
         (Occupied, E::CleaningEnded) => Stay,
         (Occupied, E::BookingCancelled) => Stay,
+        (Occupied, E::BookingExtended) => Stay,
         (Occupied, E::AdminDisable | E::AdminEnable | E::DayStart | E::DayEnd) => Stay,
         // cleaning: an occupied session ended less than `cleaning` ago.
         (Cleaning, E::BookingCreated) => Stay,
@@ -58,6 +61,7 @@ pub fn table(state: RoomState, event: E) -> Target<RoomState> {
         (Cleaning, E::EndTimeReached) => Stay,
         (Cleaning, E::CleaningEnded) => Choose(CLEANING_UPCOMING_OR_FREE),
         (Cleaning, E::BookingCancelled) => Stay,
+        (Cleaning, E::BookingExtended) => Stay,
         (Cleaning, E::AdminDisable | E::AdminEnable | E::DayStart | E::DayEnd) => Stay,
     }
 }

@@ -31,6 +31,8 @@ pub fn table(state: SpaceState, event: E) -> Target<SpaceState> {
         (Maint, E::BookingCreated | E::UpcomingReached | E::StartTimeReached) => Stay,
         (Maint, E::NoShowTimeout | E::UserChecksOut | E::EndTimeReached) => Stay,
         (Maint, E::CleaningEnded | E::BookingCancelled | E::DayStart | E::DayEnd) => Stay,
+        // a later end moves no state: the start, hence reserved and nextBookingAt, stay.
+        (Maint | Closed | Now | At | Reserved, E::BookingExtended) => Stay,
         // every other state enters maintenance on ADMIN_DISABLE and refuses ADMIN_ENABLE.
         (Now | At | Reserved | Closed, E::AdminDisable) => To(Maint),
         (Now | At | Reserved | Closed, E::AdminEnable) => Refuse,

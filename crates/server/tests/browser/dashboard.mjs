@@ -204,6 +204,53 @@ try {
   if (bars !== 4) throw new Error(`${bars} bars for b1`);
   await shoot(page, 'dashboard');
 
+  // Walk-up on a free room's panel (a device limited to it): "book now 30 min" checks in at
+  // once, and the dashboard's card turns occupied.
+  await call(admin, 'POST', '/v1/spaces', { id: 'b4', name: 'Phone booth', timezone: 'UTC' });
+  const booth = await call(admin, 'POST', '/v1/tokens', { role: 'device', spaceIds: ['b4'] });
+  await panel.goto(`${front}/panel/b4#token=${booth.token}`);
+  await until(panel, '[data-panel]', 'data-room-state', 'free');
+  if (await panel.locator('#book-now').isHidden()) throw new Error('no book-now buttons on a free room');
+  await panel.locator('#book-now button[data-minutes="30"]').click();
+  await until(panel, '[data-panel]', 'data-room-state', 'occupied');
+  figures.walkUpShownMs = await until(page, '[data-space-id="b4"]', 'data-room-state', 'occupied');
+  if (!(await panel.locator('#book-now').isHidden())) throw new Error('book-now still offered while occupied');
+  const walked = (await call(admin, 'GET', '/v1/bookings?spaceId=b4')).items;
+  if (walked.length !== 1 || walked[0].status !== 'checked_in'
+      || Date.parse(walked[0].end) - Date.parse(walked[0].start) !== 30 * 60e3) {
+    throw new Error('the walk-up stored ' + JSON.stringify(walked));
+  }
+  const w = walked[0];
+
+  // Extend it from the dashboard by 15 minutes; the API shows the new end.
+  const extendButton = page.locator(`[data-space-id="b4"] [data-booking-id="${w.id}"] button[data-action="extend"]`);
+  await extendButton.click();
+  const extendedEnd = Date.parse(w.end) + 15 * 60e3;
+  const t0 = Date.now();
+  while (Date.parse((await call(admin, 'GET', `/v1/bookings/${w.id}`)).end) !== extendedEnd) {
+    if (Date.now() - t0 > 5000) throw new Error('the extension did not reach the booking');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  // A booking right after the new end (inside its cleaning): a second extension is refused,
+  // the page shows the API's reason and the end stays.
+  await call(admin, 'POST', '/v1/bookings', {
+    spaceId: 'b4', title: 'Next call', start: new Date(extendedEnd + 15 * 60e3).toISOString(),
+    end: new Date(extendedEnd + 45 * 60e3).toISOString(),
+  });
+  await page.waitForFunction((id) => {
+    const e = document.querySelector(`[data-booking-id="${id}"] button[data-action="extend"]`);
+    return e && e.closest('[data-space-id="b4"]').querySelectorAll('li.booking').length === 2;
+  }, w.id, { timeout: 5000 });
+  expect('status of 409');
+  await extendButton.click();
+  await page.waitForFunction(() => /^extend: (?!done)/.test(document.getElementById('message').textContent),
+    null, { timeout: 5000 });
+  const extendRefusal = await page.locator('#message').textContent();
+  if (!extendRefusal.includes('already booked')) throw new Error('the refusal shown: ' + extendRefusal);
+  if (Date.parse((await call(admin, 'GET', `/v1/bookings/${w.id}`)).end) !== extendedEnd) {
+    throw new Error('a refused extension moved the end');
+  }
+
   if (errors.length) throw new Error('errors in the page: ' + errors.join(' | '));
   console.log(JSON.stringify(figures));
 } finally {
