@@ -106,6 +106,15 @@ impl Engine {
 
     /// Sends everything due on `queue` now; returns how many jobs were attempted.
     pub async fn run_outbox_once(self: &Arc<Self>, queue: Queue) -> Result<usize, EngineError> {
+        // Nothing due: one read instead of a turn of the writer (every transition wakes
+        // this runner). A lease that ran out is due by its instant, so it is seen here too.
+        if self
+            .next_due(queue)
+            .await?
+            .is_none_or(|d| d > self.clock.now())
+        {
+            return Ok(0);
+        }
         let claimed = self.claim(queue).await?;
         let n = claimed.len();
         let gate = Arc::new(Semaphore::new(PARALLEL));
