@@ -45,6 +45,27 @@ pub struct SimulateArgs {
     /// How long to spend shrinking a failing run, in seconds.
     #[arg(long, default_value_t = 120)]
     shrink_secs: u64,
+    /// Where each world keeps its database: `file` (SQLite in a temporary directory) or
+    /// `memory` (SQLite in memory: the same SQL and store code, a crash keeps only what was
+    /// committed).
+    #[arg(long, value_enum, default_value_t = StoreArg::File)]
+    store: StoreArg,
+}
+
+/// `--store`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum StoreArg {
+    File,
+    Memory,
+}
+
+impl From<StoreArg> for zs_sim::StoreKind {
+    fn from(a: StoreArg) -> Self {
+        match a {
+            StoreArg::File => zs_sim::StoreKind::File,
+            StoreArg::Memory => zs_sim::StoreKind::Memory,
+        }
+    }
 }
 
 /// One world to run: a seed's plan, or one shard of it.
@@ -83,6 +104,7 @@ fn worlds(a: &SimulateArgs) -> anyhow::Result<Vec<World>> {
                     faults: !a.no_faults,
                     start: a.start,
                     bookings_per_day: a.bookings_per_day,
+                    store: a.store.into(),
                 },
             });
         }
@@ -193,13 +215,17 @@ async fn run_world(w: &World, base: &std::path::Path, a: &SimulateArgs) -> Resul
                 shrink(plan, &steps, &v, &dir, Duration::from_secs(a.shrink_secs)).await;
             let _ = std::fs::remove_dir_all(&dir);
             println!(
-                "  shortest reproduction found ({} steps; rerun with --seed {} --spaces {} --days {} --bookings-per-day {}{}): {}",
+                "  shortest reproduction found ({} steps; rerun with --seed {} --spaces {} --days {} --bookings-per-day {}{}{}): {}",
                 short.len(),
                 plan.seed,
                 plan.spaces,
                 plan.days,
                 plan.bookings_per_day,
                 if plan.faults { "" } else { " --no-faults" },
+                match plan.store {
+                    zs_sim::StoreKind::File => "",
+                    zs_sim::StoreKind::Memory => " --store memory",
+                },
                 v.message
             );
             for (i, s) in short.iter().enumerate() {

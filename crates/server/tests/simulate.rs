@@ -67,3 +67,34 @@ fn a_shard_count_larger_than_the_spaces_is_refused() {
         "{err}"
     );
 }
+
+/// `--store memory` runs the same world as the default file store (the same figures) and an
+/// unknown store is refused.
+#[test]
+fn the_store_flag_picks_memory_or_file_and_the_world_is_the_same() {
+    let run = |store: &str| {
+        let (ok, out, err) = simulate(&[
+            "--spaces", "6", "--days", "3", "--seed", "9", "--store", store,
+        ]);
+        assert!(ok, "simulate --store {store} failed:\n{out}\n{err}");
+        // Everything but the wall time and rate on the first line.
+        let mut lines = out.lines();
+        let first = lines.next().unwrap_or_default();
+        let steps = first.split(" steps").next().unwrap_or_default().to_owned();
+        let steps = steps.rsplit(", ").next().unwrap_or_default().to_owned();
+        let rest: Vec<String> = lines
+            .filter(|l| !l.starts_with("all "))
+            .map(str::to_owned)
+            .collect();
+        (steps, rest)
+    };
+    let on_file = run("file");
+    let in_memory = run("memory");
+    assert!(
+        !on_file.0.is_empty() && !on_file.1.is_empty(),
+        "{on_file:?}"
+    );
+    assert_eq!(on_file, in_memory);
+    let (ok, _, err) = simulate(&["--store", "disk"]);
+    assert!(!ok && err.contains("invalid value 'disk'"), "{err}");
+}

@@ -12,6 +12,6 @@ pub mod plan;
 mod shrink;
 mod world;
 
-pub use plan::{Action, Mode, PlanConfig, Step, generate};
+pub use plan::{Action, Mode, PlanConfig, Step, StoreKind, generate};
 pub use shrink::shrink;
 pub use world::{Stats, Violation, run};

@@ -256,6 +256,19 @@ pub struct PlanConfig {
     pub start: Timestamp,
     /// Bookings per space per day, on average.
     pub bookings_per_day: f64,
+    /// Where the world's store keeps its database.
+    pub store: StoreKind,
+}
+
+/// Where a simulated world's store keeps its database: the same SQL and store code either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StoreKind {
+    /// A SQLite file in the world's directory (reopened after each simulated crash).
+    #[default]
+    File,
+    /// An in-memory SQLite database; a simulated crash drops everything but it (what was
+    /// committed).
+    Memory,
 }
 
 /// The steps, in time order.
@@ -495,6 +508,7 @@ mod tests {
             faults: true,
             start: "2026-03-26T00:00:00Z".parse().unwrap(),
             bookings_per_day: 2.0,
+            store: StoreKind::File,
         }
     }
 

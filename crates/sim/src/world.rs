@@ -5,7 +5,7 @@ use crate::errors::ErrorLines;
 use crate::history;
 use crate::model::{Refusal, SpaceModel};
 use crate::net::Net;
-use crate::plan::{Action, PlanConfig, RECEIVERS, Step, settings};
+use crate::plan::{Action, PlanConfig, RECEIVERS, Step, StoreKind, settings};
 use jiff::{SignedDuration, Timestamp};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -104,6 +104,8 @@ struct Due {
 /// The simulated world.
 struct World {
     dir: PathBuf,
+    /// The in-memory store, kept across simulated crashes (`None` on a file).
+    memory: Option<Store>,
     clock: ManualClock,
     net: Net,
     outbound: OutboundConfig,
@@ -184,12 +186,21 @@ impl World {
             status_url: Some(format!("https://{}/status", RECEIVERS[0])),
             ..OutboundConfig::with_sender(sender)
         };
-        std::fs::create_dir_all(dir).map_err(err)?;
-        let store = Store::open(dir).await.map_err(err)?;
+        let (store, memory) = match plan.store {
+            StoreKind::File => {
+                std::fs::create_dir_all(dir).map_err(err)?;
+                (Store::open(dir).await.map_err(err)?, None)
+            }
+            StoreKind::Memory => {
+                let store = Store::open_memory().map_err(err)?;
+                (store.clone(), Some(store))
+            }
+        };
         let engine = Engine::new(store, Arc::new(clock.clone()), outbound.clone());
         let events = engine.subscribe();
         let mut w = World {
             dir: dir.to_owned(),
+            memory,
             clock,
             net,
             outbound,
@@ -241,7 +252,11 @@ impl World {
 
     /// Drops the engine and everything it holds in memory, reopens the store, starts over.
     async fn restart(&mut self) -> Check<()> {
-        let store = Store::open(&self.dir).await.map_err(err)?;
+        let store = match &self.memory {
+            // Everything but the committed database is gone with the old engine.
+            Some(store) => store.clone(),
+            None => Store::open(&self.dir).await.map_err(err)?,
+        };
         self.engine = Engine::new(store, Arc::new(self.clock.clone()), self.outbound.clone());
         self.events = self.engine.subscribe();
         self.all_dirty = true;

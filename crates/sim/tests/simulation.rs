@@ -21,6 +21,7 @@ fn plan(seed: u64, spaces: usize, days: u32, faults: bool) -> PlanConfig {
         // Across Europe's 2026 spring-forward (March 29) and Lord Howe's autumn change (April 5).
         start: "2026-03-27T00:00:00Z".parse().unwrap(),
         bookings_per_day: 2.5,
+        store: zs_sim::StoreKind::File,
     }
 }
 
@@ -177,6 +178,7 @@ async fn replay(label: &str, spaces: usize, days: u32, steps: Vec<Step>) {
         faults: false,
         start: "2026-03-22T00:00:00Z".parse().unwrap(),
         bookings_per_day: 2.0,
+        store: zs_sim::StoreKind::File,
     };
     let d = dir(label);
     let r = run(&p, &steps, &d).await;
@@ -554,4 +556,39 @@ async fn an_early_session_checked_out_during_another_is_no_table_miss() {
         ],
     )
     .await;
+}
+
+/// The in-memory store runs the same worlds as the file: the same seed with crashes gives
+/// the same figures on both (everything the simulator counts comes from what was committed),
+/// and every invariant holds in memory too.
+#[tokio::test]
+async fn a_world_in_memory_runs_as_it_does_on_a_file() {
+    let file = plan(11, 12, 8, true);
+    let memory = PlanConfig {
+        store: zs_sim::StoreKind::Memory,
+        ..file.clone()
+    };
+    let steps = generate(&file);
+    let d = dir("memory-vs-file");
+    let on_file = run(&file, &steps, &d).await;
+    let _ = std::fs::remove_dir_all(&d);
+    let in_memory = run(&memory, &steps, &dir("memory-unused")).await;
+    let (on_file, in_memory) = match (on_file, in_memory) {
+        (Ok(f), Ok(m)) => (f, m),
+        (f, m) => panic!(
+            "file: {:?}\nmemory: {:?}",
+            f.err().map(|v| v.message),
+            m.err().map(|v| v.message)
+        ),
+    };
+    assert!(
+        in_memory.crashes >= 1,
+        "a crash was simulated: {in_memory:?}"
+    );
+    assert!(in_memory.transitions > 100, "{in_memory:?}");
+    assert_eq!(format!("{on_file:?}"), format!("{in_memory:?}"));
+    assert!(
+        !dir("memory-unused").exists(),
+        "the in-memory world wrote nothing to disk"
+    );
 }

@@ -97,6 +97,15 @@ impl Store {
         })
     }
 
+    /// A store on a private in-memory SQLite database (the simulator's `--store memory`):
+    /// the same schema, SQL and store code as [`Store::open`], nothing on disk. Keep the
+    /// store across a simulated crash: it holds exactly what was committed.
+    pub fn open_memory() -> Result<Self> {
+        Ok(Self {
+            inner: backend::Pools::Sqlite(sqlite::SqliteStore::open_memory()?),
+        })
+    }
+
     /// Connects to PostgreSQL at `url` and runs the migrations. With `schema`, every table
     /// lives in that schema (created if missing); otherwise in the connection's default.
     ///

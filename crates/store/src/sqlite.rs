@@ -56,8 +56,9 @@ const STATEMENT_CACHE: usize = 256;
 #[derive(Clone)]
 pub(crate) struct SqliteStore {
     writer: Arc<tokio::sync::Mutex<Connection>>,
-    readers: Arc<ReadPool>,
-    checkpointer: Arc<std::sync::Mutex<Connection>>,
+    /// `None` in memory: reads go through the writer's connection (the only one).
+    readers: Option<Arc<ReadPool>>,
+    checkpointer: Option<Arc<std::sync::Mutex<Connection>>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -99,8 +100,28 @@ impl SqliteStore {
         let readers = ReadPool::new(Box::new(move || connect(&read_file, ro, BUSY)));
         Ok(Self {
             writer: Arc::new(tokio::sync::Mutex::new(writer)),
-            readers: Arc::new(readers),
-            checkpointer: Arc::new(std::sync::Mutex::new(checkpointer)),
+            readers: Some(Arc::new(readers)),
+            checkpointer: Some(Arc::new(std::sync::Mutex::new(checkpointer))),
+        })
+    }
+
+    /// A store on a private in-memory database: the same schema, SQL and store code, one
+    /// connection (reads take it too, between transactions), nothing on disk. What a
+    /// process crash keeps of it is exactly what was committed: drop everything else and
+    /// keep this store.
+    pub(crate) fn open_memory() -> Result<Self> {
+        let writer = Connection::open_in_memory().map_err(lite_err)?;
+        writer
+            .execute_batch("PRAGMA foreign_keys = ON")
+            .map_err(lite_err)?;
+        writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        for m in sqlx::migrate!("./migrations/sqlite").iter() {
+            writer.execute_batch(m.sql.as_str()).map_err(lite_err)?;
+        }
+        Ok(Self {
+            writer: Arc::new(tokio::sync::Mutex::new(writer)),
+            readers: None,
+            checkpointer: None,
         })
     }
 
@@ -112,7 +133,10 @@ impl SqliteStore {
     }
 
     pub(crate) async fn read(&self) -> Result<ReadConn> {
-        ReadPool::take(&self.readers).await
+        match &self.readers {
+            Some(pool) => ReadPool::take(pool).await,
+            None => Ok(ReadConn::Shared(self.writer.clone().lock_owned().await)),
+        }
     }
 
     /// Folds the log back into the database without blocking the writer (`PASSIVE`), and
@@ -122,7 +146,9 @@ impl SqliteStore {
     /// under steady reads and writes is always: the file then grows without bound, and
     /// every write slows with it. Returns the frames left in the log.
     pub(crate) async fn checkpoint(&self) -> Result<i64> {
-        let c = self.checkpointer.clone();
+        let Some(c) = self.checkpointer.clone() else {
+            return Ok(0);
+        };
         tokio::task::spawn_blocking(move || {
             let c = c.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             let run = |mode: &str| -> Result<(i64, i64)> {
@@ -205,7 +231,7 @@ impl Drop for WriteTx {
 type Opener = Box<dyn Fn() -> Result<Connection> + Send + Sync>;
 
 /// Read connections, opened as needed up to [`READERS`].
-struct ReadPool {
+pub struct ReadPool {
     idle: std::sync::Mutex<Vec<Connection>>,
     permits: Arc<tokio::sync::Semaphore>,
     open: Opener,
@@ -236,7 +262,7 @@ impl ReadPool {
             Some(c) => c,
             None => (pool.open)()?,
         };
-        Ok(ReadConn {
+        Ok(ReadConn::Pooled {
             conn: Some(conn),
             pool: pool.clone(),
             _permit: permit,
@@ -244,11 +270,20 @@ impl ReadPool {
     }
 }
 
-/// A read connection of the embedded store, back in its pool when dropped.
-pub struct ReadConn {
-    conn: Option<Connection>,
-    pool: Arc<ReadPool>,
-    _permit: tokio::sync::OwnedSemaphorePermit,
+/// A read connection of the embedded store: one of the pool's (back in it when dropped),
+/// or, in memory, the writer's own connection between transactions.
+pub enum ReadConn {
+    /// A pooled read-only connection.
+    Pooled {
+        /// The connection (taken back by the pool on drop).
+        conn: Option<Connection>,
+        /// Its pool.
+        pool: Arc<ReadPool>,
+        /// Its place among the pool's connections.
+        _permit: tokio::sync::OwnedSemaphorePermit,
+    },
+    /// The in-memory store's only connection.
+    Shared(tokio::sync::OwnedMutexGuard<Connection>),
 }
 
 impl std::fmt::Debug for ReadConn {
@@ -259,15 +294,19 @@ impl std::fmt::Debug for ReadConn {
 
 impl ReadConn {
     pub(crate) fn conn(&self) -> &Connection {
-        self.conn.as_ref().expect("held until dropped")
+        match self {
+            ReadConn::Pooled { conn, .. } => conn.as_ref().expect("held until dropped"),
+            ReadConn::Shared(c) => c,
+        }
     }
 }
 
 impl Drop for ReadConn {
     fn drop(&mut self) {
-        if let Some(c) = self.conn.take() {
-            self.pool
-                .idle
+        if let ReadConn::Pooled { conn, pool, .. } = self
+            && let Some(c) = conn.take()
+        {
+            pool.idle
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .push(c);
@@ -283,7 +322,7 @@ pub(crate) fn memory_conn_for_tests() -> crate::Conn {
     })));
     let conn = (pool.open)().expect("an in-memory database opens");
     let permit = pool.permits.clone().try_acquire_owned().expect("a permit");
-    crate::Conn::LiteRead(ReadConn {
+    crate::Conn::LiteRead(ReadConn::Pooled {
         conn: Some(conn),
         pool,
         _permit: permit,
