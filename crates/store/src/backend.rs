@@ -70,7 +70,7 @@ impl Conn {
     /// Commits a write transaction (a no-op for a reader).
     pub async fn commit(self) -> Result<()> {
         match self {
-            Conn::LiteTx(t) => t.commit(),
+            Conn::LiteTx(t) => t.commit().await,
             Conn::PgTx(t) => t.commit().await.map_err(map_err),
             Conn::LiteRead(_) | Conn::PgRead(_) => Ok(()),
         }

@@ -97,23 +97,16 @@ impl Query<'_> {
 
     /// Runs the statement; returns how many rows it changed.
     pub(crate) async fn execute(self, c: &mut Conn) -> Result<u64> {
-        match c {
-            Conn::LiteTx(_) | Conn::LiteRead(_) => {
-                let sql = dialect(false, &self.sql);
-                let conn = c.lite().expect("a SQLite connection");
-                let mut st = prepare(conn, &sql, &self.args)?;
-                st.raw_execute().map(|n| n as u64).map_err(lite_err)
-            }
-            Conn::PgTx(_) | Conn::PgRead(_) => {
-                let sql = dialect(true, &self.sql);
-                let conn = c.pg().expect("a PostgreSQL connection");
-                let done = pg_query(&sql, self.args)
-                    .execute(conn)
-                    .await
-                    .map_err(map_err)?;
-                Ok(done.rows_affected())
-            }
+        if let Some(conn) = c.lite() {
+            let mut st = self.lite(conn)?;
+            return st.raw_execute().map(|n| n as u64).map_err(lite_err);
         }
+        let (sql, conn) = self.pg(c);
+        let done = pg_query(&sql, self.args)
+            .execute(conn)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected())
     }
 
     /// Every row, each read by `f` while the statement runs.
@@ -122,28 +115,21 @@ impl Query<'_> {
         c: &mut Conn,
         mut f: impl FnMut(&dyn Cols) -> Result<T>,
     ) -> Result<Vec<T>> {
-        match c {
-            Conn::LiteTx(_) | Conn::LiteRead(_) => {
-                let sql = dialect(false, &self.sql);
-                let conn = c.lite().expect("a SQLite connection");
-                let mut st = prepare(conn, &sql, &self.args)?;
-                let mut rows = st.raw_query();
-                let mut out = Vec::new();
-                while let Some(r) = rows.next().map_err(lite_err)? {
-                    out.push(f(r)?);
-                }
-                Ok(out)
+        if let Some(conn) = c.lite() {
+            let mut st = self.lite(conn)?;
+            let mut rows = st.raw_query();
+            let mut out = Vec::new();
+            while let Some(r) = rows.next().map_err(lite_err)? {
+                out.push(f(r)?);
             }
-            Conn::PgTx(_) | Conn::PgRead(_) => {
-                let sql = dialect(true, &self.sql);
-                let conn = c.pg().expect("a PostgreSQL connection");
-                let rows = pg_query(&sql, self.args)
-                    .fetch_all(conn)
-                    .await
-                    .map_err(map_err)?;
-                rows.iter().map(|r| f(r)).collect()
-            }
+            return Ok(out);
         }
+        let (sql, conn) = self.pg(c);
+        let rows = pg_query(&sql, self.args)
+            .fetch_all(conn)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(|r| f(r)).collect()
     }
 
     /// The first row, if any, read by `f`.
@@ -152,27 +138,32 @@ impl Query<'_> {
         c: &mut Conn,
         mut f: impl FnMut(&dyn Cols) -> Result<T>,
     ) -> Result<Option<T>> {
-        match c {
-            Conn::LiteTx(_) | Conn::LiteRead(_) => {
-                let sql = dialect(false, &self.sql);
-                let conn = c.lite().expect("a SQLite connection");
-                let mut st = prepare(conn, &sql, &self.args)?;
-                let mut rows = st.raw_query();
-                match rows.next().map_err(lite_err)? {
-                    Some(r) => Ok(Some(f(r)?)),
-                    None => Ok(None),
-                }
-            }
-            Conn::PgTx(_) | Conn::PgRead(_) => {
-                let sql = dialect(true, &self.sql);
-                let conn = c.pg().expect("a PostgreSQL connection");
-                let row = pg_query(&sql, self.args)
-                    .fetch_optional(conn)
-                    .await
-                    .map_err(map_err)?;
-                row.as_ref().map(|r| f(r)).transpose()
-            }
+        if let Some(conn) = c.lite() {
+            let mut st = self.lite(conn)?;
+            let mut rows = st.raw_query();
+            return match rows.next().map_err(lite_err)? {
+                Some(r) => Ok(Some(f(r)?)),
+                None => Ok(None),
+            };
         }
+        let (sql, conn) = self.pg(c);
+        let row = pg_query(&sql, self.args)
+            .fetch_optional(conn)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(|r| f(r)).transpose()
+    }
+
+    /// The statement on a SQLite connection: its text in SQLite's dialect (rewritten once
+    /// per text: [`lite_sql`]), prepared from the connection's cache, values bound.
+    fn lite<'c>(&self, conn: &'c rusqlite::Connection) -> Result<rusqlite::CachedStatement<'c>> {
+        prepare(conn, &lite_sql(&self.sql), &self.args)
+    }
+
+    /// The statement's text in PostgreSQL's dialect, and the PostgreSQL connection.
+    fn pg<'c>(&self, c: &'c mut Conn) -> (String, &'c mut sqlx::PgConnection) {
+        let sql = dialect(true, &self.sql);
+        (sql, c.pg().expect("a PostgreSQL connection"))
     }
 
     /// The first row, read by `f`; a statement that returns none is a bug (aggregates
@@ -188,6 +179,32 @@ impl Query<'_> {
             .ok_or_else(|| StoreError::Corrupt(format!("no row from {what:?}")))
     }
 }
+
+/// `sql` in SQLite's dialect ([`dialect`]). The store's statements are a fixed set of
+/// texts built from constants (values are always bound, never written into the text), so
+/// each is rewritten once and kept: the rewrite was a few per cent of a busy service's CPU
+/// when done on every statement. Past [`KEPT_TEXTS`] texts, new ones are rewritten each time.
+fn lite_sql(sql: &str) -> std::sync::Arc<str> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, LazyLock, PoisonError, RwLock};
+    static REWRITTEN: LazyLock<RwLock<HashMap<String, Arc<str>>>> = LazyLock::new(Default::default);
+    if let Some(done) = REWRITTEN
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(sql)
+    {
+        return done.clone();
+    }
+    let done: Arc<str> = dialect(false, sql).into();
+    let mut kept = REWRITTEN.write().unwrap_or_else(PoisonError::into_inner);
+    if kept.len() < KEPT_TEXTS {
+        kept.insert(sql.to_owned(), done.clone());
+    }
+    done
+}
+
+/// How many statement texts [`lite_sql`] keeps (the store has about two hundred).
+const KEPT_TEXTS: usize = 4096;
 
 /// The cached statement for `sql` on `conn`, with `args` bound (`?n` takes the n-th; a
 /// value the text does not use is not bound).
@@ -229,6 +246,14 @@ mod tests {
 
     async fn memory() -> Conn {
         crate::sqlite::memory_conn_for_tests()
+    }
+
+    #[test]
+    fn a_text_is_rewritten_once_and_kept() {
+        let sql = "SELECT value FROM LIST($1) WHERE $2::bigint IS NULL -- kept";
+        let first = lite_sql(sql);
+        assert_eq!(&*first, dialect(false, sql));
+        assert!(std::sync::Arc::ptr_eq(&first, &lite_sql(sql)));
     }
 
     #[tokio::test]

@@ -1,6 +1,11 @@
 //! The embedded SQLite backend: one writer connection, a few readers (WAL lets them run
 //! alongside), and a checkpointer so the writer never stalls on the log and the log stays
-//! small (see [`SqliteStore::checkpoint`]).
+//! small (see [`SqliteStore::checkpoint`]). Writers queued together share a commit
+//! ([`writer`]).
+
+mod writer;
+pub use writer::WriteTx;
+use writer::{Writer, WriterState};
 
 use crate::Result;
 use crate::query::lite_err;
@@ -50,12 +55,12 @@ const READERS: usize = 4;
 /// Prepared statements kept per connection (every query the store has fits).
 const STATEMENT_CACHE: usize = 256;
 
-/// The embedded store's connections: one writer behind an async lock (a write transaction
-/// holds it from `BEGIN IMMEDIATE` to commit), a small pool of readers, and the
+/// The embedded store's connections: one writer taken in turn (a write transaction holds it
+/// until it commits or hands it on: [`writer`]), a small pool of readers, and the
 /// checkpointer. Statements run on rusqlite in the task that holds the connection.
 #[derive(Clone)]
 pub(crate) struct SqliteStore {
-    writer: Arc<tokio::sync::Mutex<Connection>>,
+    writer: Writer,
     /// `None` in memory: reads go through the writer's connection (the only one).
     readers: Option<Arc<ReadPool>>,
     checkpointer: Option<Arc<std::sync::Mutex<Connection>>>,
@@ -99,7 +104,7 @@ impl SqliteStore {
         let read_file = file.clone();
         let readers = ReadPool::new(Box::new(move || connect(&read_file, ro, BUSY)));
         Ok(Self {
-            writer: Arc::new(tokio::sync::Mutex::new(writer)),
+            writer: Writer::new(writer, true),
             readers: Some(Arc::new(readers)),
             checkpointer: Some(Arc::new(std::sync::Mutex::new(checkpointer))),
         })
@@ -119,7 +124,7 @@ impl SqliteStore {
             writer.execute_batch(m.sql.as_str()).map_err(lite_err)?;
         }
         Ok(Self {
-            writer: Arc::new(tokio::sync::Mutex::new(writer)),
+            writer: Writer::new(writer, false),
             readers: None,
             checkpointer: None,
         })
@@ -127,15 +132,13 @@ impl SqliteStore {
 
     /// Takes the writer (waiting for the transaction holding it) and begins.
     pub(crate) async fn begin(&self) -> Result<WriteTx> {
-        let conn = self.writer.clone().lock_owned().await;
-        conn.execute_batch("BEGIN IMMEDIATE").map_err(lite_err)?;
-        Ok(WriteTx { conn, open: true })
+        self.writer.begin().await
     }
 
     pub(crate) async fn read(&self) -> Result<ReadConn> {
         match &self.readers {
             Some(pool) => ReadPool::take(pool).await,
-            None => Ok(ReadConn::Shared(self.writer.clone().lock_owned().await)),
+            None => Ok(ReadConn::Shared(self.writer.lock().await)),
         }
     }
 
@@ -194,40 +197,6 @@ async fn migrate(file: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A write transaction on the embedded store: holds the writer until it ends. Dropped
-/// without [`WriteTx::commit`], it rolls back.
-pub struct WriteTx {
-    conn: tokio::sync::OwnedMutexGuard<Connection>,
-    open: bool,
-}
-
-impl std::fmt::Debug for WriteTx {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WriteTx").field("open", &self.open).finish()
-    }
-}
-
-impl WriteTx {
-    pub(crate) fn conn(&self) -> &Connection {
-        &self.conn
-    }
-
-    pub(crate) fn commit(mut self) -> Result<()> {
-        self.conn.execute_batch("COMMIT").map_err(lite_err)?;
-        self.open = false;
-        Ok(())
-    }
-}
-
-impl Drop for WriteTx {
-    fn drop(&mut self) {
-        if self.open && !self.conn.is_autocommit() {
-            // An error has been reported already; a failed rollback leaves nothing to do.
-            let _ = self.conn.execute_batch("ROLLBACK");
-        }
-    }
-}
-
 type Opener = Box<dyn Fn() -> Result<Connection> + Send + Sync>;
 
 /// Read connections, opened as needed up to [`READERS`].
@@ -283,7 +252,7 @@ pub enum ReadConn {
         _permit: tokio::sync::OwnedSemaphorePermit,
     },
     /// The in-memory store's only connection.
-    Shared(tokio::sync::OwnedMutexGuard<Connection>),
+    Shared(tokio::sync::OwnedMutexGuard<WriterState>),
 }
 
 impl std::fmt::Debug for ReadConn {
@@ -296,7 +265,7 @@ impl ReadConn {
     pub(crate) fn conn(&self) -> &Connection {
         match self {
             ReadConn::Pooled { conn, .. } => conn.as_ref().expect("held until dropped"),
-            ReadConn::Shared(c) => c,
+            ReadConn::Shared(s) => &s.conn,
         }
     }
 }
