@@ -38,11 +38,17 @@ const CLEARED: &[&str] = &[
 ];
 
 impl Service {
-    /// Starts the binary and waits (at most 30 s) for its `listening on` line.
+    /// Starts the binary on a fresh data directory and waits (at most 30 s) for its
+    /// `listening on` line.
     pub async fn start() -> anyhow::Result<Service> {
-        let exe = std::env::current_exe().context("locating the zs-scheduler binary")?;
         let dir = std::env::temp_dir().join(format!("zs-bench-api-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
+        Self::start_on(dir).await
+    }
+
+    /// [`Service::start`] on the data directory `dir` as it is (removed when stopped).
+    pub async fn start_on(dir: PathBuf) -> anyhow::Result<Service> {
+        let exe = std::env::current_exe().context("locating the zs-scheduler binary")?;
         let token = format!("bench-{}", rand::random::<u64>());
         let mut cmd = Command::new(&exe);
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
@@ -96,6 +102,11 @@ impl Service {
         cpu_seconds(&format!("/proc/{}/stat", self.child.id()?))
     }
 
+    /// The service's resident memory now and at its peak, in KiB (`VmRSS`, `VmHWM`).
+    pub fn memory_kib(&self) -> Option<(u64, u64)> {
+        memory_kib(&format!("/proc/{}/status", self.child.id()?))
+    }
+
     /// Stops the service with SIGTERM (SIGKILL after 10 s), removes its data directory and
     /// returns what it logged.
     pub async fn stop(mut self) -> LogTally {
@@ -131,6 +142,21 @@ fn tally(stderr: tokio::process::ChildStderr, log: Arc<Mutex<LogTally>>) {
     });
 }
 
+/// `VmRSS` and `VmHWM` (KiB) from a `/proc/…/status` file.
+pub fn memory_kib(status: &str) -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string(status).ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = text.lines().find(|l| l.starts_with(name))?;
+        line[name.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
 /// User plus system CPU seconds of a process, from its `/proc/…/stat` line.
 pub fn cpu_seconds(stat: &str) -> Option<f64> {
     let line = std::fs::read_to_string(stat).ok()?;
@@ -155,5 +181,12 @@ mod tests {
         let after = super::cpu_seconds("/proc/self/stat").unwrap();
         assert!(after > before, "{before} {after}");
         assert_eq!(super::cpu_seconds("/proc/nonexistent/stat"), None);
+    }
+
+    #[test]
+    fn reads_this_process_memory() {
+        let (rss, peak) = super::memory_kib("/proc/self/status").unwrap();
+        assert!(rss > 0 && peak >= rss, "{rss} {peak}");
+        assert_eq!(super::memory_kib("/proc/nonexistent/status"), None);
     }
 }

@@ -4,6 +4,7 @@ mod anchor;
 mod api;
 mod child;
 mod load;
+mod pending;
 mod report;
 mod timers;
 
@@ -16,6 +17,10 @@ pub enum BenchCmd {
     /// binary itself (started as `serve` on a fresh embedded store), beside the SQLite anchor
     /// measured in the same run.
     Api(api::ApiArgs),
+    /// A month of bookings ahead (about a million pending timers) set up on the embedded
+    /// store, then this binary restarted on it: set-up pace beside the SQLite anchor, time
+    /// until it serves again, and its memory.
+    Pending(pending::PendingArgs),
 }
 
 /// Runs the chosen benchmark.
@@ -23,5 +28,6 @@ pub async fn run(cmd: BenchCmd) -> anyhow::Result<()> {
     match cmd {
         BenchCmd::Timers(args) => timers::run(args).await,
         BenchCmd::Api(args) => api::run(args).await,
+        BenchCmd::Pending(args) => pending::run(args).await,
     }
 }
