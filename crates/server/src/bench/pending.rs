@@ -30,7 +30,7 @@ pub struct PendingArgs {
     pub anchor: PathBuf,
 }
 
-/// Where the bookings go: the first starts an hour from now (no timer falls due during the
+/// Where the bookings go: the first starts two hours from now (no timer falls due during the
 /// run), each space's follow one a slot apart over 30 days, each lasting half its slot.
 fn slot(bookings: u64, spaces: u64) -> anyhow::Result<SignedDuration> {
     let per_space = bookings.div_ceil(spaces) as i64;
@@ -50,7 +50,7 @@ pub async fn run(args: PendingArgs) -> anyhow::Result<()> {
     let slot = slot(args.bookings, args.spaces)?;
     let e = engine_on(&dir).await?;
     let spaces = create_spaces(&e, args.spaces as usize, "s", args.concurrency as usize).await?;
-    let t0 = Timestamp::from_second(e.clock.now().as_second())? + SignedDuration::from_hours(1);
+    let t0 = Timestamp::from_second(e.clock.now().as_second())? + SignedDuration::from_hours(2);
     let setup = Instant::now();
     futures::stream::iter(0..args.bookings as usize)
         .map(|k| {

@@ -1,0 +1,102 @@
+//! `zs-scheduler bench pending` and `bench timers` end to end with tiny numbers: the built
+//! binary sets up its bookings, restarts itself on them (pending) or fires them (timers), and
+//! prints figures that add up. No figure of speed is asserted on.
+
+use std::process::Command;
+
+fn run(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_zs-scheduler"))
+        .arg("bench")
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// The number after `key` in `line` (`key` ends where the number starts).
+fn number_after(text: &str, key: &str) -> f64 {
+    let at = text
+        .find(key)
+        .unwrap_or_else(|| panic!("no {key:?} in {text}"))
+        + key.len();
+    let digits: String = text[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("no number after {key:?} in {text}"))
+}
+
+#[test]
+fn pending_sets_up_four_timers_a_booking_and_restarts_on_them() {
+    let out = run(&[
+        "pending",
+        "--bookings",
+        "120",
+        "--spaces",
+        "12",
+        "--concurrency",
+        "4",
+        "--anchor",
+        "/nonexistent/booking_writes.py",
+    ]);
+    assert!(out.contains("setup: 120 bookings over 12 spaces"), "{out}");
+    assert!(
+        out.contains("anchor before none (no anchor script at"),
+        "{out}"
+    );
+    assert_eq!(number_after(&out, "pending: "), 480.0, "{out}");
+    let listening = number_after(&out, "restart: listening ");
+    let ready = number_after(&out, "ready ");
+    let serving = number_after(&out, "serving a read ");
+    assert!(listening <= ready && ready <= serving, "{out}");
+    let (rss, peak) = (number_after(&out, "rss "), number_after(&out, "peak "));
+    assert!(rss > 0.0 && peak >= rss, "{out}");
+    assert!(out.contains("service log: 0 ERROR"), "{out}");
+}
+
+#[test]
+fn pending_refuses_more_bookings_than_thirty_days_hold() {
+    let out = Command::new(env!("CARGO_BIN_EXE_zs-scheduler"))
+        .args(["bench", "pending", "--bookings", "2000", "--spaces", "1"])
+        .args(["--anchor", "/nonexistent/booking_writes.py"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("2000 bookings a space do not fit 30 days"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_burst_alone_fires_every_timer_and_none_early() {
+    let out = run(&[
+        "timers",
+        "--spread",
+        "0",
+        "--burst",
+        "60",
+        "--lead",
+        "5",
+        "--concurrency",
+        "8",
+    ]);
+    assert!(!out.contains("spread:"), "{out}");
+    assert!(
+        out.contains("burst: set up 60 spaces with a booking each"),
+        "{out}"
+    );
+    assert_eq!(number_after(&out, "burst: timers="), 60.0, "{out}");
+    assert_eq!(number_after(&out, "early="), 0.0, "{out}");
+    assert!(out.contains("burst: all 60 applied"), "{out}");
+}
