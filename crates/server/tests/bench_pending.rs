@@ -93,7 +93,7 @@ fn a_burst_alone_fires_every_timer_and_none_early() {
     ]);
     assert!(!out.contains("spread:"), "{out}");
     assert!(
-        out.contains("burst: set up 60 spaces with a booking each"),
+        out.contains("burst: set up 60 spaces in "),
         "{out}"
     );
     assert_eq!(number_after(&out, "burst: timers="), 60.0, "{out}");
