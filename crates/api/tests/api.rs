@@ -1,27 +1,31 @@
 //! The API without a socket: a role × route table, bad input refused with clear 4xx and
 //! nothing stored, idempotency, and the OpenAPI document.
 
+mod support;
+
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use std::sync::Arc;
+use support::{ADMIN, App};
 use tower::ServiceExt;
-use zs_api::limit::{LimitConfig, Limits};
-use zs_api::{AppState, app, auth::token_hash};
-use zs_core::ManualClock;
-use zs_delivery::{Sender, SenderConfig};
-use zs_engine::{Engine, OutboundConfig};
+use zs_api::limit::LimitConfig;
+use zs_engine::testing::TestEngine;
 use zs_store::Backend;
 
-const ADMIN: &str = "admin-secret";
-
+/// The app, with a member's and a device's token.
 struct Harness {
-    app: axum::Router,
-    engine: Arc<Engine>,
-    clock: ManualClock,
+    api: App,
     member: String,
     device: String,
+}
+
+impl std::ops::Deref for Harness {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.api
+    }
 }
 
 async fn harness(db: Backend) -> Harness {
@@ -33,105 +37,25 @@ async fn harness_with(
     probes: Vec<(&'static str, zs_api::Probe)>,
     limits: LimitConfig,
 ) -> Harness {
-    let store = zs_store::testing::fresh(db, "api").await.unwrap();
-    let clock = ManualClock::new("2026-05-04T06:00:00Z".parse().unwrap());
-    let sender = Sender::new(SenderConfig::default()).unwrap();
-    let out = OutboundConfig::with_sender(sender);
-    let engine = Engine::new(store, Arc::new(clock.clone()), out);
-    let app = app(AppState {
-        engine: engine.clone(),
-        admin_token_hash: token_hash(ADMIN),
-        probes,
-        limits: Arc::new(Limits::new(limits)),
-        queue_depths: None,
-    });
-    let mut h = Harness {
-        app,
-        engine,
-        clock,
-        member: String::new(),
-        device: String::new(),
-    };
-    h.member = h
-        .call(
-            ADMIN,
-            Method::POST,
-            "/v1/tokens",
-            Some(json!({"role": "member"})),
-        )
-        .await
-        .1["token"]
-        .as_str()
-        .unwrap()
-        .into();
-    h.device = h
-        .call(
-            ADMIN,
-            Method::POST,
-            "/v1/tokens",
-            Some(json!({"role": "device"})),
-        )
-        .await
-        .1["token"]
-        .as_str()
-        .unwrap()
-        .into();
-    h
+    let api = App::with(TestEngine::on(db).label("api"), probes, limits).await;
+    let member = token_of(&api, "member").await;
+    let device = token_of(&api, "device").await;
+    Harness {
+        api,
+        member,
+        device,
+    }
+}
+
+/// A new token of `role`.
+async fn token_of(api: &App, role: &str) -> String {
+    let v = api
+        .ok(Method::POST, "/v1/tokens", Some(json!({"role": role})))
+        .await;
+    v["token"].as_str().unwrap().into()
 }
 
 impl Harness {
-    async fn raw(
-        &self,
-        token: &str,
-        method: Method,
-        path: &str,
-        body: Body,
-        ctype: Option<&str>,
-    ) -> (StatusCode, Value) {
-        let mut req = Request::builder().method(method).uri(path);
-        if !token.is_empty() {
-            req = req.header("authorization", format!("Bearer {token}"));
-        }
-        if let Some(c) = ctype {
-            req = req.header("content-type", c);
-        }
-        let resp = self
-            .app
-            .clone()
-            .oneshot(req.body(body).unwrap())
-            .await
-            .unwrap();
-        let status = resp.status();
-        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24)
-            .await
-            .unwrap();
-        (
-            status,
-            serde_json::from_slice(&bytes)
-                .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into())),
-        )
-    }
-    async fn call(
-        &self,
-        token: &str,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        match body {
-            Some(b) => {
-                self.raw(
-                    token,
-                    method,
-                    path,
-                    Body::from(b.to_string()),
-                    Some("application/json"),
-                )
-                .await
-            }
-            None => self.raw(token, method, path, Body::empty(), None).await,
-        }
-    }
     fn at(&self, mins: i64) -> String {
         (self.clock_now() + SignedDuration::from_mins(mins)).to_string()
     }

@@ -3,17 +3,17 @@
 //! scripts/test.sh does) turns `/openapi.json` into `schema.d.ts`, and `tsc --noEmit` type-checks
 //! a small `openapi-fetch` client that calls the API through it.
 
+mod support;
+
 use axum::body::Body;
 use axum::http::Request;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use tower::ServiceExt;
-use zs_api::limit::{LimitConfig, Limits};
-use zs_api::{AppState, app, auth::token_hash};
+use zs_api::limit::LimitConfig;
 use zs_core::SystemClock;
-use zs_delivery::{Sender, SenderConfig};
-use zs_engine::{Engine, OutboundConfig};
+use zs_engine::testing::TestEngine;
 use zs_store::Backend;
 
 fn project() -> PathBuf {
@@ -44,22 +44,9 @@ fn run(cmd: &mut Command) {
 
 /// The document exactly as the app serves it.
 async fn served_document() -> Vec<u8> {
-    let store = zs_store::testing::fresh(Backend::Sqlite, "clientgen")
-        .await
-        .unwrap();
-    let sender = Sender::new(SenderConfig::default()).unwrap();
-    let engine = Engine::new(
-        store,
-        Arc::new(SystemClock),
-        OutboundConfig::with_sender(sender),
-    );
-    let app = app(AppState {
-        engine,
-        admin_token_hash: token_hash("unused"),
-        probes: vec![],
-        limits: Arc::new(Limits::new(LimitConfig::OFF)),
-        queue_depths: None,
-    });
+    let engine = TestEngine::on(Backend::Sqlite).label("clientgen");
+    let engine = engine.build_with_clock(Arc::new(SystemClock)).await;
+    let app = support::router(engine, vec![], LimitConfig::OFF);
     let req = Request::get("/openapi.json").body(Body::empty()).unwrap();
     let resp = app.oneshot(req).await.unwrap();
     assert_eq!(resp.status(), 200);

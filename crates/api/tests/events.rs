@@ -3,84 +3,25 @@
 //! refusals and the `reset` signal; `eventBookingId` in the stream, status posts, the
 //! state-change webhooks and history; two instances on one PostgreSQL schema.
 
+mod support;
+
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use support::{ADMIN, App};
 use tower::ServiceExt;
-use zs_api::limit::{LimitConfig, Limits};
-use zs_api::{AppState, app, auth::token_hash};
-use zs_core::ManualClock;
-use zs_delivery::{Sender, SenderConfig};
-use zs_engine::{Engine, OutboundConfig};
+use zs_engine::testing::TestEngine;
 use zs_store::{Backend, Store};
 
-const ADMIN: &str = "admin-secret";
-
-struct Node {
-    app: axum::Router,
-    engine: Arc<Engine>,
-    clock: ManualClock,
+/// An instance: the app on `engine`, which may deliver to 127.0.0.1.
+async fn node(engine: TestEngine) -> App {
+    App::new(engine.allow_private()).await
 }
 
-fn node(store: Store, status_url: Option<String>) -> Node {
-    let clock = ManualClock::new("2026-05-04T06:00:00Z".parse().unwrap());
-    let sender = Sender::new(SenderConfig {
-        allow_private: true,
-        ..SenderConfig::default()
-    })
-    .unwrap();
-    let mut out = OutboundConfig::with_sender(sender);
-    out.allow_private = true;
-    out.status_url = status_url;
-    let engine = Engine::new(store, Arc::new(clock.clone()), out);
-    let app = app(AppState {
-        engine: engine.clone(),
-        admin_token_hash: token_hash(ADMIN),
-        probes: vec![],
-        limits: Arc::new(Limits::new(LimitConfig::OFF)),
-        queue_depths: None,
-    });
-    Node { app, engine, clock }
-}
-
-impl Node {
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("authorization", format!("Bearer {ADMIN}"));
-        let body = match body {
-            Some(b) => {
-                req = req.header("content-type", "application/json");
-                Body::from(b.to_string())
-            }
-            None => Body::empty(),
-        };
-        let resp = self
-            .app
-            .clone()
-            .oneshot(req.body(body).unwrap())
-            .await
-            .unwrap();
-        let status = resp.status();
-        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24)
-            .await
-            .unwrap();
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
-    }
-
-    async fn ok(&self, method: Method, path: &str, body: Option<Value>) -> Value {
-        let (s, v) = self.call(method.clone(), path, body).await;
-        assert!(s.is_success(), "{method} {path}: {s} {v}");
-        v
-    }
-
+impl App {
     async fn space(&self, id: &str) {
         let s = json!({"id": id, "name": id, "timezone": "UTC"});
         self.ok(Method::POST, "/v1/spaces", Some(s)).await;
@@ -203,8 +144,8 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn fresh(db: Backend) -> Node {
-    node(zs_store::testing::fresh(db, "events").await.unwrap(), None)
+async fn fresh(db: Backend) -> App {
+    node(TestEngine::on(db).label("events")).await
 }
 
 /// Connect, see an event, disconnect; three transitions happen meanwhile; reconnecting with
@@ -400,8 +341,13 @@ async fn receiver() -> (String, Arc<Mutex<Vec<(String, Value)>>>) {
 /// the history.
 async fn every_transition_names_the_booking_whose_event_caused_it(db: Backend) {
     let (base, got) = receiver().await;
-    let store = zs_store::testing::fresh(db, "events_ebid").await.unwrap();
-    let n = node(store, Some(format!("{base}/status")));
+    let status_url = format!("{base}/status");
+    let n = node(
+        TestEngine::on(db)
+            .label("events_ebid")
+            .status_url(status_url),
+    )
+    .await;
     let hook = json!({"url": format!("{base}/hook"), "events": ["space.state_changed", "room.state_changed"]});
     n.ok(Method::POST, "/v1/webhooks", Some(hook)).await;
     n.space("a").await;
@@ -494,7 +440,7 @@ async fn every_transition_names_the_booking_whose_event_caused_it(db: Backend) {
     }
 }
 
-impl Node {
+impl App {
     fn clock_at(&self, mins: i64) -> String {
         (zs_core::Clock::now(&self.clock) + jiff::SignedDuration::from_mins(mins)).to_string()
     }
@@ -516,7 +462,10 @@ async fn a_client_on_one_instance_sees_the_other_instances_transitions() {
     let store_b = Store::connect_postgres(&zs_store::testing::postgres_url(), Some(&schema))
         .await
         .unwrap();
-    let (a, b) = (node(store_a, None), node(store_b, None));
+    let (a, b) = (
+        node(TestEngine::over(store_a)).await,
+        node(TestEngine::over(store_b)).await,
+    );
     a.space("s1").await;
     b.space("s2").await;
     let mut on_a = a.events("", None).await.unwrap();

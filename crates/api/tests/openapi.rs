@@ -11,6 +11,7 @@ mod doc;
 mod drive;
 #[path = "openapi/harness.rs"]
 mod harness;
+mod support;
 #[path = "openapi/webhooks.rs"]
 mod webhooks;
 

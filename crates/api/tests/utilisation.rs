@@ -2,90 +2,23 @@
 //! early check-out, a no-show, a cancellation, maintenance and a session in progress, read
 //! back to the millisecond for one space and for all; a DST day; and the refusals.
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
+mod support;
+
+use axum::http::{Method, StatusCode};
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use std::sync::Arc;
-use tower::ServiceExt;
-use zs_api::limit::{LimitConfig, Limits};
-use zs_api::{AppState, app, auth::token_hash};
-use zs_core::ManualClock;
-use zs_delivery::{Sender, SenderConfig};
-use zs_engine::{Engine, OutboundConfig};
+use support::{ADMIN, App};
+use zs_engine::testing::TestEngine;
 use zs_store::Backend;
 
-const ADMIN: &str = "admin-secret";
 const DAY: &str = "from=2026-05-04T00:00:00Z&to=2026-05-05T00:00:00Z";
 
-struct Harness {
-    app: axum::Router,
-    engine: Arc<Engine>,
-    clock: ManualClock,
+/// The app on a fresh store, its clock at `now`.
+async fn harness(db: Backend, now: &str) -> App {
+    App::new(TestEngine::on(db).label("utilisation-api").at(now)).await
 }
 
-impl Harness {
-    async fn new(db: Backend) -> Self {
-        Self::at_time(db, "2026-05-04T06:00:00Z").await
-    }
-
-    async fn at_time(db: Backend, now: &str) -> Self {
-        let store = zs_store::testing::fresh(db, "utilisation-api")
-            .await
-            .unwrap();
-        let clock = ManualClock::new(now.parse().unwrap());
-        let out = OutboundConfig::with_sender(Sender::new(SenderConfig::default()).unwrap());
-        let engine = Engine::new(store, Arc::new(clock.clone()), out);
-        let app = app(AppState {
-            engine: engine.clone(),
-            admin_token_hash: token_hash(ADMIN),
-            probes: vec![],
-            limits: Arc::new(Limits::new(LimitConfig::OFF)),
-            queue_depths: None,
-        });
-        Self { app, engine, clock }
-    }
-
-    async fn call(
-        &self,
-        token: &str,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("authorization", format!("Bearer {token}"));
-        let body = match body {
-            Some(b) => {
-                req = req.header("content-type", "application/json");
-                Body::from(b.to_string())
-            }
-            None => Body::empty(),
-        };
-        let resp = self
-            .app
-            .clone()
-            .oneshot(req.body(body).unwrap())
-            .await
-            .unwrap();
-        let status = resp.status();
-        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24)
-            .await
-            .unwrap();
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
-    }
-
-    async fn ok(&self, method: Method, path: &str, body: Option<Value>) -> Value {
-        let (s, v) = self.call(ADMIN, method.clone(), path, body).await;
-        assert!(s.is_success(), "{method} {path}: {s} {v}");
-        v
-    }
-
+impl App {
     /// Moves the clock to `at` (today, UTC) and runs every timer due by then.
     async fn at(&self, hhmmss: &str) {
         let t: Timestamp = format!("2026-05-04T{hhmmss}Z").parse().unwrap();
@@ -118,7 +51,7 @@ fn figures(v: &Value) -> Read {
 }
 
 async fn a_day_of_history_reads_back_to_the_millisecond(db: Backend) {
-    let h = Harness::new(db).await;
+    let h = harness(db, "2026-05-04T06:00:00Z").await;
     let weekdays = json!({"mon": [{"open": "08:00", "close": "18:00"}]});
     let room = json!({"id": "room", "name": "Room", "timezone": "UTC", "businessHours": weekdays});
     h.ok(Method::POST, "/v1/spaces", Some(room)).await;
@@ -216,7 +149,7 @@ async fn a_day_of_history_reads_back_to_the_millisecond(db: Backend) {
 /// Berlin's spring-forward Sunday is 23 hours long, and a booking from 01:00 to 04:00 local
 /// time that day holds two real hours.
 async fn a_dst_day_counts_its_real_hours(db: Backend) {
-    let h = Harness::at_time(db, "2026-03-27T12:00:00Z").await;
+    let h = harness(db, "2026-03-27T12:00:00Z").await;
     let sunday = json!({"sun": [{"open": "00:00", "close": "24:00"}]});
     let room =
         json!({"id": "room", "name": "Room", "timezone": "Europe/Berlin", "businessHours": sunday});
@@ -234,7 +167,7 @@ async fn a_dst_day_counts_its_real_hours(db: Backend) {
 }
 
 async fn every_role_may_read_and_bad_ranges_are_refused(db: Backend) {
-    let h = Harness::new(db).await;
+    let h = harness(db, "2026-05-04T06:00:00Z").await;
     h.ok(
         Method::POST,
         "/v1/spaces",

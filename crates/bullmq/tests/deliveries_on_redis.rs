@@ -93,17 +93,14 @@ async fn deliveries_run_as_queue_jobs_with_retries_as_new_jobs() {
     let rx = receiver(1).await;
     let dir = std::env::temp_dir().join(format!("zs-deliv-{}", p.replace(':', "-")));
     let store = zs_store::Store::open(&dir).await.unwrap();
-    let sender = zs_delivery::Sender::new(zs_delivery::SenderConfig {
-        allow_private: true,
-        timeout: Duration::from_secs(2),
-        ..Default::default()
-    })
-    .unwrap();
-    let mut out = zs_engine::OutboundConfig::with_sender(sender);
-    out.status_url = Some(format!("{}/status", rx.addr));
-    out.allow_private = true;
-    out.webhook_retry = zs_delivery::RetrySchedule::parse("0s,1s,1s").unwrap();
-    let e = zs_engine::Engine::new(store, Arc::new(zs_core::SystemClock), out);
+    let retry = zs_delivery::RetrySchedule::parse("0s,1s,1s").unwrap();
+    let e = zs_engine::testing::TestEngine::over(store)
+        .allow_private()
+        .timeout(Duration::from_secs(2))
+        .status_url(format!("{}/status", rx.addr))
+        .outbound(|out| out.webhook_retry = retry)
+        .build_with_clock(Arc::new(zs_core::SystemClock))
+        .await;
     e.set_fallback_lag(Duration::from_secs(60));
 
     let mut producers = vec![];

@@ -8,6 +8,7 @@ pub mod payload;
 mod persist;
 pub mod secrets;
 pub mod spaces;
+pub mod testing;
 pub mod timers;
 mod walk_up;
 

@@ -7,19 +7,11 @@ use zs_core::calendar::{BusinessHours, Zone};
 use zs_core::{
     BookingId, Clock, Command, ManualClock, NewBooking, Period, Space, SpaceId, SpaceSettings,
 };
-use zs_delivery::{Sender, SenderConfig};
-use zs_engine::{Engine, OutboundConfig};
+use zs_engine::Engine;
+use zs_engine::testing::TestEngine;
 use zs_store::Queue;
 use zs_store::jobs;
 use zs_store::{Backend, spaces};
-
-async fn engine(start: &str, db: Backend) -> (Arc<Engine>, ManualClock) {
-    let store = zs_store::testing::fresh(db, "engine").await.unwrap();
-    let clock = ManualClock::new(start.parse().unwrap());
-    let sender = Sender::new(SenderConfig::default()).unwrap();
-    let out = OutboundConfig::with_sender(sender);
-    (Engine::new(store, Arc::new(clock.clone()), out), clock)
-}
 
 fn berlin_weekdays() -> SpaceSettings {
     let day = serde_json::json!([{"open": "08:00", "close": "18:00"}]);
@@ -119,7 +111,7 @@ async fn run_until(e: &Engine, clock: &ManualClock, until: Timestamp) {
 
 async fn business_hours_follow_the_local_clock_across_spring_forward(db: Backend) {
     // Saturday before the 2026-03-29 change; Berlin is UTC+1 until then, UTC+2 after.
-    let (e, clock) = engine("2026-03-27T20:00:00Z", db).await;
+    let (e, clock) = TestEngine::on(db).at("2026-03-27T20:00:00Z").build().await;
     let (id, status) = open_space(&e, "berlin", berlin_weekdays()).await;
     assert_eq!(status.space, zs_core::SpaceState::NotAvailable);
     run_until(&e, &clock, "2026-03-31T00:00:00Z".parse().unwrap()).await;
@@ -138,7 +130,7 @@ async fn business_hours_follow_the_local_clock_across_spring_forward(db: Backend
 }
 
 async fn a_timer_run_twice_changes_nothing_the_second_time(db: Backend) {
-    let (e, clock) = engine("2026-05-04T08:00:00Z", db).await;
+    let (e, clock) = TestEngine::on(db).at("2026-05-04T08:00:00Z").build().await;
     let start: Timestamp = "2026-05-04T09:00:00Z".parse().unwrap();
     let (id, _) = utc_space_booked(&e, start).await;
     {
@@ -199,7 +191,7 @@ async fn a_timer_run_twice_changes_nothing_the_second_time(db: Backend) {
 }
 
 async fn overdue_timers_run_in_due_order_with_their_own_instants(db: Backend) {
-    let (e, clock) = engine("2026-05-04T08:00:00Z", db).await;
+    let (e, clock) = TestEngine::on(db).at("2026-05-04T08:00:00Z").build().await;
     let settings = SpaceSettings {
         cleaning: Period::minutes(5),
         ..SpaceSettings::defaults(Zone::parse("UTC").unwrap())
@@ -237,7 +229,7 @@ async fn overdue_timers_run_in_due_order_with_their_own_instants(db: Backend) {
 /// space's last change, history stays in order, fired timers do not fire again, and
 /// nothing due later fires before its instant on the corrected clock.
 async fn a_clock_that_steps_back_never_takes_a_space_back_in_time(db: Backend) {
-    let (e, clock) = engine("2026-05-04T08:00:00Z", db).await;
+    let (e, clock) = TestEngine::on(db).at("2026-05-04T08:00:00Z").build().await;
     let start: Timestamp = "2026-05-04T09:00:00Z".parse().unwrap();
     let (id, b) = utc_space_booked(&e, start).await;
     run_until(&e, &clock, start + SignedDuration::from_mins(5)).await;
@@ -308,14 +300,15 @@ impl Clock for MovingClock {
 /// guards' "free" (a table miss), and the cleaning timer then changed nothing and was lost
 /// from the history (found by the SIGKILL loop on Redis + PostgreSQL, under load).
 async fn a_timer_coming_due_while_a_command_waits_is_not_overtaken(db: Backend) {
-    let store = zs_store::testing::fresh(db, "overtake").await.unwrap();
     let t = |s: &str| -> Timestamp { format!("2026-05-04T{s}:00Z").parse().unwrap() };
     let clock = Arc::new(MovingClock {
         base: ManualClock::new(t("08:00")),
         next: Default::default(),
     });
-    let sender = Sender::new(SenderConfig::default()).unwrap();
-    let e = Engine::new(store, clock.clone(), OutboundConfig::with_sender(sender));
+    let e = TestEngine::on(db)
+        .label("overtake")
+        .build_with_clock(clock.clone())
+        .await;
     let (id, b) = utc_space_booked(&e, t("09:00")).await;
     for at in ["08:45", "09:00"] {
         clock.base.set(t(at));
@@ -353,7 +346,7 @@ async fn a_timer_coming_due_while_a_command_waits_is_not_overtaken(db: Backend) 
 /// it, leaving a closed space open.
 async fn a_settings_change_applies_the_overdue_day_end_first(db: Backend) {
     // Monday 09:00 in Berlin (CEST): open; it closes at 18:00 (16:00 UTC).
-    let (e, clock) = engine("2026-05-04T07:00:00Z", db).await;
+    let (e, clock) = TestEngine::on(db).at("2026-05-04T07:00:00Z").build().await;
     let (id, status) = open_space(&e, "berlin", berlin_weekdays()).await;
     assert_eq!(status.space, zs_core::SpaceState::AvailableNow);
     clock.set("2026-05-04T16:00:01Z".parse().unwrap());
@@ -380,7 +373,7 @@ async fn a_settings_change_applies_the_overdue_day_end_first(db: Backend) {
 /// cleaning of an end the clock had passed) was left for later, and the command was decided
 /// on a room still cleaning. The catch-up now runs until nothing of the space is due.
 async fn a_command_catches_up_timers_its_catch_up_planned(db: Backend) {
-    let (e, clock) = engine("2026-05-04T08:00:00Z", db).await;
+    let (e, clock) = TestEngine::on(db).at("2026-05-04T08:00:00Z").build().await;
     let start: Timestamp = "2026-05-04T09:00:00Z".parse().unwrap();
     let (id, b) = utc_space_booked(&e, start).await;
     clock.set(start + SignedDuration::from_mins(5));
@@ -416,7 +409,7 @@ async fn a_command_catches_up_timers_its_catch_up_planned(db: Backend) {
 /// `cleaning -> upcoming` by the wrong event and had no `CLEANING_ENDED`. A timer a round
 /// plans no later than the space's next due job now ends the round for that space.
 async fn a_catch_up_applies_the_cleaning_it_planned_before_the_next_start(db: Backend) {
-    let (e, clock) = engine("2026-05-04T08:00:00Z", db).await;
+    let (e, clock) = TestEngine::on(db).at("2026-05-04T08:00:00Z").build().await;
     let settings = SpaceSettings {
         cleaning: Period::minutes(10),
         ..SpaceSettings::defaults(Zone::parse("UTC").unwrap())
@@ -458,7 +451,7 @@ async fn a_catch_up_applies_the_cleaning_it_planned_before_the_next_start(db: Ba
 /// timer event now sees only what the events before it in the instant's order brought
 /// about. Finding 2a rides along: cancelling b while a is in progress is no table miss.
 async fn coinciding_timers_are_each_recorded_with_their_own_booking(db: Backend) {
-    let (e, clock) = engine("2026-05-04T08:00:00Z", db).await;
+    let (e, clock) = TestEngine::on(db).at("2026-05-04T08:00:00Z").build().await;
     let settings = SpaceSettings {
         cleaning: Period::minutes(10),
         upcoming_lead: Period::minutes(15),
@@ -503,7 +496,7 @@ async fn coinciding_timers_are_each_recorded_with_their_own_booking(db: Backend)
 /// the space closed already, took the `not_available` for itself, and `DAY_END` recorded
 /// nothing. A timer event ordered before `DAY_END` now sees the closing interval still open.
 async fn a_booking_ending_at_closing_time_leaves_the_closing_to_day_end(db: Backend) {
-    let (e, clock) = engine("2026-05-04T08:00:00Z", db).await;
+    let (e, clock) = TestEngine::on(db).at("2026-05-04T08:00:00Z").build().await;
     let day = serde_json::json!([{"open": "08:00", "close": "18:00"}]);
     let week = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
     let hours: serde_json::Map<String, serde_json::Value> =
@@ -553,7 +546,7 @@ async fn plan_of(e: &Engine, b: &str, t0: Timestamp) -> Vec<String> {
 /// transition (no state changes), and the booking then ends at its new end; one that
 /// would reach the next booking's start with its cleaning is refused and changes nothing.
 async fn an_extension_moves_the_end_and_its_timer(db: Backend) {
-    let (e, clock) = engine("2026-05-04T08:00:00Z", db).await;
+    let (e, clock) = TestEngine::on(db).at("2026-05-04T08:00:00Z").build().await;
     let utc = SpaceSettings::defaults(Zone::parse("UTC").unwrap());
     let (id, _) = open_space(&e, "s", utc).await;
     let t0: Timestamp = "2026-05-04T09:00:00Z".parse().unwrap();
@@ -634,7 +627,7 @@ async fn an_extension_moves_the_end_and_its_timer(db: Backend) {
 /// only its end is left in the plan. The room taken, a second walk-up is refused; in
 /// maintenance, one is refused with `space_in_maintenance`.
 async fn a_walk_up_books_and_checks_in_at_once(db: Backend) {
-    let (e, clock) = engine("2026-05-04T09:00:00Z", db).await;
+    let (e, clock) = TestEngine::on(db).at("2026-05-04T09:00:00Z").build().await;
     let utc = SpaceSettings::defaults(Zone::parse("UTC").unwrap());
     let (id, _) = open_space(&e, "s", utc).await;
     let t0 = clock.now();

@@ -4,8 +4,8 @@
 use jiff::{SignedDuration, Timestamp};
 use std::sync::Arc;
 use zs_core::{Booking, BookingId, BookingStatus, ManualClock, NewBooking, SpaceId};
-use zs_delivery::{Sender, SenderConfig};
-use zs_engine::{Engine, EngineError, OutboundConfig};
+use zs_engine::testing::TestEngine;
+use zs_engine::{Engine, EngineError};
 use zs_store::Queue;
 use zs_store::jobs;
 use zs_store::testing::utc_space;
@@ -13,21 +13,16 @@ use zs_store::{Store, StoreError, bookings, spaces};
 
 const START: &str = "2026-05-04T08:00:00Z";
 
-fn new_engine(store: Store, clock: &ManualClock) -> Arc<Engine> {
-    let out = OutboundConfig::with_sender(Sender::new(SenderConfig::default()).unwrap());
-    Engine::new(store, Arc::new(clock.clone()), out)
-}
-
 /// `n` engines on one fresh schema, sharing one manual clock.
 async fn instances(label: &str, n: usize) -> (Vec<Arc<Engine>>, ManualClock) {
-    let clock = ManualClock::new(START.parse().unwrap());
     let (first, schema) = zs_store::testing::fresh_postgres(label).await.unwrap();
-    let mut list = vec![new_engine(first, &clock)];
+    let (engine, clock) = TestEngine::over(first).at(START).build().await;
+    let mut list = vec![engine];
     for _ in 1..n {
         let store = Store::connect_postgres(&zs_store::testing::postgres_url(), Some(&schema))
             .await
             .unwrap();
-        list.push(new_engine(store, &clock));
+        list.push(TestEngine::over(store).clock(&clock).build().await.0);
     }
     (list, clock)
 }

@@ -8,22 +8,18 @@ use jiff::{SignedDuration, Timestamp};
 use std::sync::{Arc, Mutex};
 use zs_core::calendar::Zone;
 use zs_core::{BookingId, ManualClock, NewBooking, Space, SpaceId, SpaceSettings};
-use zs_delivery::{SecretKey, Sender, SenderConfig, WebhookSecret};
+use zs_delivery::{SecretKey, WebhookSecret};
+use zs_engine::Engine;
 use zs_engine::secrets::PrepareError;
-use zs_engine::{Engine, OutboundConfig};
+use zs_engine::testing::TestEngine;
 use zs_store::Queue;
 use zs_store::deliveries::{self, Endpoint};
 use zs_store::{Backend, Store};
 
-fn engine_with(store: Store, clock: &ManualClock, key: SecretKey) -> Arc<Engine> {
-    let sender = Sender::new(SenderConfig {
-        allow_private: true,
-        ..SenderConfig::default()
-    })
-    .unwrap();
-    let mut out = OutboundConfig::with_sender(sender);
-    out.allow_private = true;
-    Engine::with_secret_key(store, Arc::new(clock.clone()), out, key)
+/// An engine on `store` and `clock` sealing secrets with `key`, delivering to 127.0.0.1.
+async fn engine_with(store: Store, clock: &ManualClock, key: SecretKey) -> Arc<Engine> {
+    let test = TestEngine::over(store).clock(clock).allow_private();
+    test.secret_key(key).build().await.0
 }
 
 /// What a receiver got: the headers and the body of each POST.
@@ -100,7 +96,7 @@ async fn a_secret_is_stored_sealed_and_signs_after_a_restart(db: Backend) {
     let store = zs_store::testing::fresh(db, "sealed").await.unwrap();
     let clock = ManualClock::new("2030-01-07T09:00:00Z".parse().unwrap());
     let key = SecretKey::generate();
-    let e = engine_with(store.clone(), &clock, key.clone());
+    let e = engine_with(store.clone(), &clock, key.clone()).await;
     assert!(e.prepare_secrets().await.unwrap().first_key);
     let (url, got) = receiver().await;
     let (ep, secret) = e.create_endpoint(url, vec![]).await.unwrap();
@@ -108,7 +104,7 @@ async fn a_secret_is_stored_sealed_and_signs_after_a_restart(db: Backend) {
     assert!(row.secret.starts_with("v1:"), "stored: {}", row.secret);
     assert!(!row.secret.contains(&secret.as_str()[6..]));
     // The same key after a restart opens it; deliveries verify with the secret shown once.
-    let e = engine_with(store.clone(), &clock, key);
+    let e = engine_with(store.clone(), &clock, key).await;
     assert_eq!(e.prepare_secrets().await.unwrap().sealed, 0);
     book(&e, &clock, "b1").await;
     let got = deliver(&e, &got).await;
@@ -118,7 +114,7 @@ async fn a_secret_is_stored_sealed_and_signs_after_a_restart(db: Backend) {
             .all(|r| verifies(&secret, r) && signatures(r) == 1)
     );
     // Another key is refused before anything is signed.
-    let other = engine_with(store, &clock, SecretKey::generate());
+    let other = engine_with(store, &clock, SecretKey::generate()).await;
     assert!(matches!(
         other.prepare_secrets().await,
         Err(PrepareError::WrongKey)
@@ -145,14 +141,14 @@ async fn a_plaintext_secret_of_an_older_version_is_sealed_at_start(db: Backend) 
     tx.commit().await.unwrap();
 
     let key = SecretKey::generate();
-    let e = engine_with(store.clone(), &clock, key.clone());
+    let e = engine_with(store.clone(), &clock, key.clone()).await;
     let prepared = e.prepare_secrets().await.unwrap();
     assert_eq!((prepared.first_key, prepared.sealed), (true, 1));
     let row = stored(&e, "ep_old").await;
     assert!(row.secret.starts_with("v1:"), "stored: {}", row.secret);
     assert!(!row.secret.contains(&secret.as_str()[6..]));
     // Idempotent: a second start seals nothing more and changes nothing.
-    let again = engine_with(store, &clock, key);
+    let again = engine_with(store, &clock, key).await;
     let prepared = again.prepare_secrets().await.unwrap();
     assert_eq!((prepared.first_key, prepared.sealed), (false, 0));
     assert_eq!(stored(&again, "ep_old").await.secret, row.secret);
@@ -166,7 +162,7 @@ async fn a_plaintext_secret_of_an_older_version_is_sealed_at_start(db: Backend) 
 async fn the_previous_secret_signs_for_24_hours_after_a_rotation(db: Backend) {
     let store = zs_store::testing::fresh(db, "rotate").await.unwrap();
     let clock = ManualClock::new("2030-01-07T09:00:00Z".parse().unwrap());
-    let e = engine_with(store, &clock, SecretKey::generate());
+    let e = engine_with(store, &clock, SecretKey::generate()).await;
     e.prepare_secrets().await.unwrap();
     let (url, got) = receiver().await;
     let (ep, first) = e.create_endpoint(url, vec![]).await.unwrap();

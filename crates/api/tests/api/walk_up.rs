@@ -13,11 +13,8 @@ impl Harness {
 
     /// The stored booking, as an admin reads it.
     async fn booking(&self, id: &str) -> Value {
-        let (s, v) = self
-            .call(ADMIN, Method::GET, &format!("/v1/bookings/{id}"), None)
-            .await;
-        assert_eq!(s, StatusCode::OK, "{v}");
-        v
+        let path = format!("/v1/bookings/{id}");
+        self.ok(Method::GET, &path, None).await
     }
 
     async fn history_len(&self, space: &str) -> usize {

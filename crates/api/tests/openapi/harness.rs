@@ -8,14 +8,14 @@ use serde_json::{Value, json};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tower::ServiceExt;
-use zs_api::limit::{LimitConfig, Limits};
-use zs_api::{AppState, app, auth::token_hash};
+use zs_api::limit::LimitConfig;
 use zs_core::ManualClock;
-use zs_delivery::{Sender, SenderConfig};
-use zs_engine::{Engine, OutboundConfig};
+use zs_engine::Engine;
+use zs_engine::testing::TestEngine;
 use zs_store::Backend;
 
-pub const ADMIN: &str = "admin-secret";
+pub use crate::support::ADMIN;
+use crate::support::App;
 
 /// The app, its engine and clock, tokens of each role, and the document.
 pub struct Api {
@@ -38,16 +38,6 @@ pub struct Answer {
 
 impl Api {
     pub async fn new(db: Backend, limits: LimitConfig) -> Api {
-        let store = zs_store::testing::fresh(db, "openapi").await.unwrap();
-        let clock = ManualClock::new("2026-05-04T06:00:00Z".parse().unwrap());
-        let sender = Sender::new(SenderConfig {
-            allow_private: true,
-            ..SenderConfig::default()
-        })
-        .unwrap();
-        let mut out = OutboundConfig::with_sender(sender);
-        out.allow_private = true;
-        let engine = Engine::new(store, Arc::new(clock.clone()), out);
         let probe_down = Arc::new(AtomicBool::new(false));
         let down = probe_down.clone();
         let probe: zs_api::Probe = Arc::new(move || {
@@ -60,13 +50,8 @@ impl Api {
                 }
             })
         });
-        let app = app(AppState {
-            engine: engine.clone(),
-            admin_token_hash: token_hash(ADMIN),
-            probes: vec![("redis", probe)],
-            limits: Arc::new(Limits::new(limits)),
-            queue_depths: None,
-        });
+        let engine = TestEngine::on(db).label("openapi").allow_private();
+        let App { app, engine, clock } = App::with(engine, vec![("redis", probe)], limits).await;
         let raw = fetch_document(&app).await;
         let mut api = Api {
             app,

@@ -298,22 +298,11 @@ impl Drop for TestEngine {
 pub async fn engine(space: &str) -> TestEngine {
     let dir = std::env::temp_dir().join(unique("engine"));
     let store = zs_store::Store::open(&dir).await.unwrap();
-    let sender = zs_delivery::Sender::new(zs_delivery::SenderConfig::default()).unwrap();
-    let engine = zs_engine::Engine::new(
-        store,
-        std::sync::Arc::new(zs_core::SystemClock),
-        zs_engine::OutboundConfig::with_sender(sender),
-    );
-    let zone = zs_core::calendar::Zone::parse("UTC").unwrap();
-    engine
-        .create_space(zs_core::Space {
-            id: zs_core::SpaceId::parse(space).unwrap(),
-            name: space.into(),
-            settings: zs_core::SpaceSettings::defaults(zone),
-            maintenance: false,
-        })
-        .await
-        .unwrap();
+    let engine = zs_engine::testing::TestEngine::over(store)
+        .build_with_clock(std::sync::Arc::new(zs_core::SystemClock))
+        .await;
+    let space = zs_store::testing::utc_space(space);
+    engine.create_space(space).await.unwrap();
     TestEngine { engine, dir }
 }
 
