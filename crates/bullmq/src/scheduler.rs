@@ -28,8 +28,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
-use zs_core::{EventKind, SpaceId};
 use zs_engine::outbox::QueuedRun;
+use zs_engine::timer_codec;
 use zs_engine::{Engine, Queue};
 
 /// How many plans the relay reads per round.
@@ -47,18 +47,13 @@ pub fn job_id(timer_id: &str, due_ms: i64) -> String {
 
 /// Whether a `meetingScheduler` job name is a timer event (the rest are ingress jobs).
 pub fn is_timer(name: &str) -> bool {
-    EventKind::parse(name).is_some_and(|e| e.is_timer())
+    timer_codec::timer_event(name).is_some()
 }
 
 /// Runs a timer job: applies the space's timers due up to the job's instant.
 pub async fn run_timer(engine: &Engine, job: &bullmq::Job) -> Result<Value, bullmq::Error> {
-    let space = job
-        .data()
-        .get("spaceId")
-        .and_then(Value::as_str)
-        .ok_or_else(|| bullmq::Error::Unrecoverable("data.spaceId must be a string".into()))?;
-    let space = SpaceId::parse(space)
-        .map_err(|e| bullmq::Error::Unrecoverable(format!("data.spaceId: {e}")))?;
+    let space = timer_codec::space_id(job.data())
+        .map_err(|e| bullmq::Error::Unrecoverable(e.to_string()))?;
     let due_ms = job.timestamp() + job.opts().delay.unwrap_or(0);
     let due = jiff::Timestamp::from_millisecond(i64::try_from(due_ms).unwrap_or(i64::MAX))
         .map_err(|e| bullmq::Error::Unrecoverable(format!("due instant: {e}")))?;

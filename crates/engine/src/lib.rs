@@ -1,14 +1,32 @@
 //! The application service: applies commands and due timers to the store in one
 //! transaction each, runs the timer runner and the outbound delivery workers.
+//!
+//! Modules, by the path a command takes:
+//! - `apply`: [`Engine::execute`], the public entry for a user, admin or booking command;
+//!   `spaces` (space create, update and delete, booking create, webhook endpoints) and
+//!   `walk_up` ([`Engine::book_now`]) are the other commands;
+//! - `space_tx`: the space transaction every command on a space takes — open, catch up,
+//!   decide, persist, commit or refuse — in one place;
+//! - `catch_up`: applying a space's (or a batch's) due timers inside a transaction;
+//! - `persist`: an outcome's writes, gathered and flushed in bulk; [`payload`]: the JSON
+//!   they carry; [`timer_codec`]: a timer as a job row and a timer job as a command;
+//! - `report`: what committed, logged, counted, broadcast and woken up;
+//! - [`timers`]: the timer runner; [`outbox`]: status posts and webhook deliveries;
+//!   [`ingress`]: ingress jobs from other services; [`secrets`]: webhook signing secrets;
+//! - [`testing`]: an engine on a fresh store and a manual clock, for tests.
 
 mod apply;
+mod catch_up;
 pub mod ingress;
 pub mod outbox;
 pub mod payload;
 mod persist;
+mod report;
 pub mod secrets;
+mod space_tx;
 pub mod spaces;
 pub mod testing;
+pub mod timer_codec;
 pub mod timers;
 mod walk_up;
 
@@ -23,6 +41,9 @@ pub use apply::Applied;
 pub use spaces::{Created, Idempotency};
 /// The typed queue names and delivery statuses of the engine's API.
 pub use zs_store::{DeliveryStatus, Queue};
+
+/// The longest cleaning a space may have: completed bookings older than this never matter.
+pub(crate) const MAX_CLEANING_MS: i64 = 86_400_000;
 
 /// Why the engine refused or failed a command.
 #[derive(Debug, thiserror::Error)]

@@ -1,18 +1,9 @@
-//! The JSON other systems read: timer job data, status posts and webhook bodies.
+//! The JSON other systems read: status posts and webhook bodies (timer job data:
+//! [`crate::timer_codec`]).
 
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use zs_core::{Booking, Notice, SpaceFacts, Timer, Transition};
-
-/// Data of a timer job on `meetingScheduler`: the ids it concerns and its event.
-pub fn timer_data(t: &Timer) -> Value {
-    let mut v =
-        json!({ "spaceId": t.space_id, "event": t.event.as_str(), "dueAt": t.due.to_string() });
-    if let Some(b) = &t.booking_id {
-        v["bookingId"] = json!(b);
-    }
-    v
-}
+use zs_core::{Booking, Notice, SpaceFacts, Transition};
 
 /// The status post of CONTRACT §6: `bookingId` is the booking the new state is about,
 /// `eventBookingId` the booking whose event caused it (null for space events).

@@ -2,7 +2,7 @@
 //! deliveries. Outcomes are gathered in [`Writes`] and flushed with a handful of bulk
 //! statements, so a batch of due timers costs about as much as one.
 
-use crate::{Engine, EngineError, payload};
+use crate::{Engine, EngineError, payload, timer_codec};
 use jiff::Timestamp;
 use std::collections::BTreeMap;
 use zs_core::{Booking, Outcome, Space, SpaceFacts, SpaceStatus, TimerChange, Transition};
@@ -10,20 +10,6 @@ use zs_store::Queue;
 use zs_store::deliveries::{self, Delivery, Endpoint};
 use zs_store::jobs::{self, NewJob};
 use zs_store::{Conn, bookings, spaces};
-
-/// The job for a timer.
-pub fn timer_job(t: &zs_core::Timer) -> NewJob {
-    NewJob {
-        id: t.id.clone(),
-        queue: Queue::MeetingScheduler,
-        name: t.event.as_str().to_owned(),
-        data: payload::timer_data(t),
-        due: t.due,
-        rank: t.event.same_instant_rank(),
-        // A space's timers form a group, so a queue worker can run them in order.
-        group: Some(t.space_id.as_str().to_owned()),
-    }
-}
 
 /// A change to the job tables, kept in order.
 enum JobOp {
@@ -71,7 +57,7 @@ impl Writes {
         }
         for change in &out.timers {
             self.jobs.push(match change {
-                TimerChange::Schedule(t) => JobOp::Put(timer_job(t)),
+                TimerChange::Schedule(t) => JobOp::Put(timer_codec::timer_job(t)),
                 TimerChange::Remove(id) => JobOp::Remove(id.clone()),
                 TimerChange::RemoveBooking(b) => JobOp::RemovePrefix {
                     group: f.space.id.as_str().to_owned(),

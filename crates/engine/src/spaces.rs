@@ -1,7 +1,8 @@
 //! Commands that are not machine events: creating and reconfiguring spaces, creating
 //! bookings (BOOKING_CREATED with a global id check) and managing webhook endpoints.
 
-use crate::persist::timer_job;
+use crate::space_tx::{Reported, SpaceTx};
+use crate::timer_codec::timer_job;
 use crate::{Applied, Engine, EngineError};
 use zs_core::timer::{day_timer_prefix, next_day_timer};
 use zs_core::{Command, EventKind, NewBooking, Space, SpaceId, SpaceSettings, initial_status};
@@ -47,41 +48,24 @@ impl Engine {
         name: String,
         settings: SpaceSettings,
     ) -> Result<Applied, EngineError> {
-        let mut c = self.begin_command(id).await?;
-        let row = c.space.take();
-        match self
-            .update_in(&mut c.tx, id, name, settings, c.at, row)
-            .await
-        {
-            Ok(applied) => {
-                self.commit_command(c, Some(&applied.outcome)).await?;
-                self.wake_timers();
-                Ok(applied)
-            }
-            Err(e) => {
-                self.refuse_command(c, &e).await?;
-                Err(e)
-            }
-        }
+        let mut t = SpaceTx::open(self, id).await?;
+        let r = self.update_in(&mut t, id, name, settings).await;
+        let applied = t.finish(r).await?;
+        self.wake_timers();
+        Ok(applied)
     }
 
     /// The body of [`Engine::update_space`], inside its transaction.
     async fn update_in(
         &self,
-        tx: &mut zs_store::Tx,
+        t: &mut SpaceTx<'_>,
         id: &SpaceId,
         name: String,
         settings: SpaceSettings,
-        at: jiff::Timestamp,
-        row: Option<(Space, zs_core::SpaceStatus)>,
     ) -> Result<Applied, EngineError> {
-        let (mut space, status) = match row {
-            Some(row) => row,
-            None => spaces::get(tx, id)
-                .await?
-                .ok_or_else(|| EngineError::NotFound(format!("space {id}")))?,
-        };
-        let live: Vec<_> = bookings::working_set(tx, id, at, 0, None)
+        let (mut space, status) = t.space().await?;
+        let at = t.at();
+        let live: Vec<_> = bookings::working_set(t.conn(), id, at, 0, None)
             .await?
             .into_iter()
             .filter(|b| b.status.is_live())
@@ -111,17 +95,8 @@ impl Engine {
         let was_open = old.is_open(at);
         space.name = name;
         space.settings = settings;
-        spaces::update(tx, &space, &status).await?;
-        jobs::remove_prefix(
-            tx,
-            Queue::MeetingScheduler,
-            id.as_str(),
-            &day_timer_prefix(id),
-        )
-        .await?;
-        if let Some(t) = next_day_timer(&space, at) {
-            jobs::put(tx, &timer_job(&t), at).await?;
-        }
+        spaces::update(t.conn(), &space, &status).await?;
+        replan_day_timer(t.conn(), &space, at).await?;
         let crossing = match (was_open, space.settings.is_open(at)) {
             (false, true) => Some(EventKind::DayStart),
             (true, false) => Some(EventKind::DayEnd),
@@ -129,29 +104,15 @@ impl Engine {
         };
         let applied = match crossing {
             Some(event) => {
-                let a = self
-                    .apply_in(
-                        tx,
-                        id,
-                        Command::Timer {
-                            event,
-                            booking: None,
-                        },
-                        at,
-                        // As just written.
-                        Some((space.clone(), status)),
-                    )
+                // As just written.
+                t.hold((space.clone(), status));
+                let a = t
+                    .apply(Command::Timer {
+                        event,
+                        booking: None,
+                    })
                     .await?;
-                jobs::remove_prefix(
-                    tx,
-                    Queue::MeetingScheduler,
-                    id.as_str(),
-                    &day_timer_prefix(id),
-                )
-                .await?;
-                if let Some(t) = next_day_timer(&space, at) {
-                    jobs::put(tx, &timer_job(&t), at).await?;
-                }
+                replan_day_timer(t.conn(), &space, at).await?;
                 a
             }
             None => {
@@ -176,17 +137,20 @@ impl Engine {
     /// booking whose end has passed counts as finished. Already queued status posts and
     /// webhook deliveries are still sent.
     pub async fn delete_space(&self, id: &SpaceId) -> Result<(), EngineError> {
-        let mut c = self.begin_command(id).await?;
-        let live = bookings::live_ids(&mut c.tx, id).await?;
-        if !live.is_empty() {
-            let e = EngineError::LiveBookings(id.clone(), live);
-            self.refuse_command(c, &e).await?;
-            return Err(e);
+        let mut t = SpaceTx::open(self, id).await?;
+        let at = t.at();
+        let r = async {
+            let live = bookings::live_ids(t.conn(), id).await?;
+            if !live.is_empty() {
+                return Err(EngineError::LiveBookings(id.clone(), live));
+            }
+            if !spaces::delete(t.conn(), id, at).await? {
+                return Err(EngineError::NotFound(format!("space {id}")));
+            }
+            Ok(())
         }
-        if !spaces::delete(&mut c.tx, id, c.at).await? {
-            return Err(EngineError::NotFound(format!("space {id}")));
-        }
-        self.commit_command(c, None).await?;
+        .await;
+        t.finish(r).await?;
         self.wake_timers();
         tracing::info!(space = %id, "space deleted");
         Ok(())
@@ -216,44 +180,30 @@ impl Engine {
         // locks the space (PostgreSQL): a concurrent repeat of this request waits here and
         // then finds the stored response instead of racing it.
         let id = n.id.clone();
-        let mut c = self.begin_command(space).await?;
-        let row = c.space.take();
-        match self
-            .create_in(&mut c.tx, space, n, idem.as_ref(), c.at, row)
-            .await
-        {
-            Ok(CreateStep::New(applied, body)) => {
-                if let Some(owner) = owner {
-                    // In the creating transaction: a failure here rolls the booking back.
-                    bookings::set_owner(&mut c.tx, &id, owner).await?;
-                }
-                self.commit_command(c, Some(&applied.outcome)).await?;
-                Ok(Created::New { applied, body })
+        let mut t = SpaceTx::open(self, space).await?;
+        let r = async {
+            let created = self.create_in(&mut t, n, idem.as_ref()).await?;
+            if let (Created::New { .. }, Some(owner)) = (&created, owner) {
+                // In the creating transaction: a failure here rolls the booking back.
+                bookings::set_owner(t.conn(), &id, owner).await?;
             }
-            Ok(CreateStep::Replayed { status, body }) => {
-                // Nothing of its own was written: keep what the catch-up applied.
-                self.commit_command(c, None).await?;
-                Ok(Created::Replayed { status, body })
-            }
-            Err(e) => {
-                self.refuse_command(c, &e).await?;
-                Err(e)
-            }
+            Ok(created)
         }
+        .await;
+        // A repeat wrote nothing of its own: what the catch-up applied is kept.
+        t.finish(r).await
     }
 
     /// The body of [`Engine::create_booking`], inside its transaction.
     async fn create_in(
         &self,
-        tx: &mut zs_store::Tx,
-        space: &SpaceId,
+        t: &mut SpaceTx<'_>,
         n: NewBooking,
         idem: Option<&Idempotency>,
-        at: jiff::Timestamp,
-        row: Option<(Space, zs_core::SpaceStatus)>,
-    ) -> Result<CreateStep, EngineError> {
+    ) -> Result<Created, EngineError> {
+        let at = t.at();
         let earlier = match idem {
-            Some(k) => auth::idempotent(tx, &k.scope, &k.key)
+            Some(k) => auth::idempotent(t.conn(), &k.scope, &k.key)
                 .await?
                 .map(|r| (k, r)),
             None => None,
@@ -264,18 +214,16 @@ impl Engine {
                     "Idempotency-Key was already used with a different request".into(),
                 ));
             }
-            return Ok(CreateStep::Replayed {
+            return Ok(Created::Replayed {
                 status: r.status,
                 body: r.body,
             });
         }
-        if bookings::get(tx, &n.id).await?.is_some() {
+        if bookings::get(t.conn(), &n.id).await?.is_some() {
             return Err(EngineError::Exists(format!("booking {}", n.id)));
         }
         let id = n.id.clone();
-        let applied = self
-            .apply_in(tx, space, Command::Create(n), at, row)
-            .await?;
+        let applied = t.apply(Command::Create(n)).await?;
         let booking = applied
             .facts
             .bookings
@@ -289,9 +237,12 @@ impl Engine {
                 status: 201,
                 body: body.clone(),
             };
-            auth::remember(tx, &k.scope, &k.key, &r, at).await?;
+            auth::remember(t.conn(), &k.scope, &k.key, &r, at).await?;
         }
-        Ok(CreateStep::New(Box::new(applied), body))
+        Ok(Created::New {
+            applied: Box::new(applied),
+            body,
+        })
     }
 
     /// Adds a webhook endpoint with a fresh signing secret, stored sealed; returns the
@@ -335,6 +286,25 @@ impl Engine {
     }
 }
 
+/// Replaces the space's business-hours timer by the next one from `at`.
+async fn replan_day_timer(
+    c: &mut zs_store::Conn,
+    space: &Space,
+    at: jiff::Timestamp,
+) -> Result<(), EngineError> {
+    jobs::remove_prefix(
+        c,
+        Queue::MeetingScheduler,
+        space.id.as_str(),
+        &day_timer_prefix(&space.id),
+    )
+    .await?;
+    if let Some(t) = next_day_timer(space, at) {
+        jobs::put(c, &timer_job(&t), at).await?;
+    }
+    Ok(())
+}
+
 fn fits(space: &Space, b: &zs_core::Booking) -> bool {
     match space.settings.interval_end(b.start) {
         Ok(None) => true,
@@ -373,10 +343,11 @@ pub enum Created {
     },
 }
 
-/// How [`Engine::create_booking`]'s transaction ends well.
-enum CreateStep {
-    /// Created: what was applied, and the response body.
-    New(Box<Applied>, String),
-    /// A repeat of an idempotent request: the first response.
-    Replayed { status: u16, body: String },
+impl Reported for Created {
+    fn outcomes(&self) -> &[zs_core::Outcome] {
+        match self {
+            Created::New { applied, .. } => applied.outcomes(),
+            Created::Replayed { .. } => &[],
+        }
+    }
 }

@@ -3,12 +3,22 @@
 //! written, posted and sent in order, each naming its own event and the new booking.
 
 use crate::persist::Writes;
-use crate::{Engine, EngineError};
-use jiff::Timestamp;
-use zs_core::{
-    Booking, Outcome, Space, SpaceFacts, SpaceId, SpaceStatus, WalkUp, decision_instant,
-};
-use zs_store::{Conn, bookings, spaces};
+use crate::space_tx::{Reported, SpaceTx};
+use crate::{Engine, EngineError, MAX_CLEANING_MS};
+use zs_core::{Booking, Outcome, SpaceFacts, SpaceId, WalkUp, decision_instant};
+use zs_store::bookings;
+
+/// A walk-up as its transaction decided it: the booking and its events' outcomes, in order.
+struct WalkedUp {
+    booking: Booking,
+    outcomes: Vec<Outcome>,
+}
+
+impl Reported for WalkedUp {
+    fn outcomes(&self) -> &[Outcome] {
+        &self.outcomes
+    }
+}
 
 impl Engine {
     /// Books `space` from now for the walk-up's duration and checks the booking in;
@@ -21,45 +31,31 @@ impl Engine {
         walk_up: WalkUp,
         owner: Option<&str>,
     ) -> Result<Booking, EngineError> {
-        let mut c = self.begin_command(space).await?;
-        let row = c.space.take();
-        match self
-            .book_now_in(&mut c.tx, space, &walk_up, c.at, row)
-            .await
-        {
-            Ok((booking, outcomes)) => {
-                if let Some(owner) = owner {
-                    bookings::set_owner(&mut c.tx, &walk_up.id, owner).await?;
-                }
-                self.commit_outcomes(c, &outcomes).await?;
-                Ok(booking)
+        let mut t = SpaceTx::open(self, space).await?;
+        let r = async {
+            let w = self.book_now_in(&mut t, space, &walk_up).await?;
+            if let Some(owner) = owner {
+                bookings::set_owner(t.conn(), &walk_up.id, owner).await?;
             }
-            Err(e) => {
-                self.refuse_command(c, &e).await?;
-                Err(e)
-            }
+            Ok(w)
         }
+        .await;
+        Ok(t.finish(r).await?.booking)
     }
 
     async fn book_now_in(
         &self,
-        c: &mut Conn,
+        t: &mut SpaceTx<'_>,
         space_id: &SpaceId,
         walk_up: &WalkUp,
-        at: Timestamp,
-        row: Option<(Space, SpaceStatus)>,
-    ) -> Result<(Booking, Vec<Outcome>), EngineError> {
-        let (space, status) = match row {
-            Some(row) => row,
-            None => spaces::get(c, space_id)
-                .await?
-                .ok_or_else(|| EngineError::NotFound(format!("space {space_id}")))?,
-        };
+    ) -> Result<WalkedUp, EngineError> {
+        let (space, status) = t.space().await?;
+        let at = t.at();
+        let c = t.conn();
         if bookings::get(c, &walk_up.id).await?.is_some() {
             return Err(EngineError::Exists(format!("booking {}", walk_up.id)));
         }
-        let bookings =
-            bookings::working_set(c, space_id, at, crate::apply::MAX_CLEANING_MS, None).await?;
+        let bookings = bookings::working_set(c, space_id, at, MAX_CLEANING_MS, None).await?;
         let mut facts = SpaceFacts {
             space,
             status,
@@ -86,6 +82,6 @@ impl Engine {
             .find(|b| b.id == walk_up.id)
             .cloned()
             .expect("just booked");
-        Ok((booking, outcomes))
+        Ok(WalkedUp { booking, outcomes })
     }
 }

@@ -1,0 +1,65 @@
+//! Reporting what committed: transition-table misses as they are decided, and after the
+//! commit the logs, metrics, broadcast and wake-ups of every outcome.
+
+use crate::{Committed, Engine};
+use jiff::Timestamp;
+use zs_core::{Outcome, SpaceId};
+
+impl Engine {
+    /// Logs and counts the transition-table misses of `out`, decided on `space`.
+    pub(crate) fn report_anomalies(&self, space: &SpaceId, out: &Outcome) {
+        for a in &out.anomalies {
+            tracing::error!(space = %space, error = %a, "transition table miss: applied the guards' state");
+            metrics::counter!("zs_transition_table_misses_total").increment(1);
+        }
+    }
+
+    /// Reports committed timer outcomes: lateness, logs, broadcast, wake-ups. Every path a
+    /// timer fires from ends here (the store's runner, a Redis timer job, a catch-up), so
+    /// `zs_timer_lateness_seconds` sees them all.
+    pub(crate) fn after_timers(&self, outcomes: &[(Outcome, Option<Timestamp>)]) {
+        // The engine's clock, like the due instants: a manual clock measures its own lateness.
+        let late = zs_core::clock::to_millis(self.clock.now());
+        for (_, d) in outcomes {
+            if let Some(d) = d {
+                let secs = late.duration_since(*d).as_secs_f64().max(0.0);
+                metrics::histogram!("zs_timer_lateness_seconds").record(secs);
+            }
+        }
+        self.after_commit(outcomes);
+    }
+
+    /// Logs, counts, broadcasts and wakes workers for what just committed; timer outcomes
+    /// carry their due instant.
+    pub(crate) fn after_commit(&self, outcomes: &[(Outcome, Option<Timestamp>)]) {
+        let committed_at = Timestamp::now();
+        let mut wake_timers = false;
+        let mut wake_outbox = false;
+        for (out, due) in outcomes {
+            wake_timers |= out
+                .timers
+                .iter()
+                .any(|t| matches!(t, zs_core::TimerChange::Schedule(_)));
+            wake_outbox |= !out.notices.is_empty() || out.transition.is_some();
+            if let Some(t) = &out.transition {
+                tracing::info!(
+                    space = %t.space_id, event = %t.event, booking = t.booking_id.as_ref().map_or("-", |b| b.as_str()),
+                    from = %format!("{}/{}", t.from_space, t.from_room),
+                    to = %format!("{}/{}", t.to.space, t.to.room), sequence = t.to.sequence, "transition"
+                );
+                metrics::counter!("zs_transitions_total", "event" => t.event.as_str()).increment(1);
+                self.publish(Committed {
+                    transition: t.clone(),
+                    committed_at,
+                    due: *due,
+                });
+            }
+        }
+        if wake_timers {
+            self.wake_timers();
+        }
+        if wake_outbox {
+            self.wake_outbox();
+        }
+    }
+}

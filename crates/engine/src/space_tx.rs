@@ -1,0 +1,198 @@
+//! The space transaction: every command on one space (a user, admin or booking command, a
+//! space update or delete, a walk-up) takes this path, in this order:
+//!
+//! 1. **open** ([`SpaceTx::open`]): begin a write transaction, read the clock once (the
+//!    command's instant), read and lock the space (one statement);
+//! 2. **catch up**: apply the space's timers due by that instant, in due order, in the same
+//!    transaction and under the same lock ([`crate::catch_up`]), so the command is decided on
+//!    the state of its instant whatever became of the timers' queue jobs;
+//! 3. **decide** ([`SpaceTx::apply`], or the caller's own body): the domain decides the
+//!    command on the space's facts ([`zs_core::decide`]);
+//! 4. **persist**: the outcome's writes, in the transaction ([`crate::persist`]);
+//! 5. **commit or refuse** ([`SpaceTx::finish`]): on success commit, then report what the
+//!    catch-up and the command did (logs, metrics, broadcast, wake-ups: [`crate::report`]).
+//!    A refusal that came before any write of the command's own (the rules, an unknown
+//!    booking, a duplicate id) keeps what the catch-up applied: committed and reported.
+//!    Any other failure rolls everything back, and the timers run later from their jobs.
+//!
+//! Every caller has the same shape:
+//!
+//! ```text
+//! let mut t = SpaceTx::open(engine, space).await?;
+//! let r = t.apply(cmd).await;     // or any body using t.conn(), t.at(), t.space()
+//! t.finish(r).await
+//! ```
+
+use crate::catch_up::Outcomes;
+use crate::{Applied, Engine, EngineError, MAX_CLEANING_MS};
+use jiff::Timestamp;
+use zs_core::{
+    Command, Outcome, Space, SpaceFacts, SpaceId, SpaceStatus, decide, decision_instant,
+};
+use zs_store::{Conn, bookings, spaces};
+
+/// One command's open transaction on one space, caught up to the command's instant.
+pub(crate) struct SpaceTx<'e> {
+    engine: &'e Engine,
+    /// The space.
+    space_id: SpaceId,
+    /// The transaction.
+    tx: zs_store::Tx,
+    /// The command's instant: the clock, read once.
+    at: Timestamp,
+    /// What the catch-up applied, to report after commit.
+    caught_up: Outcomes,
+    /// The space as read under its lock, while nothing has changed it since (taken by the
+    /// command's first read instead of reading it again).
+    space: Option<(Space, SpaceStatus)>,
+}
+
+/// What a space transaction's body reports once it commits: the outcomes it applied, in
+/// order.
+pub(crate) trait Reported {
+    /// The outcomes to report after commit.
+    fn outcomes(&self) -> &[Outcome];
+}
+
+impl Reported for () {
+    fn outcomes(&self) -> &[Outcome] {
+        &[]
+    }
+}
+
+impl Reported for Applied {
+    fn outcomes(&self) -> &[Outcome] {
+        std::slice::from_ref(&self.outcome)
+    }
+}
+
+/// Whether a command refused with `e` was refused before any write of its own (so what its
+/// catch-up applied may be kept).
+fn refused_before_writes(e: &EngineError) -> bool {
+    match e {
+        EngineError::Domain(_)
+        | EngineError::NotFound(_)
+        | EngineError::Invalid(_)
+        | EngineError::Exists(_)
+        | EngineError::LiveBookings(..) => true,
+        EngineError::Store(_) => false,
+    }
+}
+
+impl<'e> SpaceTx<'e> {
+    /// Opens a command's transaction on `space`: reads the clock once, reads and locks the
+    /// space (one statement) and applies its timers due by then
+    /// ([`Engine::catch_up_held`]).
+    pub(crate) async fn open(engine: &'e Engine, space: &SpaceId) -> Result<Self, EngineError> {
+        let mut tx = engine.store.begin().await?;
+        let at = engine.clock.now();
+        let row = spaces::get(&mut tx, space)
+            .await?
+            .ok_or_else(|| EngineError::NotFound(format!("space {space}")))?;
+        let (ran, caught_up) = engine.catch_up_held(&mut tx, space, at, at).await?;
+        Ok(SpaceTx {
+            engine,
+            space_id: space.clone(),
+            tx,
+            at,
+            caught_up,
+            space: (ran == 0).then_some(row),
+        })
+    }
+
+    /// The command's instant.
+    pub(crate) fn at(&self) -> Timestamp {
+        self.at
+    }
+
+    /// The transaction, for the body's own reads and writes.
+    pub(crate) fn conn(&mut self) -> &mut Conn {
+        &mut self.tx
+    }
+
+    /// The space as it stands in the transaction: as read under its lock if nothing has
+    /// changed it since, read again otherwise.
+    pub(crate) async fn space(&mut self) -> Result<(Space, SpaceStatus), EngineError> {
+        match self.space.take() {
+            Some(row) => Ok(row),
+            None => spaces::get(&mut self.tx, &self.space_id)
+                .await?
+                .ok_or_else(|| EngineError::NotFound(format!("space {}", self.space_id))),
+        }
+    }
+
+    /// Records the space as the body has just written it, so the next [`SpaceTx::space`]
+    /// takes it instead of reading it again.
+    pub(crate) fn hold(&mut self, row: (Space, SpaceStatus)) {
+        self.space = Some(row);
+    }
+
+    /// Decides `cmd` on the space's facts at the command's instant and writes the outcome.
+    pub(crate) async fn apply(&mut self, cmd: Command) -> Result<Applied, EngineError> {
+        let (space, status) = self.space().await?;
+        let space_id = &self.space_id;
+        let c = &mut self.tx;
+        let extra = cmd.booking().cloned();
+        let bookings =
+            bookings::working_set(c, space_id, self.at, MAX_CLEANING_MS, extra.as_ref()).await?;
+        let user_event = matches!(
+            cmd,
+            Command::CheckIn(_)
+                | Command::CheckOut(_)
+                | Command::Cancel(_)
+                | Command::Extend { .. }
+        );
+        if let Some(id) = extra
+            .as_ref()
+            .filter(|id| user_event && !bookings.iter().any(|b| &b.id == *id))
+        {
+            return Err(EngineError::NotFound(format!("booking {id}")));
+        }
+        let mut facts = SpaceFacts {
+            space,
+            status,
+            bookings,
+        };
+        // What is written with the outcome (webhook bodies, deliveries) carries the instant
+        // the domain decided at, which never goes back behind the space's last change.
+        let at = decision_instant(&facts, self.at);
+        let outcome = decide(&mut facts, cmd, at)?;
+        self.engine.report_anomalies(space_id, &outcome);
+        self.engine.persist(c, &facts, &outcome, at).await?;
+        Ok(Applied { facts, outcome, at })
+    }
+
+    /// Ends the transaction with the body's result `r`: commits and reports on success; on
+    /// a refusal before any write of the command's own, commits and reports what the
+    /// catch-up applied (if anything); otherwise rolls back. Returns `r`, or the commit's
+    /// failure.
+    pub(crate) async fn finish<T: Reported>(
+        self,
+        r: Result<T, EngineError>,
+    ) -> Result<T, EngineError> {
+        match r {
+            Ok(v) => {
+                self.commit(v.outcomes()).await?;
+                Ok(v)
+            }
+            Err(e) => {
+                if refused_before_writes(&e) && !self.caught_up.is_empty() {
+                    self.commit(&[]).await?;
+                }
+                // Otherwise dropped: rolled back.
+                Err(e)
+            }
+        }
+    }
+
+    /// Commits, then reports what the catch-up applied and then `outcomes`.
+    async fn commit(self, outcomes: &[Outcome]) -> Result<(), EngineError> {
+        self.tx.commit().await?;
+        self.engine.after_timers(&self.caught_up);
+        if !outcomes.is_empty() {
+            let list: Vec<_> = outcomes.iter().map(|o| (o.clone(), None)).collect();
+            self.engine.after_commit(&list);
+        }
+        Ok(())
+    }
+}
