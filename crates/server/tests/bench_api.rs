@@ -107,7 +107,10 @@ fn the_anchor_runs_before_and_after_and_each_phase_gets_its_ratio() {
     let out = bench(&[], &script);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{out:?}");
-    assert!(text.starts_with("phase"), "{text}");
+    assert!(
+        text.starts_with("service: 1 instance on sqlite\nphase"),
+        "{text}"
+    );
     assert!(text.contains("x anchor"), "{text}");
     assert!(text.contains("anchor before: 2000/s"), "{text}");
     assert!(text.contains("anchor (mean): 2000/s"), "{text}");
@@ -125,4 +128,33 @@ fn a_plan_that_cannot_fit_is_refused_before_anything_runs() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("use more --spaces"), "{err}");
     assert!(!err.contains("service listening"), "{err}");
+}
+
+/// Three instances on one fresh PostgreSQL schema, the connections spread over them; the
+/// schema is dropped afterwards.
+#[test]
+fn three_instances_on_postgres_share_the_load_and_leave_no_schema() {
+    let url = zs_store::testing::postgres_url();
+    let missing = temp("pg").join("booking_writes.py");
+    let out = bench(&["--json", "--postgres", &url], &missing);
+    assert!(out.status.success(), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    check_phases(&v);
+    assert_eq!(v["settings"]["store"], "postgres");
+    assert_eq!(v["settings"]["instances"], 3);
+    let schema = v["settings"]["postgresSchema"].as_str().unwrap().to_owned();
+    assert!(schema.starts_with("bench_"), "{schema}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let left: i64 = rt.block_on(async {
+        let store = zs_store::Store::connect_postgres(&url, None).await.unwrap();
+        let mut c = store.read().await.unwrap();
+        zs_store::testing::int(
+            &mut c,
+            "SELECT count(*) FROM pg_namespace WHERE nspname = $1",
+            &schema,
+        )
+        .await
+        .unwrap()
+    });
+    assert_eq!(left, 0, "the benchmark's schema is dropped");
 }

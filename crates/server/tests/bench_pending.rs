@@ -92,10 +92,7 @@ fn a_burst_alone_fires_every_timer_and_none_early() {
         "8",
     ]);
     assert!(!out.contains("spread:"), "{out}");
-    assert!(
-        out.contains("burst: set up 60 spaces in "),
-        "{out}"
-    );
+    assert!(out.contains("burst: set up 60 spaces in "), "{out}");
     assert_eq!(number_after(&out, "burst: timers="), 60.0, "{out}");
     assert_eq!(number_after(&out, "early="), 0.0, "{out}");
     assert!(out.contains("burst: all 60 applied"), "{out}");

@@ -32,6 +32,43 @@ pub struct ApiArgs {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Run the service on PostgreSQL at this URL instead of the embedded store: --instances
+    /// processes on one fresh schema (dropped afterwards), the connections spread over them.
+    #[arg(long)]
+    pub postgres: Option<String>,
+    /// Instances with --postgres.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=16))]
+    pub instances: u64,
+}
+
+/// The services under measurement: one on the embedded store, or `instances` on one
+/// PostgreSQL schema.
+async fn start_services(args: &ApiArgs) -> anyhow::Result<(Vec<Service>, Option<String>)> {
+    let Some(url) = &args.postgres else {
+        return Ok((vec![Service::start().await?], None));
+    };
+    let schema = format!("bench_{}", std::process::id());
+    let token = format!("bench-{}", rand::random::<u64>());
+    let key = zs_delivery::SecretKey::generate().to_base64();
+    let mut list = vec![];
+    for _ in 0..args.instances {
+        list.push(Service::start_on_postgres(url, &schema, token.clone(), &key).await?);
+    }
+    Ok((list, Some(schema)))
+}
+
+/// Drops the benchmark's PostgreSQL schema.
+async fn drop_schema(url: &str, schema: &str) -> anyhow::Result<()> {
+    let store = zs_store::Store::connect_postgres(url, None).await?;
+    let mut c = store.begin().await?;
+    zs_store::testing::execute(
+        &mut c,
+        &format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
+        None,
+    )
+    .await?;
+    c.commit().await?;
+    Ok(())
 }
 
 /// Where each booking goes: `per_space` bookings a space, one per `slot`, the first starting
@@ -111,10 +148,19 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
     let script = args.anchor.clone();
     let before = run_anchor(script.clone(), n).await;
 
-    let svc = Service::start().await?;
-    progress(args.json, &format!("service listening on {}", svc.addr));
-    let mut conns = load::connect_all(svc.addr, conns_n).await?;
-    let cpu0 = (own_cpu(), svc.cpu_seconds(), std::time::Instant::now());
+    let (services, schema) = start_services(&args).await?;
+    let mut conns = vec![];
+    for (i, svc) in services.iter().enumerate() {
+        progress(args.json, &format!("service listening on {}", svc.addr));
+        // The connections dealt out in turn: instance i takes every i-th.
+        let share = (i..conns_n).step_by(services.len()).count();
+        conns.extend(load::connect_all(svc.addr, share).await?);
+    }
+    let token = services[0].token.clone();
+    let service_cpu = |list: &[Service]| -> Option<f64> {
+        list.iter().map(Service::cpu_seconds).sum::<Option<f64>>()
+    };
+    let cpu0 = (own_cpu(), service_cpu(&services), std::time::Instant::now());
     let mut rows = vec![];
     let mut samples = vec![];
     let mut phase = |name: &'static str, m: load::Measured| {
@@ -134,7 +180,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
     });
     phase(
         "space",
-        load::phase(&mut conns, &svc.token, spaces, 201, make).await,
+        load::phase(&mut conns, &token, spaces, 201, make).await,
     );
 
     // The plan is made once the spaces exist, so its starts are ahead of the clock.
@@ -153,7 +199,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
     });
     phase(
         "create",
-        load::phase(&mut conns, &svc.token, n, 201, make).await,
+        load::phase(&mut conns, &token, n, 201, make).await,
     );
 
     // Even bookings are checked in (then out), odd ones cancelled.
@@ -169,21 +215,35 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
     };
     for (name, count) in [("check-in", evens), ("cancel", odds), ("check-out", evens)] {
         progress(args.json, &format!("{count} {name}s"));
-        let m = load::phase(&mut conns, &svc.token, count, 200, action(name)).await;
+        let m = load::phase(&mut conns, &token, count, 200, action(name)).await;
         phase(name, m);
     }
     drop(conns);
     let cpu = Cpu {
         bench: own_cpu().zip(cpu0.0).map(|(b, a)| b - a),
-        service: svc.cpu_seconds().zip(cpu0.1).map(|(b, a)| b - a),
+        service: service_cpu(&services).zip(cpu0.1).map(|(b, a)| b - a),
         wall: cpu0.2.elapsed().as_secs_f64(),
     };
-    let log = svc.stop().await;
+    let mut log = super::child::LogTally::default();
+    for svc in services {
+        let l = svc.stop().await;
+        log.errors += l.errors;
+        log.warnings += l.warnings;
+        log.last.extend(l.last);
+    }
+    if let (Some(url), Some(schema)) = (&args.postgres, &schema) {
+        drop_schema(url, schema).await?;
+    }
 
     progress(args.json, "anchor after");
     let after = run_anchor(script.clone(), n).await;
     let report = Report {
-        settings: json!({"requests": n, "connections": conns_n, "spaces": spaces}),
+        settings: json!({
+            "requests": n, "connections": conns_n, "spaces": spaces,
+            "store": if args.postgres.is_some() { "postgres" } else { "sqlite" },
+            "instances": if args.postgres.is_some() { args.instances } else { 1 },
+            "postgresSchema": schema,
+        }),
         rows,
         anchor: Anchor {
             script: script.display().to_string(),

@@ -35,6 +35,7 @@ const CLEARED: &[&str] = &[
     "ZS_STATUS_URL",
     "ZS_LISTEN",
     "ZS_DATA_DIR",
+    "ZS_SECRET_KEY",
 ];
 
 impl Service {
@@ -48,8 +49,41 @@ impl Service {
 
     /// [`Service::start`] on the data directory `dir` as it is (removed when stopped).
     pub async fn start_on(dir: PathBuf) -> anyhow::Result<Service> {
-        let exe = std::env::current_exe().context("locating the zs-scheduler binary")?;
         let token = format!("bench-{}", rand::random::<u64>());
+        Self::start_with(dir, token, &[]).await
+    }
+
+    /// An instance on PostgreSQL: `url`, every table in `schema`; instances started with the
+    /// same schema, token and sealing key (base64) share the data and answer the same token.
+    pub async fn start_on_postgres(
+        url: &str,
+        schema: &str,
+        token: String,
+        key: &str,
+    ) -> anyhow::Result<Service> {
+        let dir = std::env::temp_dir().join(format!(
+            "zs-bench-pg-{}-{}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        Self::start_with(
+            dir,
+            token,
+            &[
+                ("ZS_DATABASE_URL", url),
+                ("ZS_DATABASE_SCHEMA", schema),
+                ("ZS_SECRET_KEY", key),
+            ],
+        )
+        .await
+    }
+
+    async fn start_with(
+        dir: PathBuf,
+        token: String,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<Service> {
+        let exe = std::env::current_exe().context("locating the zs-scheduler binary")?;
         let mut cmd = Command::new(&exe);
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(&dir)
@@ -63,6 +97,7 @@ impl Service {
         for k in CLEARED {
             cmd.env_remove(k);
         }
+        cmd.envs(env.iter().copied());
         let mut child = cmd
             .spawn()
             .with_context(|| format!("starting {} serve", exe.display()))?;

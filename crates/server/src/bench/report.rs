@@ -109,6 +109,12 @@ impl Report {
     pub fn text(&self) -> String {
         let anchor = self.anchor.rate();
         let mut s = String::new();
+        let store = self.settings["store"].as_str().unwrap_or("sqlite");
+        let instances = self.settings["instances"].as_u64().unwrap_or(1);
+        s += &format!(
+            "service: {instances} instance{} on {store}\n",
+            if instances == 1 { "" } else { "s" }
+        );
         s += &format!(
             "{:<12} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>8}\n",
             "phase", "requests", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "x anchor"
