@@ -37,6 +37,12 @@ enum Cmd {
     },
 }
 
+/// mimalloc instead of glibc's malloc: in a burst of due timers glibc's allocator took ~15 %
+/// of the CPU, much of it waiting on its arena locks between the runner and the HTTP and
+/// event threads (docs/decisions.md, "The allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
         Cmd::Serve(args) => runtime().block_on(serve::run(*args)),

@@ -200,30 +200,50 @@ fn lite_get<T: rusqlite::types::FromSql, I: rusqlite::RowIndex + std::fmt::Debug
     }
 }
 
-impl Cols for rusqlite::Row<'_> {
+/// A SQLite row with its statement's column names, read once per statement: a read by
+/// name looks the name up here instead of asking SQLite for each column's name (with a
+/// `strlen` and a compare) on every read of every row.
+pub(crate) struct LiteRow<'r, 's> {
+    pub(crate) row: &'r rusqlite::Row<'s>,
+    pub(crate) names: &'r [String],
+}
+
+impl LiteRow<'_, '_> {
+    fn index(&self, col: &str) -> usize {
+        match self.names.iter().position(|n| n.eq_ignore_ascii_case(col)) {
+            Some(i) => i,
+            None => panic!(
+                "column {col:?}: not in the statement's columns {:?}",
+                self.names
+            ),
+        }
+    }
+}
+
+impl Cols for LiteRow<'_, '_> {
     fn text(&self, col: &str) -> String {
-        lite_get(self, col)
+        lite_get(self.row, self.index(col))
     }
     fn opt_text(&self, col: &str) -> Option<String> {
-        lite_get(self, col)
+        lite_get(self.row, self.index(col))
     }
     fn int(&self, col: &str) -> i64 {
-        lite_get(self, col)
+        lite_get(self.row, self.index(col))
     }
     fn opt_int(&self, col: &str) -> Option<i64> {
-        lite_get(self, col)
+        lite_get(self.row, self.index(col))
     }
     fn text_at(&self, i: usize) -> String {
-        lite_get(self, i)
+        lite_get(self.row, i)
     }
     fn opt_text_at(&self, i: usize) -> Option<String> {
-        lite_get(self, i)
+        lite_get(self.row, i)
     }
     fn int_at(&self, i: usize) -> i64 {
-        lite_get(self, i)
+        lite_get(self.row, i)
     }
     fn opt_int_at(&self, i: usize) -> Option<i64> {
-        lite_get(self, i)
+        lite_get(self.row, i)
     }
 }
 

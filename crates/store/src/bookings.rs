@@ -1,6 +1,7 @@
 //! Bookings: the working set a space's events need, and the API's reads.
 
 use crate::backend::Cols;
+use crate::bulk::bulk;
 use crate::query::query;
 use crate::{Conn, Result, StoreError, opt_ts, ts};
 use jiff::Timestamp;
@@ -29,71 +30,71 @@ fn row_to_booking(r: &dyn Cols) -> Result<Booking> {
     })
 }
 
-/// Writes many bookings in one statement (insert or full update).
+/// Writes many bookings (insert or full update; one statement on PostgreSQL: [`crate::bulk`]).
 pub async fn upsert_many(c: &mut Conn, list: &[&Booking]) -> Result<()> {
     if list.is_empty() {
         return Ok(());
     }
-    let ms = |t: Option<Timestamp>| t.map(|t| t.as_millisecond());
-    let rows: Vec<serde_json::Value> = list
-        .iter()
-        .map(|b| {
-            serde_json::json!([
-                b.id.as_str(),
-                b.space_id.as_str(),
-                b.title,
-                b.start.as_millisecond(),
-                b.end.as_millisecond(),
-                b.status.as_str(),
-                b.created_at.as_millisecond(),
-                ms(b.checked_in_at),
-                ms(b.ended_at),
-                ms(b.cancelled_at),
-                b.cancel_reason
-            ])
-        })
-        .collect();
-    let rows = serde_json::Value::Array(rows).to_string();
-    const SQL: &str = "INSERT INTO bookings (id, space_id, title, start_ms, end_ms, status, created_at, \
+    const ONE: &str = "INSERT INTO bookings (id, space_id, title, start_ms, end_ms, status, created_at, \
+         checked_in_at, ended_at, cancelled_at, cancel_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, checked_in_at = excluded.checked_in_at, \
+         ended_at = excluded.ended_at, cancelled_at = excluded.cancelled_at, cancel_reason = excluded.cancel_reason";
+    const MANY: &str = "INSERT INTO bookings (id, space_id, title, start_ms, end_ms, status, created_at, \
          checked_in_at, ended_at, cancelled_at, cancel_reason) SELECT value->>0, value->>1, value->>2, \
          CAST(value->>3 AS BIGINT), CAST(value->>4 AS BIGINT), value->>5, CAST(value->>6 AS BIGINT), \
          CAST(value->>7 AS BIGINT), CAST(value->>8 AS BIGINT), CAST(value->>9 AS BIGINT), value->>10 \
          FROM ROWS($1) WHERE true \
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, checked_in_at = excluded.checked_in_at, \
          ended_at = excluded.ended_at, cancelled_at = excluded.cancelled_at, cancel_reason = excluded.cancel_reason";
-    query(SQL).bind(&rows).execute(c).await?;
+    let ms = |t: Option<Timestamp>| t.map(|t| t.as_millisecond());
+    let mut w = bulk(ONE, MANY, 11);
+    for b in list {
+        w.row([
+            b.id.as_str().into(),
+            b.space_id.as_str().into(),
+            b.title.as_str().into(),
+            b.start.as_millisecond().into(),
+            b.end.as_millisecond().into(),
+            b.status.as_str().into(),
+            b.created_at.as_millisecond().into(),
+            ms(b.checked_in_at).into(),
+            ms(b.ended_at).into(),
+            ms(b.cancelled_at).into(),
+            b.cancel_reason.as_deref().into(),
+        ]);
+    }
+    w.execute(c).await?;
     Ok(())
 }
 
 /// Writes the changing facts (status, check-in, end, extended end, cancellation) of many existing
-/// bookings in one statement.
+/// bookings (one statement on PostgreSQL: [`crate::bulk`]).
 pub async fn update_many(c: &mut Conn, list: &[&Booking]) -> Result<()> {
     if list.is_empty() {
         return Ok(());
     }
-    let ms = |t: Option<Timestamp>| t.map(|t| t.as_millisecond());
-    let rows: Vec<serde_json::Value> = list
-        .iter()
-        .map(|b| {
-            serde_json::json!([
-                b.id.as_str(),
-                b.status.as_str(),
-                ms(b.checked_in_at),
-                ms(b.ended_at),
-                ms(b.cancelled_at),
-                b.cancel_reason,
-                b.end.as_millisecond()
-            ])
-        })
-        .collect();
-    let rows = serde_json::Value::Array(rows).to_string();
     // The end changes too: an extension (CONTRACT §10) moves it later.
-    const SQL: &str = "WITH j AS MATERIALIZED (SELECT value->>0 AS id, value->>1 AS st, \
+    const ONE: &str = "UPDATE bookings SET status = $2, checked_in_at = $3, ended_at = $4, \
+         cancelled_at = $5, cancel_reason = $6, end_ms = $7 WHERE id = $1";
+    const MANY: &str = "WITH j AS MATERIALIZED (SELECT value->>0 AS id, value->>1 AS st, \
          CAST(value->>2 AS BIGINT) AS ci, CAST(value->>3 AS BIGINT) AS en, CAST(value->>4 AS BIGINT) AS ca, \
          value->>5 AS cr, CAST(value->>6 AS BIGINT) AS em FROM ROWS($1)) UPDATE bookings SET status = j.st, \
          checked_in_at = j.ci, ended_at = j.en, cancelled_at = j.ca, cancel_reason = j.cr, end_ms = j.em \
          FROM j WHERE bookings.id = j.id";
-    query(SQL).bind(&rows).execute(c).await?;
+    let ms = |t: Option<Timestamp>| t.map(|t| t.as_millisecond());
+    let mut w = bulk(ONE, MANY, 7);
+    for b in list {
+        w.row([
+            b.id.as_str().into(),
+            b.status.as_str().into(),
+            ms(b.checked_in_at).into(),
+            ms(b.ended_at).into(),
+            ms(b.cancelled_at).into(),
+            b.cancel_reason.as_deref().into(),
+            b.end.as_millisecond().into(),
+        ]);
+    }
+    w.execute(c).await?;
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! Webhook endpoints, their deliveries and the log of every attempt.
 
 use crate::backend::Cols;
+use crate::bulk::bulk;
 use crate::query::{Query, query};
 use crate::typed::{DeliveryStatus, Queue};
 use crate::{Conn, Result, StoreError, opt_ts, ts};
@@ -252,33 +253,28 @@ fn row_to_delivery(r: &dyn Cols) -> Result<Delivery> {
     })
 }
 
-/// Adds many pending deliveries in one statement.
+/// Adds many pending deliveries (one statement on PostgreSQL: [`crate::bulk`]).
 pub async fn insert_many(c: &mut Conn, list: &[Delivery]) -> Result<()> {
     if list.is_empty() {
         return Ok(());
     }
-    let rows: Vec<serde_json::Value> = list
-        .iter()
-        .map(|d| {
-            serde_json::json!([
-                d.id,
-                d.endpoint_id,
-                d.event_type,
-                d.body,
-                d.next_attempt_at.map(|t| t.as_millisecond()),
-                d.created_at.as_millisecond()
-            ])
-        })
-        .collect();
-    let rows = serde_json::Value::Array(rows).to_string();
-    const SQL: &str = "INSERT INTO deliveries (id, endpoint_id, event_type, body, status, attempts, \
+    const ONE: &str = "INSERT INTO deliveries (id, endpoint_id, event_type, body, status, attempts, \
+         next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $7, 0, $5, $6, $6)";
+    const MANY: &str = "INSERT INTO deliveries (id, endpoint_id, event_type, body, status, attempts, \
          next_attempt_at, created_at, updated_at) SELECT value->>0, value->>1, value->>2, value->>3, $2, \
          0, CAST(value->>4 AS BIGINT), CAST(value->>5 AS BIGINT), CAST(value->>5 AS BIGINT) FROM ROWS($1)";
-    query(SQL)
-        .bind(&rows)
-        .bind(DeliveryStatus::Pending.as_str())
-        .execute(c)
-        .await?;
+    let mut w = bulk(ONE, MANY, 6).shared(DeliveryStatus::Pending.as_str());
+    for d in list {
+        w.row([
+            d.id.as_str().into(),
+            d.endpoint_id.as_str().into(),
+            d.event_type.as_str().into(),
+            d.body.as_str().into(),
+            d.next_attempt_at.map(|t| t.as_millisecond()).into(),
+            d.created_at.as_millisecond().into(),
+        ]);
+    }
+    w.execute(c).await?;
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! jobs are rows written in the same transaction as the change that causes them.
 
 use crate::backend::{Cols, locked};
+use crate::bulk::bulk;
 use crate::query::query;
 use crate::typed::{Queue, Relay};
 use crate::{Conn, Result, StoreError, ts};
@@ -54,39 +55,38 @@ pub async fn put(c: &mut Conn, j: &NewJob, now: Timestamp) -> Result<()> {
     put_many(c, std::slice::from_ref(j), now).await
 }
 
-/// Adds or replaces many jobs in one statement: adding an existing id replaces the
+/// Adds or replaces many jobs (one statement on PostgreSQL: [`crate::bulk`]): adding an existing id replaces the
 /// pending job (its attempts start again).
 pub async fn put_many(c: &mut Conn, list: &[NewJob], now: Timestamp) -> Result<()> {
     if list.is_empty() {
         return Ok(());
     }
-    let rows: Vec<serde_json::Value> = list
-        .iter()
-        .map(|j| {
-            serde_json::json!([
-                j.id,
-                j.queue.as_str(),
-                j.name,
-                j.data.to_string(),
-                j.due.as_millisecond(),
-                j.rank,
-                j.group
-            ])
-        })
-        .collect();
-    let rows = serde_json::Value::Array(rows).to_string();
-    const SQL: &str = "INSERT INTO jobs (id, queue, name, data, due_ms, rank, grp, created_at) SELECT value->>0, \
+    const ONE: &str = "INSERT INTO jobs (id, queue, name, data, due_ms, rank, grp, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, data = excluded.data, \
+         due_ms = excluded.due_ms, rank = excluded.rank, grp = excluded.grp, attempts_made = 0, \
+         last_error = NULL, relayed = $9";
+    const MANY: &str = "INSERT INTO jobs (id, queue, name, data, due_ms, rank, grp, created_at) SELECT value->>0, \
          value->>1, value->>2, value->>3, CAST(value->>4 AS BIGINT), CAST(value->>5 AS BIGINT), value->>6, $2 \
          FROM ROWS($1) WHERE true \
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, data = excluded.data, \
          due_ms = excluded.due_ms, rank = excluded.rank, grp = excluded.grp, attempts_made = 0, \
          last_error = NULL, relayed = $3";
-    query(SQL)
-        .bind(&rows)
-        .bind(now.as_millisecond())
-        .bind(Relay::Pending.as_i64())
-        .execute(c)
-        .await?;
+    let mut w = bulk(ONE, MANY, 7)
+        .shared(now.as_millisecond())
+        .shared(Relay::Pending.as_i64());
+    for j in list {
+        w.row([
+            j.id.as_str().into(),
+            j.queue.as_str().into(),
+            j.name.as_str().into(),
+            j.data.to_string().into(),
+            j.due.as_millisecond().into(),
+            i64::from(j.rank).into(),
+            j.group.as_deref().into(),
+        ]);
+    }
+    w.execute(c).await?;
     if c.is_pg() {
         query(crate::postgres::NOTIFY_SQL)
             .bind("jobs")
@@ -105,14 +105,19 @@ pub async fn remove(c: &mut Conn, id: &str) -> Result<bool> {
     Ok(n > 0)
 }
 
-/// Removes jobs by their insertion numbers (a claimed batch), in one statement.
+/// Removes jobs by their insertion numbers (a claimed batch).
 pub async fn remove_seqs(c: &mut Conn, seqs: &[i64]) -> Result<()> {
     if seqs.is_empty() {
         return Ok(());
     }
-    let list = serde_json::to_string(seqs).expect("numbers serialise");
-    const SQL: &str = "DELETE FROM jobs WHERE seq IN (SELECT CAST(value AS BIGINT) FROM LIST($1))";
-    query(SQL).bind(&list).execute(c).await?;
+    const ONE: &str = "DELETE FROM jobs WHERE seq = $1";
+    const MANY: &str =
+        "DELETE FROM jobs WHERE seq IN (SELECT CAST(value->>0 AS BIGINT) FROM ROWS($1))";
+    let mut w = bulk(ONE, MANY, 1);
+    for &seq in seqs {
+        w.row([seq.into()]);
+    }
+    w.execute(c).await?;
     Ok(())
 }
 
@@ -158,8 +163,8 @@ fn row_to_job(r: &dyn Cols) -> Result<Job> {
 /// a queue worker claimed whose lease ran out by `claimed_by` (the worker died mid-send).
 /// `claimed_by` must not be earlier than `now` (the index range is `due_ms <= claimed_by`).
 ///
-/// The rows come back as one JSON array: a burst of due timers is read in one step
-/// instead of one driver round trip per row. Inside a PostgreSQL write transaction the
+/// On PostgreSQL the rows come back as one JSON array: a burst of due timers is read in
+/// one step instead of one driver round trip per row (SQLite reads them in place). Inside a PostgreSQL write transaction the
 /// jobs are claimed (`FOR UPDATE SKIP LOCKED`): another instance skips them — and a job of
 /// a group (a space's timers) is returned only if no earlier due job of its group is held
 /// by another transaction, so a group's jobs never run out of order (see
@@ -175,14 +180,21 @@ pub async fn due(
     const DUE: &str = "SELECT * FROM jobs WHERE queue = $1 AND due_ms <= $4 AND (due_ms <= $2 OR relayed = $5) \
          ORDER BY due_ms, rank, seq LIMIT $3";
     const ROW: &str = "seq, id, queue, name, data, due_ms, attempts_made, last_error, grp";
+    if !c.is_pg() {
+        // Rows read in place on the writer's connection: no round trip to save.
+        return query(DUE)
+            .bind(queue.as_str())
+            .bind(now.as_millisecond())
+            .bind(limit)
+            .bind(claimed_by.as_millisecond())
+            .bind(Relay::Claimed.as_i64())
+            .fetch_all(c, row_to_job)
+            .await;
+    }
     let due = locked(DUE, c.locking(), "FOR UPDATE SKIP LOCKED");
-    let sql = if c.is_pg() {
-        format!(
-            "SELECT json_agg(json_build_array({ROW}) ORDER BY due_ms, rank, seq)::text FROM ({due}) j"
-        )
-    } else {
-        format!("SELECT json_group_array(json_array({ROW})) FROM ({due})")
-    };
+    let sql = format!(
+        "SELECT json_agg(json_build_array({ROW}) ORDER BY due_ms, rank, seq)::text FROM ({due}) j"
+    );
     let text: Option<String> = query(sql)
         .bind(queue.as_str())
         .bind(now.as_millisecond())
@@ -460,18 +472,14 @@ pub async fn mark_relayed(c: &mut Conn, plans: &[(String, Timestamp)]) -> Result
     if plans.is_empty() {
         return Ok(());
     }
-    let rows: Vec<serde_json::Value> = plans
-        .iter()
-        .map(|(id, due)| serde_json::json!([id, due.as_millisecond()]))
-        .collect();
-    let rows = serde_json::Value::Array(rows).to_string();
-    const SQL: &str = "UPDATE jobs SET relayed = $2 WHERE EXISTS (SELECT 1 FROM ROWS($1) \
+    const ONE: &str = "UPDATE jobs SET relayed = $3 WHERE id = $1 AND due_ms = $2";
+    const MANY: &str = "UPDATE jobs SET relayed = $2 WHERE EXISTS (SELECT 1 FROM ROWS($1) \
          WHERE value->>0 = jobs.id AND CAST(value->>1 AS BIGINT) = jobs.due_ms)";
-    query(SQL)
-        .bind(&rows)
-        .bind(Relay::Relayed.as_i64())
-        .execute(c)
-        .await?;
+    let mut w = bulk(ONE, MANY, 2).shared(Relay::Relayed.as_i64());
+    for (id, due) in plans {
+        w.row([id.as_str().into(), due.as_millisecond().into()]);
+    }
+    w.execute(c).await?;
     Ok(())
 }
 

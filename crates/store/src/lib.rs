@@ -26,6 +26,7 @@ mod typed;
 pub mod utilisation;
 
 mod backend;
+mod bulk;
 mod postgres;
 mod query;
 mod sqlite;

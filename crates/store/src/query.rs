@@ -7,7 +7,7 @@
 //! transaction is one hand-off (taking the writer), not a thread hop per statement. On
 //! PostgreSQL it goes through sqlx.
 
-use crate::backend::{Cols, Conn, dialect, map_err};
+use crate::backend::{Cols, Conn, LiteRow, dialect, map_err};
 use crate::{Result, StoreError};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use std::borrow::Cow;
@@ -59,6 +59,16 @@ impl From<Option<String>> for Arg {
 impl From<&Option<String>> for Arg {
     fn from(v: &Option<String>) -> Self {
         Arg::Text(v.clone())
+    }
+}
+
+impl Arg {
+    /// The value as JSON (for PostgreSQL's `ROWS($n)` arrays: [`crate::bulk`]).
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        match self {
+            Arg::Int(v) => v.map_or(serde_json::Value::Null, Into::into),
+            Arg::Text(v) => v.as_deref().map_or(serde_json::Value::Null, Into::into),
+        }
     }
 }
 
@@ -117,10 +127,11 @@ impl Query<'_> {
     ) -> Result<Vec<T>> {
         if let Some(conn) = c.lite() {
             let mut st = self.lite(conn)?;
+            let names = column_names(&st);
             let mut rows = st.raw_query();
             let mut out = Vec::new();
-            while let Some(r) = rows.next().map_err(lite_err)? {
-                out.push(f(r)?);
+            while let Some(row) = rows.next().map_err(lite_err)? {
+                out.push(f(&LiteRow { row, names: &names })?);
             }
             return Ok(out);
         }
@@ -140,9 +151,10 @@ impl Query<'_> {
     ) -> Result<Option<T>> {
         if let Some(conn) = c.lite() {
             let mut st = self.lite(conn)?;
+            let names = column_names(&st);
             let mut rows = st.raw_query();
             return match rows.next().map_err(lite_err)? {
-                Some(r) => Ok(Some(f(r)?)),
+                Some(row) => Ok(Some(f(&LiteRow { row, names: &names })?)),
                 None => Ok(None),
             };
         }
@@ -184,7 +196,7 @@ impl Query<'_> {
 /// texts built from constants (values are always bound, never written into the text), so
 /// each is rewritten once and kept: the rewrite was a few per cent of a busy service's CPU
 /// when done on every statement. Past [`KEPT_TEXTS`] texts, new ones are rewritten each time.
-fn lite_sql(sql: &str) -> std::sync::Arc<str> {
+pub(crate) fn lite_sql(sql: &str) -> std::sync::Arc<str> {
     use std::collections::HashMap;
     use std::sync::{Arc, LazyLock, PoisonError, RwLock};
     static REWRITTEN: LazyLock<RwLock<HashMap<String, Arc<str>>>> = LazyLock::new(Default::default);
@@ -233,6 +245,11 @@ fn pg_query(
         };
     }
     q
+}
+
+/// The names of a statement's result columns, for reads by name ([`LiteRow`]).
+fn column_names(st: &rusqlite::Statement<'_>) -> Vec<String> {
+    st.column_names().into_iter().map(str::to_owned).collect()
 }
 
 /// A SQLite error as the store reports it.

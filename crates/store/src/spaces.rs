@@ -1,6 +1,7 @@
 //! Spaces: settings, maintenance flag, stored status, and their transition history.
 
 use crate::backend::{Cols, locked};
+use crate::bulk::bulk;
 use crate::query::query;
 use crate::{Conn, Result, StoreError, opt_ts, ts};
 use zs_core::calendar::{BusinessHours, Zone};
@@ -116,34 +117,33 @@ pub async fn update(c: &mut Conn, s: &Space, st: &SpaceStatus) -> Result<()> {
     Ok(())
 }
 
-/// Writes many spaces' maintenance flags and statuses in one statement (settings are
+/// Writes many spaces' maintenance flags and statuses (one statement on PostgreSQL: [`crate::bulk`]; settings are
 /// changed only by [`update`]).
 pub async fn update_status_many(c: &mut Conn, list: &[(&Space, &SpaceStatus)]) -> Result<()> {
     if list.is_empty() {
         return Ok(());
     }
-    let rows: Vec<serde_json::Value> = list
-        .iter()
-        .map(|(s, st)| {
-            serde_json::json!([
-                s.id.as_str(),
-                s.maintenance as i64,
-                st.space.as_str(),
-                st.room.as_str(),
-                st.booking_id.as_ref().map(|b| b.as_str()),
-                st.next_booking_at.map(|t| t.as_millisecond()),
-                st.since.as_millisecond(),
-                st.sequence as i64
-            ])
-        })
-        .collect();
-    let rows = serde_json::Value::Array(rows).to_string();
-    const SQL: &str = "WITH j AS MATERIALIZED (SELECT value->>0 AS id, CAST(value->>1 AS BIGINT) AS m, \
+    const ONE: &str = "UPDATE spaces SET maintenance = $2, space_state = $3, room_state = $4, \
+         booking_id = $5, next_booking_at = $6, since = $7, sequence = $8 WHERE id = $1";
+    const MANY: &str = "WITH j AS MATERIALIZED (SELECT value->>0 AS id, CAST(value->>1 AS BIGINT) AS m, \
          value->>2 AS ss, value->>3 AS rs, value->>4 AS b, CAST(value->>5 AS BIGINT) AS n, \
          CAST(value->>6 AS BIGINT) AS si, CAST(value->>7 AS BIGINT) AS sq FROM ROWS($1)) \
          UPDATE spaces SET maintenance = j.m, space_state = j.ss, room_state = j.rs, booking_id = j.b, \
          next_booking_at = j.n, since = j.si, sequence = j.sq FROM j WHERE spaces.id = j.id";
-    query(SQL).bind(&rows).execute(c).await?;
+    let mut w = bulk(ONE, MANY, 8);
+    for (s, st) in list {
+        w.row([
+            s.id.as_str().into(),
+            (s.maintenance as i64).into(),
+            st.space.as_str().into(),
+            st.room.as_str().into(),
+            st.booking_id.as_ref().map(|b| b.as_str()).into(),
+            st.next_booking_at.map(|t| t.as_millisecond()).into(),
+            st.since.as_millisecond().into(),
+            (st.sequence as i64).into(),
+        ]);
+    }
+    w.execute(c).await?;
     Ok(())
 }
 
@@ -210,48 +210,41 @@ async fn select_many(
         .await
 }
 
-/// Records many transitions in one statement.
+/// Records many transitions (one statement on PostgreSQL, one prepared statement per row
+/// on SQLite: [`crate::bulk`]).
 pub async fn insert_transitions(c: &mut Conn, list: &[&Transition]) -> Result<()> {
     if list.is_empty() {
         return Ok(());
     }
-    let rows: Vec<serde_json::Value> = list
-        .iter()
-        .map(|t| {
-            serde_json::json!([
-                t.space_id.as_str(),
-                t.to.sequence as i64,
-                t.event.as_str(),
-                t.booking_id.as_ref().map(|b| b.as_str()),
-                t.from_space.as_str(),
-                t.from_room.as_str(),
-                t.to.space.as_str(),
-                t.to.room.as_str(),
-                t.to.booking_id.as_ref().map(|b| b.as_str()),
-                t.to.next_booking_at.map(|x| x.as_millisecond()),
-                t.to.since.as_millisecond()
-            ])
-        })
-        .collect();
-    let rows = serde_json::Value::Array(rows).to_string();
-    // The event-log position (`log_pos`, see crate::events): SQLite takes the next ones
-    // in the same statement (one index lookup; the single writer makes them commit
-    // ordered); PostgreSQL's come from the identity column and the transaction id default.
+    // The event-log position (`log_pos`, see crate::events): SQLite takes the next one in
+    // the same statement (one index lookup; the single writer makes them commit ordered);
+    // PostgreSQL's come from the identity column and the transaction id default.
     const SQLITE: &str = "INSERT INTO transitions (space_id, sequence, event, booking_id, from_space, from_room, \
-         to_space, to_room, state_booking_id, next_booking_at, occurred_at, log_pos) SELECT value->>0, \
-         CAST(value->>1 AS BIGINT), value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, \
-         CAST(value->>9 AS BIGINT), CAST(value->>10 AS BIGINT), \
-         MAX((SELECT COALESCE(MAX(log_pos), 0) FROM transitions), (SELECT pos FROM event_log_floor)) \
-         + key + 1 FROM json_each($1) ORDER BY key";
+         to_space, to_room, state_booking_id, next_booking_at, occurred_at, log_pos) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+         MAX((SELECT COALESCE(MAX(log_pos), 0) FROM transitions), (SELECT pos FROM event_log_floor)) + 1)";
     const PG: &str = "INSERT INTO transitions (space_id, sequence, event, booking_id, from_space, from_room, \
          to_space, to_room, state_booking_id, next_booking_at, occurred_at) SELECT value->>0, \
          CAST(value->>1 AS BIGINT), value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, \
          CAST(value->>9 AS BIGINT), CAST(value->>10 AS BIGINT) \
          FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS r(value, n) ORDER BY n";
-    query(if c.is_pg() { PG } else { SQLITE })
-        .bind(&rows)
-        .execute(c)
-        .await?;
+    let mut w = bulk(SQLITE, PG, 11);
+    for t in list {
+        w.row([
+            t.space_id.as_str().into(),
+            (t.to.sequence as i64).into(),
+            t.event.as_str().into(),
+            t.booking_id.as_ref().map(|b| b.as_str()).into(),
+            t.from_space.as_str().into(),
+            t.from_room.as_str().into(),
+            t.to.space.as_str().into(),
+            t.to.room.as_str().into(),
+            t.to.booking_id.as_ref().map(|b| b.as_str()).into(),
+            t.to.next_booking_at.map(|x| x.as_millisecond()).into(),
+            t.to.since.as_millisecond().into(),
+        ]);
+    }
+    w.execute(c).await?;
     Ok(())
 }
 
