@@ -237,10 +237,12 @@ try {
     spaceId: 'b4', title: 'Next call', start: new Date(extendedEnd + 15 * 60e3).toISOString(),
     end: new Date(extendedEnd + 45 * 60e3).toISOString(),
   });
+  // A booking that changes no state reaches an open page at its next periodic refresh
+  // (every 10 s): wait longer than one period.
   await page.waitForFunction((id) => {
     const e = document.querySelector(`[data-booking-id="${id}"] button[data-action="extend"]`);
     return e && e.closest('[data-space-id="b4"]').querySelectorAll('li.booking').length === 2;
-  }, w.id, { timeout: 5000 });
+  }, w.id, { timeout: 15000 });
   expect('status of 409');
   await extendButton.click();
   await page.waitForFunction(() => /^extend: (?!done)/.test(document.getElementById('message').textContent),
