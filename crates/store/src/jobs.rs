@@ -180,29 +180,23 @@ pub async fn due(
     const DUE: &str = "SELECT * FROM jobs WHERE queue = $1 AND due_ms <= $4 AND (due_ms <= $2 OR relayed = $5) \
          ORDER BY due_ms, rank, seq LIMIT $3";
     const ROW: &str = "seq, id, queue, name, data, due_ms, attempts_made, last_error, grp";
-    if !c.is_pg() {
-        // Rows read in place on the writer's connection: no round trip to save.
-        return query(DUE)
+    let bound = |sql: String| {
+        query(sql)
             .bind(queue.as_str())
             .bind(now.as_millisecond())
             .bind(limit)
             .bind(claimed_by.as_millisecond())
             .bind(Relay::Claimed.as_i64())
-            .fetch_all(c, row_to_job)
-            .await;
+    };
+    if !c.is_pg() {
+        // Rows read in place on the writer's connection: no round trip to save.
+        return bound(DUE.to_owned()).fetch_all(c, row_to_job).await;
     }
     let due = locked(DUE, c.locking(), "FOR UPDATE SKIP LOCKED");
     let sql = format!(
         "SELECT json_agg(json_build_array({ROW}) ORDER BY due_ms, rank, seq)::text FROM ({due}) j"
     );
-    let text: Option<String> = query(sql)
-        .bind(queue.as_str())
-        .bind(now.as_millisecond())
-        .bind(limit)
-        .bind(claimed_by.as_millisecond())
-        .bind(Relay::Claimed.as_i64())
-        .fetch_one(c, |r| Ok(r.opt_text_at(0)))
-        .await?;
+    let text: Option<String> = bound(sql).fetch_one(c, |r| Ok(r.opt_text_at(0))).await?;
     type Row = (
         i64,
         String,
