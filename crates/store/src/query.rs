@@ -300,6 +300,38 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_bound_limit_or_pattern_does_not_make_the_statement_prepare_again() {
+        const SQL: &str = "SELECT value FROM LIST($1) WHERE value LIKE $2 ORDER BY value LIMIT $3";
+        let mut c = memory().await;
+        for (pattern, limit, want) in [("a%", 1, 1), ("b%", 5, 2), ("a%", 3, 3), ("c%", 2, 0)] {
+            let got = query(SQL)
+                .bind(r#"["a1","b1","a2","b2","a3"]"#)
+                .bind(pattern)
+                .bind(limit)
+                .fetch_all(&mut c, |r| Ok(r.text_at(0)))
+                .await
+                .unwrap();
+            assert_eq!(got.len(), want, "{pattern} limit {limit}: {got:?}");
+        }
+        // Without the planner's stability guarantee, each new value bound to the LIMIT or
+        // the LIKE pattern re-parses and re-plans the cached statement.
+        let conn = c.lite().expect("a SQLite connection");
+        let st = conn.prepare_cached(&lite_sql(SQL)).unwrap();
+        assert_eq!(st.get_status(rusqlite::StatementStatus::RePrepare), 0);
+    }
+
+    #[tokio::test]
+    async fn sqlite_is_built_without_memory_statistics() {
+        // They take a process-wide mutex on every allocation (.cargo/config.toml).
+        let mut c = memory().await;
+        let on = query("SELECT sqlite_compileoption_used('DEFAULT_MEMSTATUS=0') AS on_")
+            .fetch_one(&mut c, |r| Ok(r.int_at(0)))
+            .await
+            .unwrap();
+        assert_eq!(on, 1);
+    }
+
+    #[tokio::test]
     async fn a_bad_statement_is_an_error_not_a_panic() {
         let mut c = memory().await;
         let e = query("SELECT * FROM no_such_table")

@@ -77,12 +77,29 @@ fn connect(file: &Path, flags: OpenFlags, busy: Duration) -> Result<Connection> 
     let c = Connection::open_with_flags(file, flags).map_err(lite_err)?;
     c.busy_timeout(busy).map_err(lite_err)?;
     c.execute_batch(&format!(
-        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
-         PRAGMA journal_size_limit = {LOG_SIZE_LIMIT};"
+        "PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = {LOG_SIZE_LIMIT};"
     ))
     .map_err(lite_err)?;
-    c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    every_connection(&c)?;
     Ok(c)
+}
+
+/// The settings of every connection, on a file or in memory: foreign keys enforced, a
+/// statement cache that holds every query, and the query planner's stability guarantee
+/// (QPSG). Without the QPSG, SQLite plans a statement whose `LIMIT` or `LIKE` takes a bound
+/// value for that value, and prepares it again each time the value is bound: the due-jobs
+/// claim, a space's catch-up, its history read and a booking's job removal were re-parsed
+/// and re-planned on every run, cached or not.
+fn every_connection(c: &Connection) -> Result<()> {
+    c.execute_batch("PRAGMA foreign_keys = ON")
+        .map_err(lite_err)?;
+    c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    c.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )
+    .map_err(lite_err)?;
+    Ok(())
 }
 
 impl SqliteStore {
@@ -116,10 +133,7 @@ impl SqliteStore {
     /// keep this store.
     pub(crate) fn open_memory() -> Result<Self> {
         let writer = Connection::open_in_memory().map_err(lite_err)?;
-        writer
-            .execute_batch("PRAGMA foreign_keys = ON")
-            .map_err(lite_err)?;
-        writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        every_connection(&writer)?;
         for m in sqlx::migrate!("./migrations/sqlite").iter() {
             writer.execute_batch(m.sql.as_str()).map_err(lite_err)?;
         }
@@ -287,7 +301,9 @@ impl Drop for ReadConn {
 #[cfg(test)]
 pub(crate) fn memory_conn_for_tests() -> crate::Conn {
     let pool = Arc::new(ReadPool::new(Box::new(|| {
-        Connection::open_in_memory().map_err(lite_err)
+        let c = Connection::open_in_memory().map_err(lite_err)?;
+        every_connection(&c)?;
+        Ok(c)
     })));
     let conn = (pool.open)().expect("an in-memory database opens");
     let permit = pool.permits.clone().try_acquire_owned().expect("a permit");
