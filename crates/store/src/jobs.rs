@@ -121,9 +121,24 @@ pub async fn remove_seqs(c: &mut Conn, seqs: &[i64]) -> Result<()> {
     Ok(())
 }
 
-/// Removes every job of `queue` in `group` whose id starts with `prefix`. Only the group's
-/// jobs are read (the group index), however many the queue holds.
+/// Removes every job of `queue` in `group` whose id starts with `prefix`. On SQLite the
+/// ids are read as a range of the id index (the prefix up to the first id past it), so
+/// only the matching jobs are visited, however many the group holds. PostgreSQL compares
+/// text by the database's collation, where that range is not the prefix: there the
+/// group's jobs are read (the group index) and matched with `LIKE`.
 pub async fn remove_prefix(c: &mut Conn, queue: Queue, group: &str, prefix: &str) -> Result<u64> {
+    if c.lite().is_some()
+        && let Some(past) = past_prefix(prefix)
+    {
+        // `+` keeps the planner off the group index: the id range is the narrow one.
+        return query("DELETE FROM jobs WHERE id >= $3 AND id < $4 AND +queue = $1 AND +grp = $2")
+            .bind(queue.as_str())
+            .bind(group)
+            .bind(prefix)
+            .bind(&past)
+            .execute(c)
+            .await;
+    }
     let like = format!(
         "{}%",
         prefix
@@ -137,6 +152,18 @@ pub async fn remove_prefix(c: &mut Conn, queue: Queue, group: &str, prefix: &str
         .bind(&like)
         .execute(c)
         .await
+}
+
+/// The first text past every text that starts with `prefix` in code-point order (SQLite's
+/// binary order of UTF-8): the prefix with its last character moved on by one. `None`
+/// when there is none (an empty prefix, or one ending in the last code point).
+fn past_prefix(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    let last = chars.pop()?;
+    // Surrogates are no characters: the one after U+D7FF is U+E000.
+    let next = (last as u32 + 1..=char::MAX as u32).find_map(char::from_u32)?;
+    chars.push(next);
+    Some(chars.into_iter().collect())
 }
 
 /// The queue a stored row names.
@@ -552,5 +579,28 @@ mod tests {
         let taken = vec![job("a.1", Some("a")), job("x", None), job("a.2", Some("a"))];
         let due = order(&[("a", "a.1"), ("a", "a.2")]);
         assert_eq!(ids(&group_order_prefix(taken, &due)), ["a.1", "x", "a.2"]);
+    }
+
+    #[test]
+    fn the_text_past_a_prefix_bounds_exactly_the_texts_that_start_with_it() {
+        assert_eq!(past_prefix("b1.").as_deref(), Some("b1/"));
+        assert_eq!(past_prefix("\u{D7FF}").as_deref(), Some("\u{E000}"));
+        assert_eq!(past_prefix(""), None);
+        assert_eq!(past_prefix("a\u{10FFFF}"), None);
+        let prefix = "b1.";
+        let past = past_prefix(prefix).unwrap();
+        for id in [
+            "b1.",
+            "b1.START",
+            "b1.\u{10FFFF}",
+            "b10.START",
+            "b1",
+            "b1/",
+            "b2.",
+            "a",
+        ] {
+            let inside = id >= prefix && id < past.as_str();
+            assert_eq!(inside, id.starts_with(prefix), "{id}");
+        }
     }
 }

@@ -36,6 +36,14 @@ async fn a_prefix_removal_takes_the_groups_jobs_with_that_prefix_only(db: Backen
     jobs::put_many(&mut tx, &all, Timestamp::UNIX_EPOCH)
         .await
         .unwrap();
+    // The same prefix on another queue is not this queue's job.
+    let other = NewJob {
+        queue: Queue::WebhookDeliveries,
+        ..job("b1.DELIVERY", "s1")
+    };
+    jobs::put_many(&mut tx, &[other], Timestamp::UNIX_EPOCH)
+        .await
+        .unwrap();
     let removed = jobs::remove_prefix(&mut tx, QUEUE, "s1", "b1.");
     assert_eq!(removed.await.unwrap(), 2);
     // `_` is a LIKE wildcard: unescaped, `b1_` would take `b10.…` too.
@@ -44,6 +52,8 @@ async fn a_prefix_removal_takes_the_groups_jobs_with_that_prefix_only(db: Backen
     // Another group's removal leaves s1's jobs alone.
     let removed = jobs::remove_prefix(&mut tx, QUEUE, "s2", "s1.DAY.");
     assert_eq!(removed.await.unwrap(), 0);
+    let other = testing::job_ids(&mut tx, Queue::WebhookDeliveries).await;
+    assert_eq!(other.unwrap(), ["b1.DELIVERY"]);
     let left = testing::job_ids(&mut tx, QUEUE).await.unwrap();
     assert_eq!(
         left,
