@@ -151,7 +151,14 @@ pub struct Engine {
     /// Seals and opens the stored webhook signing secrets.
     secret_key: SecretKey,
     timers_wake: Notify,
-    outbox_wake: Notify,
+    /// Where the timer runner sleeps until (the earliest due job it saw, in milliseconds;
+    /// `i64::MAX` while it is awake or has no job): a commit that plans a timer wakes it
+    /// only when the timer is earlier ([`Engine::wake_timers_for`]).
+    timers_asleep_until_ms: std::sync::atomic::AtomicI64,
+    /// One per delivery queue, so a wake-up is one runner's, and its permit is not taken by
+    /// the other.
+    status_wake: Notify,
+    webhooks_wake: Notify,
     events: broadcast::Sender<Arc<Committed>>,
     endpoints: RwLock<Option<Arc<Vec<Endpoint>>>>,
     relay_wake: Notify,
@@ -183,7 +190,9 @@ impl Engine {
             outbound,
             secret_key,
             timers_wake: Notify::new(),
-            outbox_wake: Notify::new(),
+            timers_asleep_until_ms: std::sync::atomic::AtomicI64::new(i64::MAX),
+            status_wake: Notify::new(),
+            webhooks_wake: Notify::new(),
             events,
             endpoints: RwLock::new(None),
             relay_wake: Notify::new(),
@@ -205,6 +214,28 @@ impl Engine {
     pub fn wake_timers(&self) {
         self.timers_wake.notify_one();
         self.relay_wake.notify_one();
+    }
+
+    /// Wakes the Redis relay, and the timer runner if a timer due at `due` is earlier than
+    /// the job it sleeps for (or it is awake, reading the store: then it may have read
+    /// before the commit that planned it). A timer at or after the runner's next job is
+    /// found when the runner wakes for that job.
+    pub(crate) fn wake_timers_for(&self, due: jiff::Timestamp) {
+        let asleep_until = self
+            .timers_asleep_until_ms
+            .load(std::sync::atomic::Ordering::SeqCst);
+        if due.as_millisecond() < asleep_until {
+            self.timers_wake.notify_one();
+        }
+        self.relay_wake.notify_one();
+    }
+
+    /// Records that the timer runner sleeps until its next job at `next`; `None`: it is
+    /// awake, or has no job to sleep for (every planned timer wakes it).
+    pub(crate) fn timers_asleep_until(&self, next: Option<jiff::Timestamp>) {
+        let ms = next.map_or(i64::MAX, |t| t.as_millisecond());
+        self.timers_asleep_until_ms
+            .store(ms, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Resolves when job plans (timers or deliveries) may have changed since the last call
@@ -262,9 +293,25 @@ impl Engine {
 
     /// Wakes the delivery workers and the Redis relay.
     pub fn wake_outbox(&self) {
-        self.outbox_wake.notify_waiters();
-        self.outbox_wake.notify_one();
+        self.wake_queue(Queue::StatusUpdates);
+        self.wake_queue(Queue::WebhookDeliveries);
+    }
+
+    /// Wakes the runner of one delivery queue (a permit if it is busy: it looks again
+    /// before it sleeps) and the Redis relay.
+    pub(crate) fn wake_queue(&self, queue: Queue) {
+        self.queue_wake(queue).notify_one();
         self.relay_wake.notify_one();
+    }
+
+    /// The wake-up of a delivery queue's runner.
+    pub(crate) fn queue_wake(&self, queue: Queue) -> &Notify {
+        match queue {
+            Queue::StatusUpdates => &self.status_wake,
+            Queue::WebhookDeliveries => &self.webhooks_wake,
+            // Timer jobs have their own runner and wake-up.
+            Queue::MeetingScheduler => &self.timers_wake,
+        }
     }
 
     /// Checkpoints the store's write-ahead log five times a second until `shutdown`: often

@@ -106,15 +106,26 @@ impl Engine {
 
     /// Sends everything due on `queue` now; returns how many jobs were attempted.
     pub async fn run_outbox_once(self: &Arc<Self>, queue: Queue) -> Result<usize, EngineError> {
+        Ok(self.run_outbox_and_look(queue).await?.0)
+    }
+
+    /// [`Engine::run_outbox_once`], and the earliest due job it saw if it found none due
+    /// now (the runner sleeps until it without reading again).
+    async fn run_outbox_and_look(
+        self: &Arc<Self>,
+        queue: Queue,
+    ) -> Result<(usize, Option<Option<Timestamp>>), EngineError> {
         // Nothing due: one read instead of a turn of the writer (every transition wakes
         // this runner). A lease that ran out is due by its instant, so it is seen here too.
-        if self
-            .next_due(queue)
-            .await?
-            .is_none_or(|d| d > self.clock.now())
-        {
-            return Ok(0);
+        let next = self.next_due(queue).await?;
+        if next.is_none_or(|d| d > self.clock.now()) {
+            return Ok((0, Some(next)));
         }
+        Ok((self.send_due(queue).await?, None))
+    }
+
+    /// Claims and sends the jobs due on `queue`; returns how many were attempted.
+    async fn send_due(self: &Arc<Self>, queue: Queue) -> Result<usize, EngineError> {
         let claimed = self.claim(queue).await?;
         let n = claimed.len();
         let gate = Arc::new(Semaphore::new(PARALLEL));
@@ -267,18 +278,22 @@ impl Engine {
             if *shutdown.borrow() {
                 return;
             }
-            let wake = self.outbox_wake.notified();
-            let n = match self.run_outbox_once(queue).await {
-                Ok(n) => n,
+            let wake = self.queue_wake(queue).notified();
+            let (n, seen) = match self.run_outbox_and_look(queue).await {
+                Ok(x) => x,
                 Err(e) => {
                     tracing::error!(error = %e, %queue, "delivery worker failed; retrying in 1 s");
-                    0
+                    (0, None)
                 }
             };
             if n > 0 {
                 continue;
             }
-            let sleep = match self.next_due(queue).await {
+            let next = match seen {
+                Some(next) => Ok(next),
+                None => self.next_due(queue).await,
+            };
+            let sleep = match next {
                 Ok(Some(due)) => Duration::from_millis(
                     (due.as_millisecond() + self.fallback_lag().as_millis() as i64
                         - self.clock.now().as_millisecond())

@@ -33,14 +33,21 @@ impl Engine {
     /// carry their due instant.
     pub(crate) fn after_commit(&self, outcomes: &[(Outcome, Option<Timestamp>)]) {
         let committed_at = Timestamp::now();
-        let mut wake_timers = false;
-        let mut wake_outbox = false;
+        // The earliest timer planned, and which delivery queues were given jobs.
+        let mut earliest_timer: Option<Timestamp> = None;
+        let mut status_posts = false;
+        let mut webhooks = false;
         for (out, due) in outcomes {
-            wake_timers |= out
-                .timers
-                .iter()
-                .any(|t| matches!(t, zs_core::TimerChange::Schedule(_)));
-            wake_outbox |= !out.notices.is_empty() || out.transition.is_some();
+            for t in &out.timers {
+                match t {
+                    zs_core::TimerChange::Schedule(t) => {
+                        earliest_timer = Some(earliest_timer.map_or(t.due, |e| e.min(t.due)));
+                    }
+                    zs_core::TimerChange::Remove(_) | zs_core::TimerChange::RemoveBooking(_) => {}
+                }
+            }
+            webhooks |= !out.notices.is_empty();
+            status_posts |= out.transition.is_some() && self.outbound.status_url.is_some();
             if let Some(t) = &out.transition {
                 tracing::info!(
                     space = %t.space_id, event = %t.event, booking = t.booking_id.as_ref().map_or("-", |b| b.as_str()),
@@ -55,11 +62,14 @@ impl Engine {
                 });
             }
         }
-        if wake_timers {
-            self.wake_timers();
+        if let Some(due) = earliest_timer {
+            self.wake_timers_for(due);
         }
-        if wake_outbox {
-            self.wake_outbox();
+        if status_posts {
+            self.wake_queue(zs_store::Queue::StatusUpdates);
+        }
+        if webhooks {
+            self.wake_queue(zs_store::Queue::WebhookDeliveries);
         }
     }
 }
