@@ -321,14 +321,18 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn sqlite_is_built_without_memory_statistics() {
-        // They take a process-wide mutex on every allocation (.cargo/config.toml).
+    async fn sqlite_is_built_without_its_process_wide_locks() {
+        // Memory statistics lock on every allocation, memory management makes the page
+        // caches one behind a lock (.cargo/config.toml).
         let mut c = memory().await;
-        let on = query("SELECT sqlite_compileoption_used('DEFAULT_MEMSTATUS=0') AS on_")
-            .fetch_one(&mut c, |r| Ok(r.int_at(0)))
-            .await
-            .unwrap();
-        assert_eq!(on, 1);
+        let used = query(
+            "SELECT sqlite_compileoption_used('DEFAULT_MEMSTATUS=0') AS a, \
+             sqlite_compileoption_used('ENABLE_MEMORY_MANAGEMENT') AS b",
+        )
+        .fetch_one(&mut c, |r| Ok((r.int_at(0), r.int_at(1))))
+        .await
+        .unwrap();
+        assert_eq!(used, (1, 0), "statistics off, memory management out");
     }
 
     #[tokio::test]
