@@ -200,22 +200,25 @@ fn lite_get<T: rusqlite::types::FromSql, I: rusqlite::RowIndex + std::fmt::Debug
     }
 }
 
-/// A SQLite row with its statement's column names, read once per statement: a read by
-/// name looks the name up here instead of asking SQLite for each column's name (with a
-/// `strlen` and a compare) on every read of every row.
+/// A SQLite row with its statement's column names, read once per statement run and only
+/// if a column is read by name: a read by name looks the name up here instead of asking
+/// SQLite for each column's name (with a `strlen` and a compare) on every read of every
+/// row, and a statement read only by position never reads them.
 pub(crate) struct LiteRow<'r, 's> {
     pub(crate) row: &'r rusqlite::Row<'s>,
-    pub(crate) names: &'r [String],
+    /// Shared by the rows of one run of the statement.
+    pub(crate) names: &'r std::cell::OnceCell<Vec<String>>,
 }
 
 impl LiteRow<'_, '_> {
     fn index(&self, col: &str) -> usize {
-        match self.names.iter().position(|n| n.eq_ignore_ascii_case(col)) {
+        let names = self.names.get_or_init(|| {
+            let st: &rusqlite::Statement<'_> = AsRef::as_ref(self.row);
+            st.column_names().into_iter().map(str::to_owned).collect()
+        });
+        match names.iter().position(|n| n.eq_ignore_ascii_case(col)) {
             Some(i) => i,
-            None => panic!(
-                "column {col:?}: not in the statement's columns {:?}",
-                self.names
-            ),
+            None => panic!("column {col:?}: not in the statement's columns {names:?}"),
         }
     }
 }

@@ -127,7 +127,7 @@ impl Query<'_> {
     ) -> Result<Vec<T>> {
         if let Some(conn) = c.lite() {
             let mut st = self.lite(conn)?;
-            let names = column_names(&st);
+            let names = std::cell::OnceCell::new();
             let mut rows = st.raw_query();
             let mut out = Vec::new();
             while let Some(row) = rows.next().map_err(lite_err)? {
@@ -151,7 +151,7 @@ impl Query<'_> {
     ) -> Result<Option<T>> {
         if let Some(conn) = c.lite() {
             let mut st = self.lite(conn)?;
-            let names = column_names(&st);
+            let names = std::cell::OnceCell::new();
             let mut rows = st.raw_query();
             return match rows.next().map_err(lite_err)? {
                 Some(row) => Ok(Some(f(&LiteRow { row, names: &names })?)),
@@ -245,11 +245,6 @@ fn pg_query(
         };
     }
     q
-}
-
-/// The names of a statement's result columns, for reads by name ([`LiteRow`]).
-fn column_names(st: &rusqlite::Statement<'_>) -> Vec<String> {
-    st.column_names().into_iter().map(str::to_owned).collect()
 }
 
 /// A SQLite error as the store reports it.
