@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 fn bench(args: &[&str], anchor: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_zs-scheduler"))
         .args(["bench", "api", "--requests", "200", "--connections", "8"])
-        .args(["--spaces", "20", "--anchor"])
+        .args(["--spaces", "20", "--timers", "60", "--anchor"])
         .arg(anchor)
         .args(args)
         .output()
@@ -31,10 +31,33 @@ fn check_phases(v: &Value) {
         .collect();
     assert_eq!(
         names,
-        ["space", "create", "check-in", "cancel", "check-out"],
+        [
+            "space",
+            "create",
+            "check-in",
+            "cancel",
+            "check-out",
+            "timers"
+        ],
         "{v}"
     );
-    for (p, n) in phases.iter().zip([20, 200, 100, 100, 100]) {
+    // The timer phase: all 60 start transitions counted off the instances' metrics, each
+    // within a lateness bucket; its maximum is the time until the last one was seen.
+    let timers = &phases[5];
+    assert_eq!(timers["requests"], 60, "{timers}");
+    assert_eq!(timers["errors"], 0, "{timers}");
+    let (p50, p99) = (
+        timers["p50Ms"].as_f64().unwrap(),
+        timers["p99Ms"].as_f64().unwrap(),
+    );
+    assert!(p50 > 0.0 && p50 <= p99 && p99.is_finite(), "{timers}");
+    assert!(timers["maxMs"].as_f64().unwrap() > 0.0, "{timers}");
+    let note = v["notes"][0].as_str().unwrap();
+    assert!(
+        note.starts_with("timers: 60 bookings created in "),
+        "{note}"
+    );
+    for (p, n) in phases[..5].iter().zip([20, 200, 100, 100, 100]) {
         assert_eq!(p["requests"], n, "{p}");
         assert_eq!(p["ok"], n, "{p}");
         assert_eq!(p["errors"], 0, "{p}");

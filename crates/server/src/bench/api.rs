@@ -3,6 +3,7 @@
 //! anchor run before and after in the same invocation.
 
 use super::anchor;
+use super::burst;
 use super::child::Service;
 use super::load::{self, Call, MakeCall};
 use super::report::{Anchor, Cpu, Report, Row};
@@ -39,6 +40,11 @@ pub struct ApiArgs {
     /// Instances with --postgres.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=16))]
     pub instances: u64,
+    /// Bookings of the last phase, each in a space of its own and all starting at one
+    /// instant: the time until every instance committed their start transitions (0: no such
+    /// phase).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    pub timers: u64,
 }
 
 /// The services under measurement: one on the embedded store, or `instances` on one
@@ -218,6 +224,27 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
         let m = load::phase(&mut conns, &token, count, 200, action(name)).await;
         phase(name, m);
     }
+    let mut notes = vec![];
+    if args.timers > 0 {
+        let n = args.timers as usize;
+        progress(
+            args.json,
+            &format!("{n} spaces and bookings due at one instant"),
+        );
+        let creates = rows
+            .iter()
+            .find(|r| r.phase == "create")
+            .map_or(0.0, |r| r.per_s);
+        let addrs: Vec<_> = services.iter().map(|s| s.addr).collect();
+        let b = burst::measure(&mut conns, &addrs, &token, n, creates).await?;
+        notes.push(format!(
+            "timers: {n} bookings created in {:.1} s, due {:.1} s after the first; all {n} \
+             transitions committed {:.0} ms after their instant (last poll, every 10 ms); \
+             p50/p99 are bounds of the lateness histogram's buckets",
+            b.setup_s, b.lead_s, b.drained_ms
+        ));
+        rows.push(b.row);
+    }
     drop(conns);
     let cpu = Cpu {
         bench: own_cpu().zip(cpu0.0).map(|(b, a)| b - a),
@@ -256,6 +283,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
         log_errors: log.errors,
         log_warnings: log.warnings,
         samples,
+        notes,
     };
     if args.json {
         println!("{}", report.json());

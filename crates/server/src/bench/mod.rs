@@ -2,6 +2,7 @@
 
 mod anchor;
 mod api;
+mod burst;
 mod child;
 mod load;
 mod pending;

@@ -88,6 +88,8 @@ pub struct Report {
     pub log_errors: usize,
     pub log_warnings: usize,
     pub samples: Vec<String>,
+    /// Lines printed under the table that say how a row was measured.
+    pub notes: Vec<String>,
 }
 
 fn run_text(r: &Result<AnchorRun, String>) -> String {
@@ -125,6 +127,9 @@ impl Report {
                 "{:<12} {:>9} {:>9.0} {:>9.2} {:>9.2} {:>9.2} {:>7} {:>8}\n",
                 r.phase, r.requests, r.per_s, r.p50_ms, r.p99_ms, r.max_ms, r.errors, ratio
             );
+        }
+        for n in &self.notes {
+            s += &format!("{n}\n");
         }
         s += &format!("anchor before: {}\n", run_text(&self.anchor.before));
         s += &format!("anchor after:  {}\n", run_text(&self.anchor.after));
@@ -181,6 +186,7 @@ impl Report {
             },
             "serviceLog": {"errorLines": self.log_errors, "warnLines": self.log_warnings},
             "unexpected": self.samples,
+            "notes": self.notes,
         })
     }
 }
