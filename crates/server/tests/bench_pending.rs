@@ -90,10 +90,66 @@ fn a_burst_alone_fires_every_timer_and_none_early() {
         "5",
         "--concurrency",
         "8",
+        "--anchor",
+        "/nonexistent/booking_writes.py",
     ]);
     assert!(!out.contains("spread:"), "{out}");
     assert!(out.contains("burst: set up 60 spaces in "), "{out}");
     assert_eq!(number_after(&out, "burst: timers="), 60.0, "{out}");
     assert_eq!(number_after(&out, "early="), 0.0, "{out}");
     assert!(out.contains("burst: all 60 applied"), "{out}");
+    // Without the anchor script (not in a clone on its own) it says so, and still measures.
+    assert!(
+        out.contains("anchor before: not measured: no anchor script at"),
+        "{out}"
+    );
+    assert!(out.contains("burst: no anchor measured"), "{out}");
+}
+
+#[test]
+fn the_burst_is_printed_as_a_ratio_to_the_anchor_run_before_and_after() {
+    let dir = std::env::temp_dir().join(format!("zs-bench-timers-anchor-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("anchor.py");
+    // Stands in for the SQLite script: prints its line, and counts its runs in a file.
+    let body = format!(
+        "import sys\nopen({:?}, 'a').write(sys.argv[1] + '\\n')\n\
+         print(sys.argv[1] + ' booking transactions in 10.0 s: 2000/s, 500 us each')\n",
+        dir.join("runs").display().to_string()
+    );
+    std::fs::write(&script, body).unwrap();
+    let out = run(&[
+        "timers",
+        "--spread",
+        "0",
+        "--burst",
+        "40",
+        "--lead",
+        "5",
+        "--anchor",
+        script.to_str().unwrap(),
+    ]);
+    assert!(out.contains("anchor before: 2000/s"), "{out}");
+    assert!(out.contains("anchor after: 2000/s"), "{out}");
+    let pace = number_after(&out, "transitions_per_s=");
+    let line = out
+        .lines()
+        .find(|l| l.contains("x the anchor's 2000/s"))
+        .unwrap();
+    let x: f64 = line["burst: ".len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // The ratio is the burst's pace over the anchor's (both rounded as printed).
+    assert!(
+        (x - pace / 2000.0).abs() <= 0.01 + pace / 2000.0 * 0.01,
+        "{line} vs {pace}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("runs")).unwrap(),
+        "20000\n20000\n"
+    );
 }

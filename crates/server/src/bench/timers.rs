@@ -32,6 +32,30 @@ pub struct TimersArgs {
     /// Space and booking creates in flight at once while setting up.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub concurrency: u64,
+    /// The anchor script (SQLite's pace for one booking create's writes), run with python3
+    /// before and after, 20,000 transactions each: the burst's pace and the set-up's are
+    /// printed as ratios to it.
+    #[arg(long, default_value = "../shared/bench/sqlite-limit/booking_writes.py")]
+    pub anchor: std::path::PathBuf,
+}
+
+/// Transactions of each anchor run.
+const ANCHOR_RUN: usize = 20_000;
+
+/// The anchor's mean rate over the runs that measured, printed as it is measured.
+fn anchor_rate(runs: &[Result<super::anchor::AnchorRun, String>]) -> Option<f64> {
+    let rates: Vec<f64> = runs
+        .iter()
+        .filter_map(|r| r.as_ref().ok().map(|a| a.rate))
+        .collect();
+    (!rates.is_empty()).then(|| rates.iter().sum::<f64>() / rates.len() as f64)
+}
+
+fn print_anchor(when: &str, r: &Result<super::anchor::AnchorRun, String>) {
+    match r {
+        Ok(a) => println!("anchor {when}: {:.0}/s ({})", a.rate, a.line),
+        Err(why) => println!("anchor {when}: not measured: {why}"),
+    }
 }
 
 /// An engine on a fresh embedded store in `dir`, on the system clock.
@@ -165,6 +189,9 @@ fn report(name: &str, mut f: Figures, window_s: f64) {
 
 /// Runs the timer benchmark.
 pub async fn run(args: TimersArgs) -> anyhow::Result<()> {
+    let script = args.anchor.clone();
+    let before = super::anchor::measure(&script, ANCHOR_RUN);
+    print_anchor("before", &before);
     let dir = std::env::temp_dir().join(format!("zs-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let e = engine_on(&dir).await?;
@@ -231,5 +258,16 @@ pub async fn run(args: TimersArgs) -> anyhow::Result<()> {
     let _ = runner.await;
     e.store.close().await;
     let _ = std::fs::remove_dir_all(&dir);
+    let after = super::anchor::measure(&script, ANCHOR_RUN);
+    print_anchor("after", &after);
+    match anchor_rate(&[before, after]) {
+        Some(a) => println!(
+            "burst: {:.2} x the anchor's {a:.0}/s (transitions/s); set-up {:.2} x (bookings/s) — {}",
+            args.burst as f64 / (drained.max(0.001) / 1000.0) / a,
+            args.burst as f64 / bookings_s / a,
+            script.display()
+        ),
+        None => println!("burst: no anchor measured — {}", script.display()),
+    }
     Ok(())
 }
