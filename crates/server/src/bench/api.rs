@@ -45,6 +45,10 @@ pub struct ApiArgs {
     /// phase).
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
     pub timers: u64,
+    /// Seconds from the timer phase's first booking create to its instant (default: 5 s and
+    /// five times what the create phase's pace says the creates take).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub timer_lead: Option<u64>,
 }
 
 /// The services under measurement: one on the embedded store, or `instances` on one
@@ -236,7 +240,11 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
             .find(|r| r.phase == "create")
             .map_or(0.0, |r| r.per_s);
         let addrs: Vec<_> = services.iter().map(|s| s.addr).collect();
-        let b = burst::measure(&mut conns, &addrs, &token, n, creates).await?;
+        let lead = args.timer_lead.map_or_else(
+            || burst::default_lead(n, creates),
+            |s| SignedDuration::from_secs(s as i64),
+        );
+        let b = burst::measure(&mut conns, &addrs, &token, n, lead).await?;
         notes.push(format!(
             "timers: {n} bookings created in {:.1} s, due {:.1} s after the first; all {n} \
              transitions committed {:.0} ms after their instant (last poll, every 10 ms); \

@@ -34,14 +34,22 @@ fn space_id(i: usize) -> String {
     format!("t{i}")
 }
 
-/// Runs the phase over `conns` (open to `services`, in turn); `create_rate` (creates per
-/// second measured earlier in the run) sets how far ahead the instant is.
+/// The lead when none is given: 5 s and five times what `n` creates take at `create_rate`
+/// (creates per second measured earlier in the run; the phase's creates are of the same
+/// kind, in spaces of their own).
+pub fn default_lead(n: usize, create_rate: f64) -> SignedDuration {
+    let secs = 5.0 + 5.0 * n as f64 / create_rate.max(1.0);
+    SignedDuration::from_secs(secs.ceil().min(86_400.0) as i64)
+}
+
+/// Runs the phase over `conns` (open to `services`, in turn), the instant `lead` after the
+/// first booking create.
 pub async fn measure(
     conns: &mut Vec<Conn>,
     services: &[SocketAddr],
     token: &str,
     n: usize,
-    create_rate: f64,
+    lead: SignedDuration,
 ) -> anyhow::Result<Burst> {
     let make: MakeCall = Arc::new(|i| Call {
         path: "/v1/spaces".into(),
@@ -57,9 +65,6 @@ pub async fn measure(
 
     let client = reqwest::Client::new();
     let before = committed(&client, services).await?;
-    // Three times the creates' measured pace, and 5 s, of lead: creates here are of the same
-    // kind, so the set-up fits well within it.
-    let lead = SignedDuration::from_secs_f64(5.0 + 3.0 * n as f64 / create_rate.max(1.0));
     let at = Timestamp::from_second(zs_core::SystemClock.now().as_second())? + lead;
     let make: MakeCall = Arc::new(move |i| Call {
         path: "/v1/bookings".into(),
@@ -216,6 +221,14 @@ zs_timer_lateness_seconds_bucket{le=\"0.01\"} 15
 zs_timer_lateness_seconds_bucket{le=\"+Inf\"} 21
 zs_timer_lateness_seconds_sum 0.5
 ";
+
+    #[test]
+    fn the_default_lead_is_five_seconds_and_five_times_the_creates() {
+        assert_eq!(default_lead(10_000, 2_000.0), SignedDuration::from_secs(30));
+        assert_eq!(default_lead(100, 300.0), SignedDuration::from_secs(7));
+        // No pace measured: one create a second.
+        assert_eq!(default_lead(10, 0.0), SignedDuration::from_secs(55));
+    }
 
     #[test]
     fn reads_the_start_transitions_of_one_instance() {
