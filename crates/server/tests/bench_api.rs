@@ -1,6 +1,8 @@
 //! `zs-scheduler bench api` end to end with tiny numbers: the built binary starts itself as the
 //! service, runs every phase, and its figures parse and add up. No figure is asserted on.
 
+mod support;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -100,14 +102,7 @@ fn without_the_anchor_it_says_so_and_still_measures() {
 #[test]
 fn the_anchor_runs_before_and_after_and_each_phase_gets_its_ratio() {
     let dir = temp("anchor");
-    let script = dir.join("anchor.py");
-    // Stands in for the SQLite script: prints its line, and counts its runs in a file.
-    let body = format!(
-        "import sys\nopen({:?}, 'a').write(sys.argv[1] + '\\n')\n\
-         print(sys.argv[1] + ' booking transactions in 0.10 s: 2000/s, 500 us each')\n",
-        dir.join("runs").display().to_string()
-    );
-    std::fs::write(&script, body).unwrap();
+    let script = support::stand_in_anchor(&dir);
     let out = bench(&["--json"], &script);
     assert!(out.status.success(), "{out:?}");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -2,6 +2,8 @@
 //! binary sets up its bookings, restarts itself on them (pending) or fires them (timers), and
 //! prints figures that add up. No figure of speed is asserted on.
 
+mod support;
+
 use std::process::Command;
 
 fn run(args: &[&str]) -> String {
@@ -111,14 +113,7 @@ fn the_burst_is_printed_as_a_ratio_to_the_anchor_run_before_and_after() {
     let dir = std::env::temp_dir().join(format!("zs-bench-timers-anchor-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let script = dir.join("anchor.py");
-    // Stands in for the SQLite script: prints its line, and counts its runs in a file.
-    let body = format!(
-        "import sys\nopen({:?}, 'a').write(sys.argv[1] + '\\n')\n\
-         print(sys.argv[1] + ' booking transactions in 10.0 s: 2000/s, 500 us each')\n",
-        dir.join("runs").display().to_string()
-    );
-    std::fs::write(&script, body).unwrap();
+    let script = support::stand_in_anchor(&dir);
     let out = run(&[
         "timers",
         "--spread",

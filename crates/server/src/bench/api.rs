@@ -249,7 +249,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
             "timers: {n} bookings created in {:.1} s, due {:.1} s after the first; all {n} \
              transitions committed {:.0} ms after their instant (last poll, every 10 ms); \
              p50/p99 are bounds of the lateness histogram's buckets",
-            b.setup_s, b.lead_s, b.drained_ms
+            b.setup_s, b.lead_s, b.row.max_ms
         ));
         rows.push(b.row);
     }

@@ -92,7 +92,8 @@ pub struct Report {
     pub notes: Vec<String>,
 }
 
-fn run_text(r: &Result<AnchorRun, String>) -> String {
+/// One anchor run as printed: its rate and line, or why it gave none.
+pub fn run_text(r: &Result<AnchorRun, String>) -> String {
     match r {
         Ok(a) => format!("{:.0}/s ({})", a.rate, a.line),
         Err(why) => format!("not measured: {why}"),

@@ -11,6 +11,8 @@ use zs_core::{BookingId, NewBooking, Period, Space, SpaceId, SpaceSettings};
 use zs_delivery::{Sender, SenderConfig};
 use zs_engine::{Engine, OutboundConfig};
 
+use super::report::{Anchor, run_text};
+
 /// `bench timers` arguments.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TimersArgs {
@@ -41,22 +43,6 @@ pub struct TimersArgs {
 
 /// Transactions of each anchor run.
 const ANCHOR_RUN: usize = 20_000;
-
-/// The anchor's mean rate over the runs that measured, printed as it is measured.
-fn anchor_rate(runs: &[Result<super::anchor::AnchorRun, String>]) -> Option<f64> {
-    let rates: Vec<f64> = runs
-        .iter()
-        .filter_map(|r| r.as_ref().ok().map(|a| a.rate))
-        .collect();
-    (!rates.is_empty()).then(|| rates.iter().sum::<f64>() / rates.len() as f64)
-}
-
-fn print_anchor(when: &str, r: &Result<super::anchor::AnchorRun, String>) {
-    match r {
-        Ok(a) => println!("anchor {when}: {:.0}/s ({})", a.rate, a.line),
-        Err(why) => println!("anchor {when}: not measured: {why}"),
-    }
-}
 
 /// An engine on a fresh embedded store in `dir`, on the system clock.
 pub(super) async fn engine_on(dir: &std::path::Path) -> anyhow::Result<Arc<Engine>> {
@@ -191,7 +177,7 @@ fn report(name: &str, mut f: Figures, window_s: f64) {
 pub async fn run(args: TimersArgs) -> anyhow::Result<()> {
     let script = args.anchor.clone();
     let before = super::anchor::measure(&script, ANCHOR_RUN);
-    print_anchor("before", &before);
+    println!("anchor before: {}", run_text(&before));
     let dir = std::env::temp_dir().join(format!("zs-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let e = engine_on(&dir).await?;
@@ -248,7 +234,8 @@ pub async fn run(args: TimersArgs) -> anyhow::Result<()> {
     let mut rx = e.subscribe();
     let f = collect(&e, args.burst, t1, &mut rx).await?;
     let drained = f.last_commit.duration_since(t1).as_secs_f64() * 1000.0;
-    report("burst", f, drained.max(0.001) / 1000.0);
+    let window_s = drained.max(0.001) / 1000.0;
+    report("burst", f, window_s);
     println!(
         "burst: all {} applied {:.1} ms after their instant",
         args.burst, drained
@@ -259,15 +246,20 @@ pub async fn run(args: TimersArgs) -> anyhow::Result<()> {
     e.store.close().await;
     let _ = std::fs::remove_dir_all(&dir);
     let after = super::anchor::measure(&script, ANCHOR_RUN);
-    print_anchor("after", &after);
-    match anchor_rate(&[before, after]) {
+    println!("anchor after: {}", run_text(&after));
+    let anchor = Anchor {
+        script: script.display().to_string(),
+        before,
+        after,
+    };
+    match anchor.rate() {
         Some(a) => println!(
             "burst: {:.2} x the anchor's {a:.0}/s (transitions/s); set-up {:.2} x (bookings/s) — {}",
-            args.burst as f64 / (drained.max(0.001) / 1000.0) / a,
+            args.burst as f64 / window_s / a,
             args.burst as f64 / bookings_s / a,
-            script.display()
+            anchor.script
         ),
-        None => println!("burst: no anchor measured — {}", script.display()),
+        None => println!("burst: no anchor measured — {}", anchor.script),
     }
     Ok(())
 }
