@@ -1,8 +1,13 @@
 //! An in-memory driver of one space: runs commands and fires its timers in due order on
 //! a virtual clock. Property tests and the simulator use it to exercise the real domain.
+//!
+//! Like the engine, it decides each command on the bookings the command's [`Scope`] reads,
+//! not on all of them; in debug builds it decides on all of them as well and checks that
+//! both decisions agree.
 
-use crate::decide::{Command, Outcome, SpaceFacts, decide, initial_status};
+use crate::decide::{Command, Outcome, SpaceFacts, decide, decision_instant, initial_status};
 use crate::error::DomainError;
+use crate::scope::Scope;
 use crate::space::Space;
 use crate::timer::{Timer, TimerChange, next_day_timer};
 use jiff::Timestamp;
@@ -83,9 +88,55 @@ impl SpaceSim {
 
     /// Runs a user, admin or booking command at `at`.
     pub fn command(&mut self, cmd: Command, at: Timestamp) -> Result<Outcome, DomainError> {
-        let out = decide(&mut self.facts, cmd, at)?;
+        let out = self.decide_in_scope(cmd, at)?;
         self.apply_changes(&out);
         Ok(out)
+    }
+
+    /// Decides `cmd` on the bookings its scope reads and takes what changed into the facts.
+    fn decide_in_scope(&mut self, cmd: Command, at: Timestamp) -> Result<Outcome, DomainError> {
+        let scope = Scope::of(&cmd, &self.facts.space, decision_instant(&self.facts, at));
+        self.in_scope(&scope, |f| decide(f, cmd.clone(), at))
+    }
+
+    /// Runs `decision` on the facts `scope` reads, then writes its changes back. In debug
+    /// builds `decision` also runs on all the facts, and both must end alike.
+    fn in_scope<T: PartialEq + std::fmt::Debug>(
+        &mut self,
+        scope: &Scope,
+        decision: impl Fn(&mut SpaceFacts) -> Result<T, DomainError>,
+    ) -> Result<T, DomainError> {
+        let mut part = SpaceFacts {
+            space: self.facts.space.clone(),
+            status: self.facts.status.clone(),
+            bookings: scope.select(&self.facts.bookings),
+        };
+        let r = decision(&mut part);
+        #[cfg(debug_assertions)]
+        let whole = {
+            let mut all = self.facts.clone();
+            let r = decision(&mut all);
+            (r, all)
+        };
+        if r.is_ok() {
+            self.facts.space = part.space;
+            self.facts.status = part.status;
+            for b in part.bookings {
+                match self.facts.bookings.iter_mut().find(|x| x.id == b.id) {
+                    Some(x) => *x = b,
+                    None => self.facts.bookings.push(b),
+                }
+            }
+        }
+        #[cfg(debug_assertions)]
+        {
+            assert_eq!(
+                r, whole.0,
+                "{scope:?} decided otherwise than all the bookings"
+            );
+            assert_eq!(self.facts, whole.1, "{scope:?} left other facts");
+        }
+        r
     }
 
     /// Runs a walk-up (book now) at `at`: its three outcomes, in order.
@@ -94,7 +145,12 @@ impl SpaceSim {
         walk_up: &crate::walk_up::WalkUp,
         at: Timestamp,
     ) -> Result<Vec<Outcome>, DomainError> {
-        let outs = crate::walk_up::book_now(&mut self.facts, walk_up, at)?;
+        let scope = Scope::of_walk_up(
+            walk_up,
+            &self.facts.space,
+            decision_instant(&self.facts, at),
+        );
+        let outs = self.in_scope(&scope, |f| crate::walk_up::book_now(f, walk_up, at))?;
         outs.iter().for_each(|o| self.apply_changes(o));
         Ok(outs)
     }
@@ -113,7 +169,9 @@ impl SpaceSim {
                 event: t.event,
                 booking: t.booking_id.clone(),
             };
-            let out = decide(&mut self.facts, cmd, at).expect("timer events are never refused");
+            let out = self
+                .decide_in_scope(cmd, at)
+                .expect("timer events are never refused");
             self.apply_changes(&out);
             self.fired.push((t, at));
             outs.push(out);

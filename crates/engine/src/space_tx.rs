@@ -24,10 +24,10 @@
 //! ```
 
 use crate::catch_up::Outcomes;
-use crate::{Applied, Engine, EngineError, MAX_CLEANING_MS};
+use crate::{Applied, Engine, EngineError};
 use jiff::Timestamp;
 use zs_core::{
-    Command, Outcome, Space, SpaceFacts, SpaceId, SpaceStatus, decide, decision_instant,
+    Command, Outcome, Scope, Space, SpaceFacts, SpaceId, SpaceStatus, decide, decision_instant,
 };
 use zs_store::{Conn, bookings, spaces};
 
@@ -133,8 +133,17 @@ impl<'e> SpaceTx<'e> {
         let space_id = &self.space_id;
         let c = &mut self.tx;
         let extra = cmd.booking().cloned();
-        let bookings =
-            bookings::working_set(c, space_id, self.at, MAX_CLEANING_MS, extra.as_ref()).await?;
+        let mut facts = SpaceFacts {
+            space,
+            status,
+            bookings: vec![],
+        };
+        // What is written with the outcome (webhook bodies, deliveries) carries the instant
+        // the domain decided at, which never goes back behind the space's last change.
+        let at = decision_instant(&facts, self.at);
+        // Only the bookings the decision reads (zs_core::scope), not every one ahead.
+        let scope = Scope::of(&cmd, &facts.space, at);
+        let bookings = bookings::scoped(c, space_id, &scope).await?;
         let user_event = matches!(
             cmd,
             Command::CheckIn(_)
@@ -148,14 +157,7 @@ impl<'e> SpaceTx<'e> {
         {
             return Err(EngineError::NotFound(format!("booking {id}")));
         }
-        let mut facts = SpaceFacts {
-            space,
-            status,
-            bookings,
-        };
-        // What is written with the outcome (webhook bodies, deliveries) carries the instant
-        // the domain decided at, which never goes back behind the space's last change.
-        let at = decision_instant(&facts, self.at);
+        facts.bookings = bookings;
         let outcome = decide(&mut facts, cmd, at)?;
         self.engine.report_anomalies(space_id, &outcome);
         self.engine.persist(c, &facts, &outcome, at).await?;

@@ -4,8 +4,8 @@
 
 use crate::persist::Writes;
 use crate::space_tx::{Reported, SpaceTx};
-use crate::{Engine, EngineError, MAX_CLEANING_MS};
-use zs_core::{Booking, Outcome, SpaceFacts, SpaceId, WalkUp, decision_instant};
+use crate::{Engine, EngineError};
+use zs_core::{Booking, Outcome, Scope, SpaceFacts, SpaceId, WalkUp, decision_instant};
 use zs_store::bookings;
 
 /// A walk-up as its transaction decided it: the booking and its events' outcomes, in order.
@@ -55,13 +55,14 @@ impl Engine {
         if bookings::get(c, &walk_up.id).await?.is_some() {
             return Err(EngineError::Exists(format!("booking {}", walk_up.id)));
         }
-        let bookings = bookings::working_set(c, space_id, at, MAX_CLEANING_MS, None).await?;
         let mut facts = SpaceFacts {
             space,
             status,
-            bookings,
+            bookings: vec![],
         };
         let at = decision_instant(&facts, at);
+        let scope = Scope::of_walk_up(walk_up, &facts.space, at);
+        facts.bookings = bookings::scoped(c, space_id, &scope).await?;
         let outcomes = zs_core::book_now(&mut facts, walk_up, at)?;
         let endpoints = self.endpoints(c).await?;
         let mut w = Writes::default();

@@ -5,7 +5,8 @@ use crate::bulk::bulk;
 use crate::query::query;
 use crate::{Conn, Result, StoreError, opt_ts, ts};
 use jiff::Timestamp;
-use zs_core::{Booking, BookingId, BookingStatus, SpaceId};
+use zs_core::scope::NEXT_SCHEDULED;
+use zs_core::{Booking, BookingId, BookingStatus, Scope, SpaceId};
 
 const COLUMNS: &str = "id, space_id, title, start_ms, end_ms, status, created_at, checked_in_at, \
      ended_at, cancelled_at, cancel_reason";
@@ -124,6 +125,43 @@ pub async fn working_sets(
         .bind(max_cleaning_ms)
         .bind(at.as_millisecond())
         .bind(&extra)
+        .fetch_all(c, row_to_booking)
+        .await
+}
+
+/// The bookings of `space` that a decision in `scope` reads ([`Scope::select`] over all of
+/// them, in start order): those in an active status, completed ones whose cleaning may still
+/// run, the command's own booking, the next [`NEXT_SCHEDULED`] scheduled ones, and the
+/// scheduled ones that may clash with a span the command claims. Each branch is an index
+/// range of migration 0007 or 0003, so the read does not grow with the bookings ahead.
+pub async fn scoped(c: &mut Conn, space: &SpaceId, scope: &Scope) -> Result<Vec<Booking>> {
+    // Without a claimed span the last branch is an empty range.
+    let (from, before, after) = scope.clash_bounds().map_or((0, 0, 0), |b| {
+        (
+            b.starts_from.as_millisecond(),
+            b.starts_before.as_millisecond(),
+            b.ends_after.as_millisecond(),
+        )
+    });
+    let q = format!(
+        "SELECT {COLUMNS} FROM bookings WHERE space_id = $1 AND \
+         status IN ('upcoming','awaiting_check_in','checked_in') \
+         UNION SELECT {COLUMNS} FROM bookings WHERE space_id = $1 AND status = 'completed' \
+         AND ended_at >= $2 \
+         UNION SELECT {COLUMNS} FROM bookings WHERE id = $3 AND space_id = $1 \
+         UNION SELECT * FROM (SELECT {COLUMNS} FROM bookings WHERE space_id = $1 AND \
+         status = 'scheduled' AND start_ms >= $4 ORDER BY start_ms LIMIT {NEXT_SCHEDULED}) AS nx \
+         UNION SELECT {COLUMNS} FROM bookings WHERE space_id = $1 AND status = 'scheduled' \
+         AND start_ms >= $5 AND start_ms < $6 AND end_ms > $7 ORDER BY start_ms"
+    );
+    query(q)
+        .bind(space.as_str())
+        .bind(scope.completed_since().as_millisecond())
+        .bind(scope.booking.as_ref().map(BookingId::as_str))
+        .bind(scope.next_from().as_millisecond())
+        .bind(from)
+        .bind(before)
+        .bind(after)
         .fetch_all(c, row_to_booking)
         .await
 }

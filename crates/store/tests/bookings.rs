@@ -110,4 +110,125 @@ async fn a_working_set_is_the_live_recent_and_asked_bookings_of_its_spaces(db: B
     assert!(ids(edge.await.unwrap()).contains(&"just-ended".to_string()));
 }
 
-zs_store::test_on_both_backends!(a_working_set_is_the_live_recent_and_asked_bookings_of_its_spaces);
+/// A small deterministic generator, so a failure names its case.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: i64) -> i64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 33) % n as u64) as i64
+    }
+}
+
+/// A scoped read returns exactly what `Scope::select` — the rule the domain's decisions are
+/// property-tested with — picks from all the space's bookings: over random bookings of every
+/// status (another space's never), and commands that claim a span, name a booking, or
+/// neither, at random instants.
+async fn a_scoped_read_is_what_the_scope_selects(db: Backend) {
+    use BookingStatus::*;
+    use zs_core::{Command, NewBooking, Scope};
+    let store = testing::fresh(db, "scoped").await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let space = testing::utc_space("s1");
+    for s in [&space, &testing::utc_space("s2")] {
+        let st = initial_status(s, &[], at(0));
+        assert!(spaces::insert(&mut tx, s, &st).await.unwrap());
+    }
+    let mut rng = Lcg(15);
+    let statuses = [
+        Scheduled,
+        Upcoming,
+        AwaitingCheckIn,
+        CheckedIn,
+        Completed,
+        Cancelled,
+        NoShow,
+    ];
+    let mut all = vec![];
+    // One after another (PostgreSQL refuses overlapping bookings), from five weeks back.
+    let mut start = -35 * 86_400;
+    for i in 0..300 {
+        start += 1 + rng.below(3 * 3_600);
+        let mut b = booking(
+            &format!("b{i}"),
+            "s1",
+            start,
+            statuses[rng.below(7) as usize],
+            None,
+        );
+        let length = 60 + rng.below(8 * 3_600);
+        b.end = at(start + length);
+        if b.status == Completed {
+            b.ended_at = Some(at(start + rng.below(length)));
+        }
+        all.push(b);
+        start += length;
+    }
+    let other = booking("elsewhere", "s2", 0, Scheduled, None);
+    let mut rows: Vec<&Booking> = all.iter().collect();
+    rows.push(&other);
+    bookings::upsert_many(&mut tx, &rows).await.unwrap();
+    let key = |mut v: Vec<Booking>| {
+        v.sort_by_key(|b| (b.start, b.id.to_string()));
+        v.into_iter().map(|b| b.id.to_string()).collect::<Vec<_>>()
+    };
+    let cleaning = space.settings.cleaning.duration();
+    let scheduled: Vec<&Booking> = all.iter().filter(|b| b.status == Scheduled).collect();
+    for case in 0..400 {
+        // Half the cases sit on an edge: the instant a cleaning ends, a booking's start, or
+        // a span that just touches (or just misses) a neighbour's span plus cleaning.
+        let near = &all[rng.below(300) as usize];
+        let nudge = SignedDuration::from_millis(rng.below(3) - 1);
+        let edge = (case / 4) % 2 == 1;
+        // A span's edges are drawn against a scheduled neighbour (the others are read anyway).
+        let pick = rng.below(scheduled.len() as i64) as usize;
+        let neighbour = scheduled[pick];
+        let now = match (edge, near.ended_at) {
+            (true, Some(ended)) => ended + cleaning + nudge,
+            (true, None) => near.start + nudge,
+            (false, _) => at(rng.below(70 * 86_400) - 35 * 86_400),
+        };
+        let named = BookingId::parse(&format!("b{}", rng.below(300))).unwrap();
+        let (start, end) = if edge && (case / 8) % 2 == 0 {
+            let start = neighbour.end + cleaning + nudge;
+            (
+                start,
+                start + SignedDuration::from_secs(60 + rng.below(7_200)),
+            )
+        } else if edge {
+            let end = neighbour.start - cleaning + nudge;
+            (end - SignedDuration::from_secs(60 + rng.below(7_200)), end)
+        } else {
+            let start = now + SignedDuration::from_secs(rng.below(5 * 86_400));
+            (
+                start,
+                start + SignedDuration::from_secs(60 + rng.below(7_200)),
+            )
+        };
+        let cmd = match case % 4 {
+            0 => Command::Create(NewBooking {
+                id: BookingId::parse("new").unwrap(),
+                title: String::new(),
+                start,
+                end,
+            }),
+            1 => Command::Extend {
+                booking: named,
+                end,
+            },
+            2 => Command::CheckIn(named),
+            _ => Command::Disable,
+        };
+        let scope = Scope::of(&cmd, &space, now);
+        let read = bookings::scoped(&mut tx, &space.id, &scope).await.unwrap();
+        assert_eq!(key(read), key(scope.select(&all)), "case {case}: {scope:?}");
+    }
+}
+
+zs_store::test_on_both_backends!(
+    a_working_set_is_the_live_recent_and_asked_bookings_of_its_spaces,
+    a_scoped_read_is_what_the_scope_selects,
+);
