@@ -143,18 +143,20 @@ pub async fn scoped(c: &mut Conn, space: &SpaceId, scope: &Scope) -> Result<Vec<
             b.ends_after.as_millisecond(),
         )
     });
+    // UNION ALL, and the duplicates (a booking two branches find) dropped and the order
+    // made here: a plain UNION sorts every branch in a temporary B-tree.
     let q = format!(
         "SELECT {COLUMNS} FROM bookings WHERE space_id = $1 AND \
          status IN ('upcoming','awaiting_check_in','checked_in') \
-         UNION SELECT {COLUMNS} FROM bookings WHERE space_id = $1 AND status = 'completed' \
+         UNION ALL SELECT {COLUMNS} FROM bookings WHERE space_id = $1 AND status = 'completed' \
          AND ended_at >= $2 \
-         UNION SELECT {COLUMNS} FROM bookings WHERE id = $3 AND space_id = $1 \
-         UNION SELECT * FROM (SELECT {COLUMNS} FROM bookings WHERE space_id = $1 AND \
+         UNION ALL SELECT {COLUMNS} FROM bookings WHERE id = $3 AND space_id = $1 \
+         UNION ALL SELECT * FROM (SELECT {COLUMNS} FROM bookings WHERE space_id = $1 AND \
          status = 'scheduled' AND start_ms >= $4 ORDER BY start_ms LIMIT {NEXT_SCHEDULED}) AS nx \
-         UNION SELECT {COLUMNS} FROM bookings WHERE space_id = $1 AND status = 'scheduled' \
-         AND start_ms >= $5 AND start_ms < $6 AND end_ms > $7 ORDER BY start_ms"
+         UNION ALL SELECT {COLUMNS} FROM bookings WHERE space_id = $1 AND status = 'scheduled' \
+         AND start_ms >= $5 AND start_ms < $6 AND end_ms > $7"
     );
-    query(q)
+    let mut list = query(q)
         .bind(space.as_str())
         .bind(scope.completed_since().as_millisecond())
         .bind(scope.booking.as_ref().map(BookingId::as_str))
@@ -163,7 +165,10 @@ pub async fn scoped(c: &mut Conn, space: &SpaceId, scope: &Scope) -> Result<Vec<
         .bind(before)
         .bind(after)
         .fetch_all(c, row_to_booking)
-        .await
+        .await?;
+    list.sort_by(|a, b| (a.start, a.id.as_str()).cmp(&(b.start, b.id.as_str())));
+    list.dedup_by(|a, b| a.id == b.id);
+    Ok(list)
 }
 
 /// The bookings a space's next event may concern: every live booking, completed ones whose
