@@ -7,6 +7,7 @@ use crate::persist::Writes;
 use crate::{Engine, EngineError, MAX_CLEANING_MS, timer_codec};
 use jiff::Timestamp;
 use std::collections::{HashMap, HashSet};
+use zs_core::scope::NEXT_SCHEDULED;
 use zs_core::{BookingId, Command, Outcome, SpaceFacts, SpaceId, decide};
 use zs_store::Queue;
 use zs_store::jobs::{self, Job};
@@ -207,7 +208,14 @@ impl Engine {
             .filter(|(s, _)| !busy.contains(s))
             .filter_map(|(_, c)| c.booking())
             .collect();
-        for b in bookings::working_sets(c, &space_ids, earliest, MAX_CLEANING_MS, &extra).await? {
+        // The most timers one space has here: each may move one booking out of `scheduled`.
+        let mut per_space: HashMap<&SpaceId, usize> = HashMap::new();
+        for (space, _) in parsed.iter().filter_map(|(_, p)| p.as_ref().ok()) {
+            *per_space.entry(space).or_default() += 1;
+        }
+        let next = per_space.values().copied().max().unwrap_or(0) + NEXT_SCHEDULED;
+        let sets = bookings::timer_sets(c, &space_ids, earliest, MAX_CLEANING_MS, &extra, next);
+        for b in sets.await? {
             if let Some(f) = facts.get_mut(&b.space_id) {
                 f.bookings.push(b);
             }

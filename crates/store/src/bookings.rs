@@ -129,6 +129,55 @@ pub async fn working_sets(
         .await
 }
 
+/// The bookings the timer runner's batch reads for `spaces`, whose timers fall due from
+/// `earliest` on: those in an active status, completed ones that ended within
+/// `max_cleaning_ms` before `earliest`, the bookings `extra` (the timers' own), and of each
+/// space the first `next` scheduled ones starting at or after `earliest` — not every booking
+/// ahead. In start order, each once.
+///
+/// A space with `k` timers in the batch needs `k +` [`NEXT_SCHEDULED`] of them: timers apply
+/// in due order, so when one at `t` is decided every scheduled booking starting before `t`
+/// has had its start applied (it is no longer scheduled), and the `k - 1` timers before it
+/// moved at most `k - 1` bookings out of `scheduled`; the next two from `t` remain among
+/// the first `k + 2` from `earliest`.
+pub async fn timer_sets(
+    c: &mut Conn,
+    spaces: &[&SpaceId],
+    earliest: Timestamp,
+    max_cleaning_ms: i64,
+    extra: &[&BookingId],
+    next: usize,
+) -> Result<Vec<Booking>> {
+    let ids = serde_json::to_string(spaces).expect("ids serialise as strings");
+    let extra = serde_json::to_string(extra).expect("ids serialise as strings");
+    // Each branch an index range; the last reads, per space, up to the start of its
+    // `next`-th scheduled booking (found by the correlated subquery, from the index).
+    let q = format!(
+        "SELECT {COLUMNS} FROM bookings WHERE space_id IN (SELECT value FROM LIST($1)) AND \
+         status IN ('upcoming','awaiting_check_in','checked_in') \
+         UNION ALL SELECT {COLUMNS} FROM bookings WHERE space_id IN (SELECT value FROM LIST($1)) \
+         AND status = 'completed' AND ended_at >= $3 - $2 \
+         UNION ALL SELECT {COLUMNS} FROM bookings WHERE id IN (SELECT value FROM LIST($4)) AND \
+         space_id IN (SELECT value FROM LIST($1)) \
+         UNION ALL SELECT {COLUMNS} FROM (SELECT value AS sid FROM LIST($1)) AS s JOIN bookings \
+         ON bookings.space_id = s.sid AND bookings.status = 'scheduled' \
+         AND bookings.start_ms >= $3 AND bookings.start_ms <= COALESCE((SELECT c.start_ms \
+         FROM bookings AS c WHERE c.space_id = s.sid AND c.status = 'scheduled' \
+         AND c.start_ms >= $3 ORDER BY c.start_ms LIMIT 1 OFFSET $5), 9223372036854775807)"
+    );
+    let mut list = query(q)
+        .bind(&ids)
+        .bind(max_cleaning_ms)
+        .bind(earliest.as_millisecond())
+        .bind(&extra)
+        .bind(next.max(1) as i64 - 1)
+        .fetch_all(c, row_to_booking)
+        .await?;
+    list.sort_by(|a, b| (a.start, a.id.as_str()).cmp(&(b.start, b.id.as_str())));
+    list.dedup_by(|a, b| a.id == b.id);
+    Ok(list)
+}
+
 /// The bookings of `space` that a decision in `scope` reads ([`Scope::select`] over all of
 /// them, in start order): those in an active status, completed ones whose cleaning may still
 /// run, the command's own booking, the next [`NEXT_SCHEDULED`] scheduled ones, and the

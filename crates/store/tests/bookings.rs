@@ -228,7 +228,108 @@ async fn a_scoped_read_is_what_the_scope_selects(db: Backend) {
     }
 }
 
+/// The timer runner's read: of each asked space the active bookings, those completed within
+/// the cleaning bound, the asked ones, and the first `next` scheduled from the earliest due
+/// instant — for random bookings of three spaces (one not asked), at random instants.
+async fn a_timer_batch_reads_the_first_scheduled_of_each_space(db: Backend) {
+    use BookingStatus::*;
+    let store = testing::fresh(db, "timer-sets").await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let names = ["s1", "s2", "s3"];
+    for id in names {
+        let s = testing::utc_space(id);
+        let st = initial_status(&s, &[], at(0));
+        assert!(spaces::insert(&mut tx, &s, &st).await.unwrap());
+    }
+    let statuses = [
+        Scheduled,
+        Scheduled,
+        Upcoming,
+        AwaitingCheckIn,
+        CheckedIn,
+        Completed,
+        Cancelled,
+        NoShow,
+    ];
+    let mut rng = Lcg(17);
+    let mut all = vec![];
+    for space in names {
+        let mut start = -10 * 86_400;
+        for i in 0..120 {
+            start += 1 + rng.below(6 * 3_600);
+            let mut b = booking(
+                &format!("{space}-{i}"),
+                space,
+                start,
+                statuses[rng.below(8) as usize],
+                None,
+            );
+            let length = 60 + rng.below(4 * 3_600);
+            b.end = at(start + length);
+            if b.status == Completed {
+                b.ended_at = Some(at(start + rng.below(length)));
+            }
+            all.push(b);
+            start += length;
+        }
+    }
+    bookings::upsert_many(&mut tx, &all.iter().collect::<Vec<_>>())
+        .await
+        .unwrap();
+    let max_cleaning = 3_600_000;
+    let key = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    for case in 0..60 {
+        let earliest = at(rng.below(20 * 86_400) - 10 * 86_400);
+        let next = 1 + rng.below(5) as usize;
+        let extra_ids: Vec<BookingId> = (0..3)
+            .map(|_| {
+                BookingId::parse(&format!(
+                    "{}-{}",
+                    names[rng.below(3) as usize],
+                    rng.below(120)
+                ))
+                .unwrap()
+            })
+            .collect();
+        let extra: Vec<&BookingId> = extra_ids.iter().collect();
+        let asked = [SpaceId::parse("s1").unwrap(), SpaceId::parse("s2").unwrap()];
+        let asked: Vec<&SpaceId> = asked.iter().collect();
+        let read = bookings::timer_sets(&mut tx, &asked, earliest, max_cleaning, &extra, next)
+            .await
+            .unwrap();
+        let got: Vec<String> = read.iter().map(|b| b.id.to_string()).collect();
+        let mut want = vec![];
+        for space in &asked {
+            let mine: Vec<&Booking> = all.iter().filter(|b| &&b.space_id == space).collect();
+            let mut first: Vec<&&Booking> = mine
+                .iter()
+                .filter(|b| b.status == Scheduled && b.start >= earliest)
+                .collect();
+            first.sort_by_key(|b| b.start);
+            first.truncate(next);
+            for b in &mine {
+                let active = matches!(b.status, Upcoming | AwaitingCheckIn | CheckedIn);
+                let cleaning = b.status == Completed
+                    && b.ended_at.is_some_and(|e| {
+                        e.as_millisecond() >= earliest.as_millisecond() - max_cleaning
+                    });
+                let asked = extra.contains(&&b.id);
+                if active || cleaning || asked || first.iter().any(|f| f.id == b.id) {
+                    want.push(b.id.to_string());
+                }
+            }
+        }
+        assert_eq!(key(got.clone()), key(want), "case {case}");
+        let starts: Vec<Timestamp> = read.iter().map(|b| b.start).collect();
+        assert!(starts.is_sorted(), "case {case}: in start order");
+    }
+}
+
 zs_store::test_on_both_backends!(
     a_working_set_is_the_live_recent_and_asked_bookings_of_its_spaces,
     a_scoped_read_is_what_the_scope_selects,
+    a_timer_batch_reads_the_first_scheduled_of_each_space,
 );

@@ -107,17 +107,17 @@ async fn book(
         .await
 }
 
-struct Figures {
+pub(super) struct Figures {
     late_ms: Vec<f64>,
     /// Transitions the collector fell too far behind to see (the broadcast keeps 4,096):
     /// applied, but not measured.
     missed: u64,
     early: usize,
-    last_commit: Timestamp,
+    pub(super) last_commit: Timestamp,
 }
 
 /// Receives the `n` timer transitions of a window whose last timer is due at `last_due`.
-async fn collect(
+pub(super) async fn collect(
     e: &Engine,
     n: usize,
     last_due: Timestamp,
@@ -159,7 +159,7 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-fn report(name: &str, mut f: Figures, window_s: f64) {
+pub(super) fn report(name: &str, mut f: Figures, window_s: f64) {
     f.late_ms.sort_by(|a, b| a.total_cmp(b));
     let n = f.late_ms.len();
     println!(
