@@ -65,6 +65,38 @@ fn pending_sets_up_four_timers_a_booking_and_restarts_on_them() {
     assert!(out.contains("service log: 0 ERROR"), "{out}");
 }
 
+/// With `--burst-after`, every space's first booking starts at one instant after the set-up,
+/// and the in-process runner applies those starts with the month ahead pending: each start is
+/// seen committed, none early, and the jobs left are the rest (the first bookings' upcoming
+/// timers were never planned: their lead had passed when they were made).
+#[test]
+fn pending_burst_after_applies_the_first_starts_with_the_month_ahead() {
+    let out = run(&[
+        "pending",
+        "--bookings",
+        "120",
+        "--spaces",
+        "12",
+        "--concurrency",
+        "4",
+        "--burst-after",
+        "5",
+        "--anchor",
+        "/nonexistent/booking_writes.py",
+    ]);
+    assert!(
+        out.contains("month-ahead burst: timers=12 (measured 12)"),
+        "{out}"
+    );
+    assert_eq!(number_after(&out, "early="), 0.0, "{out}");
+    assert!(
+        out.contains("all 12 starts applied") && out.contains("9 bookings ahead of each space"),
+        "{out}"
+    );
+    assert_eq!(number_after(&out, "pending: "), 480.0 - 24.0, "{out}");
+    assert!(out.contains("service log: 0 ERROR"), "{out}");
+}
+
 #[test]
 fn pending_refuses_more_bookings_than_thirty_days_hold() {
     let out = Command::new(env!("CARGO_BIN_EXE_zs-scheduler"))

@@ -72,13 +72,6 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
-/// The writer's page cache, in KiB (SQLite's default is 2 MiB). Every command and timer batch
-/// runs on the writer, and a campus a month ahead is a database of hundreds of MiB (a million
-/// pending timer jobs): with the default, a batch of the timer runner re-read most of its
-/// pages from the OS through `pread` (a profile of `bench pending --burst-after`: 29 % of the
-/// time copying pages in the kernel).
-const WRITER_CACHE_KIB: u32 = 64 * 1024;
-
 /// Opens a connection to `file` with the settings every connection shares.
 fn connect(file: &Path, flags: OpenFlags, busy: Duration) -> Result<Connection> {
     let c = Connection::open_with_flags(file, flags).map_err(lite_err)?;
@@ -121,9 +114,7 @@ impl SqliteStore {
         // The writer never checkpoints inline (a multi-millisecond stall at a random
         // commit); the checkpointer does, through its own connection.
         writer
-            .execute_batch(&format!(
-                "PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -{WRITER_CACHE_KIB}"
-            ))
+            .execute_batch("PRAGMA wal_autocheckpoint = 0")
             .map_err(lite_err)?;
         let checkpointer = connect(&file, rw, RESTART_WAIT)?;
         let ro = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
