@@ -12,16 +12,6 @@ use zs_core::{
     SpaceFacts, SpaceId, SpaceSettings, decide, decision_instant,
 };
 
-const STATUSES: [BookingStatus; 7] = [
-    BookingStatus::Scheduled,
-    BookingStatus::Upcoming,
-    BookingStatus::AwaitingCheckIn,
-    BookingStatus::CheckedIn,
-    BookingStatus::Completed,
-    BookingStatus::Cancelled,
-    BookingStatus::NoShow,
-];
-
 fn t0() -> Timestamp {
     Timestamp::from_second(1_800_000_000).unwrap()
 }
@@ -47,7 +37,7 @@ fn bookings() -> impl Strategy<Value = Vec<Booking>> {
                 end: minute(start + len),
             }
             .to_booking(space.clone(), minute(-10_000));
-            b.status = STATUSES[status];
+            b.status = BookingStatus::ALL[status];
             if b.status == BookingStatus::Completed {
                 b.ended_at = Some(minute(start + ended.min(len)));
             }

@@ -37,19 +37,19 @@ fn number_after(text: &str, key: &str) -> f64 {
         .unwrap_or_else(|_| panic!("no number after {key:?} in {text}"))
 }
 
+/// `bench pending` with 120 bookings over 12 spaces, 4 in flight, no anchor script, and
+/// `more` arguments.
+fn tiny_pending(more: &[&str]) -> String {
+    let mut args = vec!["pending", "--bookings", "120", "--spaces", "12"];
+    args.extend(["--concurrency", "4"]);
+    args.extend(["--anchor", "/nonexistent/booking_writes.py"]);
+    args.extend(more);
+    run(&args)
+}
+
 #[test]
 fn pending_sets_up_four_timers_a_booking_and_restarts_on_them() {
-    let out = run(&[
-        "pending",
-        "--bookings",
-        "120",
-        "--spaces",
-        "12",
-        "--concurrency",
-        "4",
-        "--anchor",
-        "/nonexistent/booking_writes.py",
-    ]);
+    let out = tiny_pending(&[]);
     assert!(out.contains("setup: 120 bookings over 12 spaces"), "{out}");
     assert!(
         out.contains("anchor before none (no anchor script at"),
@@ -71,19 +71,7 @@ fn pending_sets_up_four_timers_a_booking_and_restarts_on_them() {
 /// timers were never planned: their lead had passed when they were made).
 #[test]
 fn pending_burst_after_applies_the_first_starts_with_the_month_ahead() {
-    let out = run(&[
-        "pending",
-        "--bookings",
-        "120",
-        "--spaces",
-        "12",
-        "--concurrency",
-        "4",
-        "--burst-after",
-        "5",
-        "--anchor",
-        "/nonexistent/booking_writes.py",
-    ]);
+    let out = tiny_pending(&["--burst-after", "5"]);
     assert!(
         out.contains("month-ahead burst: timers=12 (measured 12)"),
         "{out}"

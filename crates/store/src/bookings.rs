@@ -129,6 +129,15 @@ pub async fn working_sets(
         .await
 }
 
+/// `list` in start order (then id), each booking once: the reads below join their branches
+/// with UNION ALL (a plain UNION sorts every branch in a temporary B-tree), so a booking two
+/// branches find comes twice.
+fn in_start_order_once(mut list: Vec<Booking>) -> Vec<Booking> {
+    list.sort_by(|a, b| (a.start, a.id.as_str()).cmp(&(b.start, b.id.as_str())));
+    list.dedup_by(|a, b| a.id == b.id);
+    list
+}
+
 /// The bookings the timer runner's batch reads for `spaces`, whose timers fall due from
 /// `earliest` on: those in an active status, completed ones that ended within
 /// `max_cleaning_ms` before `earliest`, the bookings `extra` (the timers' own), and of each
@@ -165,7 +174,7 @@ pub async fn timer_sets(
          FROM bookings AS c WHERE c.space_id = s.sid AND c.status = 'scheduled' \
          AND c.start_ms >= $3 ORDER BY c.start_ms LIMIT 1 OFFSET $5), 9223372036854775807)"
     );
-    let mut list = query(q)
+    let list = query(q)
         .bind(&ids)
         .bind(max_cleaning_ms)
         .bind(earliest.as_millisecond())
@@ -173,9 +182,7 @@ pub async fn timer_sets(
         .bind(next.max(1) as i64 - 1)
         .fetch_all(c, row_to_booking)
         .await?;
-    list.sort_by(|a, b| (a.start, a.id.as_str()).cmp(&(b.start, b.id.as_str())));
-    list.dedup_by(|a, b| a.id == b.id);
-    Ok(list)
+    Ok(in_start_order_once(list))
 }
 
 /// The bookings of `space` that a decision in `scope` reads ([`Scope::select`] over all of
@@ -192,8 +199,6 @@ pub async fn scoped(c: &mut Conn, space: &SpaceId, scope: &Scope) -> Result<Vec<
             b.ends_after.as_millisecond(),
         )
     });
-    // UNION ALL, and the duplicates (a booking two branches find) dropped and the order
-    // made here: a plain UNION sorts every branch in a temporary B-tree.
     let q = format!(
         "SELECT {COLUMNS} FROM bookings WHERE space_id = $1 AND \
          status IN ('upcoming','awaiting_check_in','checked_in') \
@@ -205,7 +210,7 @@ pub async fn scoped(c: &mut Conn, space: &SpaceId, scope: &Scope) -> Result<Vec<
          UNION ALL SELECT {COLUMNS} FROM bookings WHERE space_id = $1 AND status = 'scheduled' \
          AND start_ms >= $5 AND start_ms < $6 AND end_ms > $7"
     );
-    let mut list = query(q)
+    let list = query(q)
         .bind(space.as_str())
         .bind(scope.completed_since().as_millisecond())
         .bind(scope.booking.as_ref().map(BookingId::as_str))
@@ -215,9 +220,7 @@ pub async fn scoped(c: &mut Conn, space: &SpaceId, scope: &Scope) -> Result<Vec<
         .bind(after)
         .fetch_all(c, row_to_booking)
         .await?;
-    list.sort_by(|a, b| (a.start, a.id.as_str()).cmp(&(b.start, b.id.as_str())));
-    list.dedup_by(|a, b| a.id == b.id);
-    Ok(list)
+    Ok(in_start_order_once(list))
 }
 
 /// The bookings a space's next event may concern: every live booking, completed ones whose

@@ -123,6 +123,38 @@ impl Lcg {
     }
 }
 
+/// `n` bookings of `space` (ids `{prefix}0`…), one after another (PostgreSQL refuses
+/// overlapping ones) from `from` seconds after `NOW`: each after a gap of up to `max_gap_h`
+/// hours, a minute to `max_len_h` hours long, its status drawn from `statuses`; a completed
+/// one ended somewhere in its span.
+#[allow(clippy::too_many_arguments)]
+fn one_after_another(
+    rng: &mut Lcg,
+    space: &str,
+    prefix: &str,
+    n: usize,
+    from: i64,
+    max_gap_h: i64,
+    max_len_h: i64,
+    statuses: &[BookingStatus],
+) -> Vec<Booking> {
+    let mut start = from;
+    let mut all = Vec::with_capacity(n);
+    for i in 0..n {
+        start += 1 + rng.below(max_gap_h * 3_600);
+        let status = statuses[rng.below(statuses.len() as i64) as usize];
+        let mut b = booking(&format!("{prefix}{i}"), space, start, status, None);
+        let length = 60 + rng.below(max_len_h * 3_600);
+        b.end = at(start + length);
+        if b.status == BookingStatus::Completed {
+            b.ended_at = Some(at(start + rng.below(length)));
+        }
+        all.push(b);
+        start += length;
+    }
+    all
+}
+
 /// A scoped read returns exactly what `Scope::select` — the rule the domain's decisions are
 /// property-tested with — picks from all the space's bookings: over random bookings of every
 /// status (another space's never), and commands that claim a span, name a booking, or
@@ -138,35 +170,17 @@ async fn a_scoped_read_is_what_the_scope_selects(db: Backend) {
         assert!(spaces::insert(&mut tx, s, &st).await.unwrap());
     }
     let mut rng = Lcg(15);
-    let statuses = [
-        Scheduled,
-        Upcoming,
-        AwaitingCheckIn,
-        CheckedIn,
-        Completed,
-        Cancelled,
-        NoShow,
-    ];
-    let mut all = vec![];
-    // One after another (PostgreSQL refuses overlapping bookings), from five weeks back.
-    let mut start = -35 * 86_400;
-    for i in 0..300 {
-        start += 1 + rng.below(3 * 3_600);
-        let mut b = booking(
-            &format!("b{i}"),
-            "s1",
-            start,
-            statuses[rng.below(7) as usize],
-            None,
-        );
-        let length = 60 + rng.below(8 * 3_600);
-        b.end = at(start + length);
-        if b.status == Completed {
-            b.ended_at = Some(at(start + rng.below(length)));
-        }
-        all.push(b);
-        start += length;
-    }
+    // From five weeks back.
+    let all = one_after_another(
+        &mut rng,
+        "s1",
+        "b",
+        300,
+        -35 * 86_400,
+        3,
+        8,
+        &BookingStatus::ALL,
+    );
     let other = booking("elsewhere", "s2", 0, Scheduled, None);
     let mut rows: Vec<&Booking> = all.iter().collect();
     rows.push(&other);
@@ -241,6 +255,7 @@ async fn a_timer_batch_reads_the_first_scheduled_of_each_space(db: Backend) {
         let st = initial_status(&s, &[], at(0));
         assert!(spaces::insert(&mut tx, &s, &st).await.unwrap());
     }
+    // Scheduled twice as often as any other status.
     let statuses = [
         Scheduled,
         Scheduled,
@@ -254,24 +269,9 @@ async fn a_timer_batch_reads_the_first_scheduled_of_each_space(db: Backend) {
     let mut rng = Lcg(17);
     let mut all = vec![];
     for space in names {
-        let mut start = -10 * 86_400;
-        for i in 0..120 {
-            start += 1 + rng.below(6 * 3_600);
-            let mut b = booking(
-                &format!("{space}-{i}"),
-                space,
-                start,
-                statuses[rng.below(8) as usize],
-                None,
-            );
-            let length = 60 + rng.below(4 * 3_600);
-            b.end = at(start + length);
-            if b.status == Completed {
-                b.ended_at = Some(at(start + rng.below(length)));
-            }
-            all.push(b);
-            start += length;
-        }
+        let prefix = format!("{space}-");
+        let mine = one_after_another(&mut rng, space, &prefix, 120, -10 * 86_400, 6, 4, &statuses);
+        all.extend(mine);
     }
     bookings::upsert_many(&mut tx, &all.iter().collect::<Vec<_>>())
         .await
