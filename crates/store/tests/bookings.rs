@@ -103,6 +103,11 @@ async fn a_working_set_is_the_live_recent_and_asked_bookings_of_its_spaces(db: B
         ]
     );
 
+    // The live ids are the live bookings alone, in start order.
+    let live = bookings::live_ids(&mut tx, &s1).await.unwrap();
+    let live: Vec<String> = live.iter().map(|b| b.to_string()).collect();
+    assert_eq!(live, ["checked-in", "awaiting", "upcoming", "scheduled"]);
+
     // Once the cleaning window has passed, the completed booking drops out.
     let later = bookings::working_set(&mut tx, &s1, at(-400 + 601), cleaning, None);
     assert!(!ids(later.await.unwrap()).contains(&"just-ended".to_string()));
