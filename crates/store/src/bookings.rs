@@ -8,6 +8,8 @@ use jiff::Timestamp;
 use zs_core::scope::NEXT_SCHEDULED;
 use zs_core::{Booking, BookingId, BookingStatus, Scope, SpaceId};
 
+/// The columns every booking read selects first, in this order ([`row_to_booking`] reads
+/// them by position).
 const COLUMNS: &str = "id, space_id, title, start_ms, end_ms, status, created_at, checked_in_at, \
      ended_at, cancelled_at, cancel_reason";
 
@@ -15,19 +17,21 @@ fn corrupt(what: &str, v: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("booking {what}: {v}"))
 }
 
+/// A booking from a row whose first columns are [`COLUMNS`], read by position: by name, each
+/// column was a search of the statement's names, on the hottest read of every command.
 fn row_to_booking(r: &dyn Cols) -> Result<Booking> {
     Ok(Booking {
-        id: BookingId::parse(&r.text("id")).map_err(|e| corrupt("id", e))?,
-        space_id: SpaceId::parse(&r.text("space_id")).map_err(|e| corrupt("space_id", e))?,
-        title: r.text("title"),
-        start: ts(r.int("start_ms"))?,
-        end: ts(r.int("end_ms"))?,
-        status: BookingStatus::parse(&r.text("status")).ok_or_else(|| corrupt("status", "?"))?,
-        created_at: ts(r.int("created_at"))?,
-        checked_in_at: opt_ts(r.opt_int("checked_in_at"))?,
-        ended_at: opt_ts(r.opt_int("ended_at"))?,
-        cancelled_at: opt_ts(r.opt_int("cancelled_at"))?,
-        cancel_reason: r.opt_text("cancel_reason"),
+        id: BookingId::parse(&r.text_at(0)).map_err(|e| corrupt("id", e))?,
+        space_id: SpaceId::parse(&r.text_at(1)).map_err(|e| corrupt("space_id", e))?,
+        title: r.text_at(2),
+        start: ts(r.int_at(3))?,
+        end: ts(r.int_at(4))?,
+        status: BookingStatus::parse(&r.text_at(5)).ok_or_else(|| corrupt("status", "?"))?,
+        created_at: ts(r.int_at(6))?,
+        checked_in_at: opt_ts(r.opt_int_at(7))?,
+        ended_at: opt_ts(r.opt_int_at(8))?,
+        cancelled_at: opt_ts(r.opt_int_at(9))?,
+        cancel_reason: r.opt_text_at(10),
     })
 }
 
@@ -337,6 +341,28 @@ mod tests {
         }
         let steps = q.fetch_all(&mut c, |r| Ok(r.text_at(3))).await.unwrap();
         steps.join("\n")
+    }
+
+    /// [`super::row_to_booking`] reads the columns by position: this is their order.
+    #[test]
+    fn a_booking_row_is_read_in_the_columns_order() {
+        let names: Vec<&str> = super::COLUMNS.split(',').map(str::trim).collect();
+        assert_eq!(
+            names,
+            [
+                "id",
+                "space_id",
+                "title",
+                "start_ms",
+                "end_ms",
+                "status",
+                "created_at",
+                "checked_in_at",
+                "ended_at",
+                "cancelled_at",
+                "cancel_reason"
+            ]
+        );
     }
 
     /// A space's live bookings are read from the two partial indexes, never from the start

@@ -10,6 +10,8 @@ use zs_core::{
     SpaceStatus, Transition,
 };
 
+/// The columns every space read selects, in this order ([`row_to_space`] reads them by
+/// position).
 const COLUMNS: &str = "id, name, timezone, business_hours, upcoming_lead_ms, no_show_grace_ms, cleaning_ms, \
      maintenance, space_state, room_state, booking_id, next_booking_at, since, sequence";
 
@@ -21,9 +23,10 @@ fn period(ms: i64) -> Result<Period> {
     Period::from_millis(ms).ok_or_else(|| corrupt("period", ms))
 }
 
+/// A space and its status from a row of [`COLUMNS`], read by position (as bookings are).
 fn row_to_space(r: &dyn Cols) -> Result<(Space, SpaceStatus)> {
-    let zone = Zone::parse(&r.text("timezone")).map_err(|e| corrupt("timezone", e))?;
-    let business_hours = match r.opt_text("business_hours") {
+    let zone = Zone::parse(&r.text_at(2)).map_err(|e| corrupt("timezone", e))?;
+    let business_hours = match r.opt_text_at(3) {
         None => None,
         Some(h) => {
             let v: serde_json::Value = serde_json::from_str(&h).map_err(|e| corrupt("hours", e))?;
@@ -33,29 +36,28 @@ fn row_to_space(r: &dyn Cols) -> Result<(Space, SpaceStatus)> {
     let settings = SpaceSettings {
         zone,
         business_hours,
-        upcoming_lead: period(r.int("upcoming_lead_ms"))?,
-        no_show_grace: period(r.int("no_show_grace_ms"))?,
-        cleaning: period(r.int("cleaning_ms"))?,
+        upcoming_lead: period(r.int_at(4))?,
+        no_show_grace: period(r.int_at(5))?,
+        cleaning: period(r.int_at(6))?,
     };
-    let id = r.text("id");
+    let id = r.text_at(0);
     let space = Space {
         id: SpaceId::parse(&id).map_err(|e| corrupt("id", e))?,
-        name: r.text("name"),
+        name: r.text_at(1),
         settings,
-        maintenance: r.int("maintenance") != 0,
+        maintenance: r.int_at(7) != 0,
     };
     let status = SpaceStatus {
-        space: SpaceState::parse(&r.text("space_state"))
-            .ok_or_else(|| corrupt("space_state", "?"))?,
-        room: RoomState::parse(&r.text("room_state")).ok_or_else(|| corrupt("room_state", "?"))?,
+        space: SpaceState::parse(&r.text_at(8)).ok_or_else(|| corrupt("space_state", "?"))?,
+        room: RoomState::parse(&r.text_at(9)).ok_or_else(|| corrupt("room_state", "?"))?,
         booking_id: r
-            .opt_text("booking_id")
+            .opt_text_at(10)
             .map(|b| BookingId::parse(&b))
             .transpose()
             .map_err(|e| corrupt("booking_id", e))?,
-        next_booking_at: opt_ts(r.opt_int("next_booking_at"))?,
-        since: ts(r.int("since"))?,
-        sequence: r.int("sequence") as u64,
+        next_booking_at: opt_ts(r.opt_int_at(11))?,
+        since: ts(r.int_at(12))?,
+        sequence: r.int_at(13) as u64,
     };
     Ok((space, status))
 }
@@ -368,4 +370,32 @@ pub async fn deleted_sequence(c: &mut Conn, id: &SpaceId) -> Result<Option<u64>>
         .fetch_optional(c, |r| Ok(r.int_at(0)))
         .await?;
     Ok(seq.map(|s| s as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    /// [`super::row_to_space`] reads the columns by position: this is their order.
+    #[test]
+    fn a_space_row_is_read_in_the_columns_order() {
+        let names: Vec<&str> = super::COLUMNS.split(',').map(str::trim).collect();
+        assert_eq!(
+            names,
+            [
+                "id",
+                "name",
+                "timezone",
+                "business_hours",
+                "upcoming_lead_ms",
+                "no_show_grace_ms",
+                "cleaning_ms",
+                "maintenance",
+                "space_state",
+                "room_state",
+                "booking_id",
+                "next_booking_at",
+                "since",
+                "sequence"
+            ]
+        );
+    }
 }
