@@ -5,15 +5,15 @@ mod parse;
 mod walk_up;
 
 pub use outbound::*;
-pub use parse::{hours, instant, iso_period_syntax, page_limit, text, zone};
+pub use parse::{hours, instant, iso_limit_syntax, iso_period_syntax, page_limit, text, zone};
 pub use walk_up::{BookNowInput, ExtendInput};
 
 use crate::error::ApiError;
-use parse::period;
+use parse::{limit, period};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
-use zs_core::{Space, SpaceSettings, SpaceStatus, Transition};
+use zs_core::{Limit, Policies, Space, SpaceSettings, SpaceStatus, Transition};
 
 /// A space to create.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -59,6 +59,22 @@ pub struct SpaceInput {
         example = "PT10M"
     )]
     pub cleaning: Option<String>,
+    /// The longest a booking may last (`maxDuration`): ISO-8601 weeks, days (24 h), hours, minutes, seconds, from PT1S to P3660D;
+    /// absent or null = not set (CONTRACT §11).
+    #[schema(value_type = Option<String>, nullable, pattern = "^[Pp]([0-9]+[Ww]|[0-9]+[Dd]([Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss]))?|[Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss]))$", example = "PT4H")]
+    pub max_duration: Option<String>,
+    /// The shortest a booking may last (`minDuration`): ISO-8601 weeks, days (24 h), hours, minutes, seconds, from PT1S to P3660D;
+    /// absent or null = not set (CONTRACT §11).
+    #[schema(value_type = Option<String>, nullable, pattern = "^[Pp]([0-9]+[Ww]|[0-9]+[Dd]([Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss]))?|[Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss]))$", example = "PT4H")]
+    pub min_duration: Option<String>,
+    /// How far ahead a booking may start (`bookingHorizon`): ISO-8601 weeks, days (24 h), hours, minutes, seconds, from PT1S to P3660D;
+    /// absent or null = not set (CONTRACT §11).
+    #[schema(value_type = Option<String>, nullable, pattern = "^[Pp]([0-9]+[Ww]|[0-9]+[Dd]([Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss]))?|[Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss]))$", example = "PT4H")]
+    pub booking_horizon: Option<String>,
+    /// How soon a booking may start (`minNotice`): ISO-8601 weeks, days (24 h), hours, minutes, seconds, from PT1S to P3660D;
+    /// absent or null = not set (CONTRACT §11).
+    #[schema(value_type = Option<String>, nullable, pattern = "^[Pp]([0-9]+[Ww]|[0-9]+[Dd]([Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss]))?|[Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss]))$", example = "PT4H")]
+    pub min_notice: Option<String>,
 }
 
 /// The state part of a space.
@@ -103,6 +119,18 @@ pub struct SpaceView {
     pub no_show_grace: String,
     /// How long the room is `cleaning` after an occupied session (ISO-8601).
     pub cleaning: String,
+    /// The longest a booking may last (ISO-8601), or null when not set.
+    #[schema(required = true)]
+    pub max_duration: Option<String>,
+    /// The shortest a booking may last (ISO-8601), or null when not set.
+    #[schema(required = true)]
+    pub min_duration: Option<String>,
+    /// How far ahead a booking may start (ISO-8601), or null when not set.
+    #[schema(required = true)]
+    pub booking_horizon: Option<String>,
+    /// How soon a booking may start (ISO-8601), or null when not set.
+    #[schema(required = true)]
+    pub min_notice: Option<String>,
     /// Whether the space is in maintenance.
     pub maintenance: bool,
     /// Current states.
@@ -126,6 +154,8 @@ impl StateView {
 impl SpaceView {
     /// From the domain.
     pub fn new(sp: &Space, st: &SpaceStatus) -> Self {
+        let p = &sp.settings.policies;
+        let shown = |l: Option<Limit>| l.map(|l| l.to_string());
         Self {
             id: sp.id.to_string(),
             name: sp.name.clone(),
@@ -138,6 +168,10 @@ impl SpaceView {
             upcoming_lead: sp.settings.upcoming_lead.to_string(),
             no_show_grace: sp.settings.no_show_grace.to_string(),
             cleaning: sp.settings.cleaning.to_string(),
+            max_duration: shown(p.max_duration),
+            min_duration: shown(p.min_duration),
+            booking_horizon: shown(p.booking_horizon),
+            min_notice: shown(p.min_notice),
             maintenance: sp.maintenance,
             state: StateView::from_status(st),
         }
@@ -168,6 +202,12 @@ impl SpaceInput {
                 d.no_show_grace,
             )?,
             cleaning: period("cleaning", self.cleaning.as_deref(), d.cleaning)?,
+            policies: consistent(Policies {
+                max_duration: limit("maxDuration", self.max_duration.as_deref())?,
+                min_duration: limit("minDuration", self.min_duration.as_deref())?,
+                booking_horizon: limit("bookingHorizon", self.booking_horizon.as_deref())?,
+                min_notice: limit("minNotice", self.min_notice.as_deref())?,
+            })?,
             zone: d.zone,
         })
     }
@@ -214,11 +254,56 @@ pub struct SpacePatch {
         example = "PT10M"
     )]
     pub cleaning: Option<String>,
+    /// The longest a booking may last (`maxDuration`): ISO-8601 weeks, days (24 h), hours, minutes, seconds, from PT1S to P3660D;
+    /// absent = unchanged, null = no longer set.
+    #[serde(default, deserialize_with = "present_text")]
+    #[schema(value_type = Option<String>, nullable, pattern = "^[Pp]([0-9]+[Ww]|[0-9]+[Dd]([Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss]))?|[Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss]))$", example = "PT4H")]
+    pub max_duration: Option<Option<String>>,
+    /// The shortest a booking may last (`minDuration`): ISO-8601 weeks, days (24 h), hours, minutes, seconds, from PT1S to P3660D;
+    /// absent = unchanged, null = no longer set.
+    #[serde(default, deserialize_with = "present_text")]
+    #[schema(value_type = Option<String>, nullable, pattern = "^[Pp]([0-9]+[Ww]|[0-9]+[Dd]([Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss]))?|[Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss]))$", example = "PT4H")]
+    pub min_duration: Option<Option<String>>,
+    /// How far ahead a booking may start (`bookingHorizon`): ISO-8601 weeks, days (24 h), hours, minutes, seconds, from PT1S to P3660D;
+    /// absent = unchanged, null = no longer set.
+    #[serde(default, deserialize_with = "present_text")]
+    #[schema(value_type = Option<String>, nullable, pattern = "^[Pp]([0-9]+[Ww]|[0-9]+[Dd]([Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss]))?|[Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss]))$", example = "PT4H")]
+    pub booking_horizon: Option<Option<String>>,
+    /// How soon a booking may start (`minNotice`): ISO-8601 weeks, days (24 h), hours, minutes, seconds, from PT1S to P3660D;
+    /// absent = unchanged, null = no longer set.
+    #[serde(default, deserialize_with = "present_text")]
+    #[schema(value_type = Option<String>, nullable, pattern = "^[Pp]([0-9]+[Ww]|[0-9]+[Dd]([Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss]))?|[Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss]))$", example = "PT4H")]
+    pub min_notice: Option<Option<String>>,
 }
 
 /// Keeps an explicit `null` as `Some(Value::Null)` so it differs from an absent field.
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(d).map(Some)
+}
+
+/// A present field as `Some`: `Some(None)` for an explicit `null`, unlike an absent one.
+fn present_text<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// Refuses policies no booking could satisfy (422 `invalid_policy`).
+fn consistent(p: Policies) -> Result<Policies, ApiError> {
+    p.consistent()
+        .map_err(|e| ApiError::invalid("invalid_policy", e.to_string()))
+}
+
+/// A policy after a patch: kept when absent, unset by `null`, else the new value.
+fn patched(
+    field: &str,
+    v: &Option<Option<String>>,
+    old: Option<Limit>,
+) -> Result<Option<Limit>, ApiError> {
+    match v {
+        None => Ok(old),
+        Some(v) => limit(field, v.as_deref()),
+    }
 }
 
 impl SpacePatch {
@@ -244,6 +329,24 @@ impl SpacePatch {
                 old.no_show_grace,
             )?,
             cleaning: period("cleaning", self.cleaning.as_deref(), old.cleaning)?,
+            policies: consistent(Policies {
+                max_duration: patched(
+                    "maxDuration",
+                    &self.max_duration,
+                    old.policies.max_duration,
+                )?,
+                min_duration: patched(
+                    "minDuration",
+                    &self.min_duration,
+                    old.policies.min_duration,
+                )?,
+                booking_horizon: patched(
+                    "bookingHorizon",
+                    &self.booking_horizon,
+                    old.policies.booking_horizon,
+                )?,
+                min_notice: patched("minNotice", &self.min_notice, old.policies.min_notice)?,
+            })?,
         })
     }
 }

@@ -657,6 +657,8 @@ mod limits;
 mod ownership;
 #[path = "api/pages.rs"]
 mod pages;
+#[path = "api/policies.rs"]
+mod policies;
 #[path = "api/walk_up.rs"]
 mod walk_up;
 

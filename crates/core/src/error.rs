@@ -4,7 +4,8 @@
 use crate::booking::BookingStatus;
 use crate::ids::BookingId;
 use crate::machine::TransitionError;
-use jiff::Timestamp;
+use crate::policy::Limit;
+use jiff::{SignedDuration, Timestamp};
 
 /// How the edge should report an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +97,46 @@ pub enum DomainError {
         /// Its end.
         end: Timestamp,
     },
+    /// Longer than the space's `maxDuration`.
+    #[error(
+        "the space's policy allows bookings of at most {max} (maxDuration): this one lasts {length}"
+    )]
+    PolicyMaxDuration {
+        /// The policy.
+        max: Limit,
+        /// The booking's length.
+        length: SignedDuration,
+    },
+    /// Shorter than the space's `minDuration`.
+    #[error(
+        "the space's policy allows bookings of at least {min} (minDuration): this one lasts {length}"
+    )]
+    PolicyMinDuration {
+        /// The policy.
+        min: Limit,
+        /// The booking's length.
+        length: SignedDuration,
+    },
+    /// Starting further ahead than the space's `bookingHorizon`.
+    #[error(
+        "the space's policy takes bookings at most {horizon} ahead (bookingHorizon): the latest start now is {latest}"
+    )]
+    PolicyHorizon {
+        /// The policy.
+        horizon: Limit,
+        /// The latest start accepted now.
+        latest: Timestamp,
+    },
+    /// Starting sooner than the space's `minNotice`.
+    #[error(
+        "the space's policy takes bookings at least {notice} ahead (minNotice): the earliest start now is {earliest}"
+    )]
+    PolicyMinNotice {
+        /// The policy.
+        notice: Limit,
+        /// The earliest start accepted now.
+        earliest: Timestamp,
+    },
     /// A machine refused the event.
     #[error(transparent)]
     Transition(#[from] TransitionError),
@@ -120,6 +161,10 @@ impl DomainError {
             Self::NotInMaintenance => "not_in_maintenance",
             Self::EndNotLater { .. } => "end_not_later",
             Self::Ended { .. } => "booking_finished",
+            Self::PolicyMaxDuration { .. } => "policy_max_duration",
+            Self::PolicyMinDuration { .. } => "policy_min_duration",
+            Self::PolicyHorizon { .. } => "policy_horizon",
+            Self::PolicyMinNotice { .. } => "policy_min_notice",
             Self::Transition(_) => "transition_refused",
         }
     }
@@ -131,7 +176,11 @@ impl DomainError {
             | Self::InPast { .. }
             | Self::TooLong
             | Self::OutsideBusinessHours { .. }
-            | Self::EndNotLater { .. } => ErrorKind::Invalid,
+            | Self::EndNotLater { .. }
+            | Self::PolicyMaxDuration { .. }
+            | Self::PolicyMinDuration { .. }
+            | Self::PolicyHorizon { .. }
+            | Self::PolicyMinNotice { .. } => ErrorKind::Invalid,
             Self::Conflict { .. }
             | Self::CheckInWindow { .. }
             | Self::AlreadyCheckedIn

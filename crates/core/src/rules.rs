@@ -105,11 +105,15 @@ fn check_new(f: &SpaceFacts, n: &NewBooking, at: Timestamp) -> Result<(), Domain
     if end.duration_since(start) > MAX_BOOKING {
         return Err(DomainError::TooLong);
     }
+    let policies = &f.space.settings.policies;
+    policies.check_length(start, end)?;
+    policies.check_start(start, at)?;
     check_hours(f, start, end)?;
     check_free(f, &n.id, start, end)
 }
 
 /// An extension to `end` (CONTRACT §10): of a booking that has not ended, to a later end,
+/// within the space's length policies (its start, already accepted, does not move),
 /// still inside the business-hours interval it started in, clear of the next booking.
 fn check_extend(
     f: &SpaceFacts,
@@ -134,6 +138,7 @@ fn check_extend(
     if end.duration_since(b.start) > MAX_BOOKING {
         return Err(DomainError::TooLong);
     }
+    f.space.settings.policies.check_length(b.start, end)?;
     check_hours(f, b.start, end)?;
     check_free(f, &b.id, b.start, end)
 }

@@ -3,6 +3,7 @@
 use crate::calendar::{BusinessHours, Zone};
 use crate::ids::SpaceId;
 use crate::period::Period;
+use crate::policy::Policies;
 use jiff::Timestamp;
 
 /// The timing and calendar settings of a space.
@@ -18,10 +19,13 @@ pub struct SpaceSettings {
     pub no_show_grace: Period,
     /// How long the room is `cleaning` after an occupied session ends.
     pub cleaning: Period,
+    /// Limits on bookings' length and start (CONTRACT §11); none by default.
+    pub policies: Policies,
 }
 
 impl SpaceSettings {
-    /// The contract defaults: lead `PT15M`, grace `PT10M`, cleaning `PT10M`, open around the clock.
+    /// The contract defaults: lead `PT15M`, grace `PT10M`, cleaning `PT10M`, open around the
+    /// clock, no booking policy.
     pub fn defaults(zone: Zone) -> Self {
         Self {
             zone,
@@ -29,6 +33,7 @@ impl SpaceSettings {
             upcoming_lead: Period::minutes(15),
             no_show_grace: Period::minutes(10),
             cleaning: Period::minutes(10),
+            policies: Policies::NONE,
         }
     }
 

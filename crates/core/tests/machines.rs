@@ -131,6 +131,7 @@ fn run(
         upcoming_lead: Period::minutes(lead),
         no_show_grace: Period::minutes(grace),
         cleaning: Period::minutes(cleaning),
+        policies: zs_core::Policies::NONE,
     };
     // Around the 2026 DST changes of both zones, and ordinary weeks.
     let base: Timestamp = "2026-03-06T00:00:00Z".parse().unwrap();

@@ -34,11 +34,14 @@ pub struct SpaceModel {
     pub(crate) walk: SpaceWalk,
 }
 
-/// Why a booking request must be refused, by the rules of CONTRACT §4.
+/// Why a booking request must be refused, by the rules of CONTRACT §4 and §11.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
     /// `start >= end`, in the past, too long, or outside business hours.
     Invalid,
+    /// It breaks the space's booking policy with this code (checked after the rules of
+    /// `Invalid` that need no policy, before business hours and conflicts).
+    Policy(&'static str),
     /// It overlaps a live booking's `[start, end + cleaning)`.
     Conflict,
 }
@@ -127,6 +130,9 @@ impl SpaceModel {
         if start >= end || start < now || end.duration_since(start) > zs_core::rules::MAX_BOOKING {
             return Some(Refusal::Invalid);
         }
+        if let Some(r) = self.policy_refusal(start, end, Some(now)) {
+            return Some(r);
+        }
         match s.interval_end(start) {
             Ok(None) => {}
             Ok(Some(close)) if end <= close => {}
@@ -137,6 +143,34 @@ impl SpaceModel {
             .filter_map(|i| self.blocked(i, now))
             .any(|(a, z)| a < wanted.1 && wanted.0 < z);
         clash.then_some(Refusal::Conflict)
+    }
+
+    /// The policy (CONTRACT §11) a booking `[start, end)` made at `made_at` breaks, if any,
+    /// in the order the rules check them: longest, shortest, notice, horizon. Without
+    /// `made_at` (an extension) only the lengths count.
+    fn policy_refusal(
+        &self,
+        start: Timestamp,
+        end: Timestamp,
+        made_at: Option<Timestamp>,
+    ) -> Option<Refusal> {
+        let p = &self.settings().policies;
+        let ms = |l: Option<zs_core::Limit>| l.map(zs_core::Limit::as_millis);
+        let length = end.as_millisecond() - start.as_millisecond();
+        if ms(p.max_duration).is_some_and(|max| length > max) {
+            return Some(Refusal::Policy("policy_max_duration"));
+        }
+        if ms(p.min_duration).is_some_and(|min| length < min) {
+            return Some(Refusal::Policy("policy_min_duration"));
+        }
+        let ahead = start.as_millisecond() - made_at?.as_millisecond();
+        if ms(p.min_notice).is_some_and(|notice| ahead < notice) {
+            return Some(Refusal::Policy("policy_min_notice"));
+        }
+        if ms(p.booking_horizon).is_some_and(|horizon| ahead > horizon) {
+            return Some(Refusal::Policy("policy_horizon"));
+        }
+        None
     }
 
     /// Whether CONTRACT §10 refuses extending booking `i` to `end` at `now`, and why: it
@@ -150,6 +184,10 @@ impl SpaceModel {
         let s = self.settings();
         if end <= f.end || end.duration_since(f.start) > zs_core::rules::MAX_BOOKING {
             return Some(Refusal::Invalid);
+        }
+        // The start, accepted when the booking was made, does not move: lengths only.
+        if let Some(r) = self.policy_refusal(f.start, end, None) {
+            return Some(r);
         }
         match s.interval_end(f.start) {
             Ok(None) => {}

@@ -6,7 +6,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::fmt;
 use zs_core::calendar::{BusinessHours, Zone};
-use zs_core::{Period, SpaceSettings};
+use zs_core::{Limit, Period, Policies, SpaceSettings};
 
 /// How a virtual receiver answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -238,6 +238,36 @@ pub fn settings(i: usize) -> SpaceSettings {
         upcoming_lead: Period::minutes(minutes[i % 5]),
         no_show_grace: Period::minutes(minutes[(i / 2) % 5]),
         cleaning: Period::minutes(minutes[(i / 3) % 5]),
+        policies: policies(i),
+    }
+}
+
+/// A space's booking policies, from its index: of every six groups of five spaces, one
+/// limits bookings' length, one how soon and how far ahead they start, one both (where a
+/// booking may break several, and the first in the rules' order is the one named); the
+/// other three have none. The workload's bookings (15 minutes to over a day, made a minute
+/// to three days ahead) fall on both sides of each limit.
+fn policies(i: usize) -> Policies {
+    let length = Policies {
+        max_duration: Some(Limit::hours(2)),
+        min_duration: Some(Limit::minutes(20)),
+        ..Policies::NONE
+    };
+    let start = Policies {
+        booking_horizon: Some(Limit::hours(48)),
+        min_notice: Some(Limit::minutes(30)),
+        ..Policies::NONE
+    };
+    match (i / 5) % 6 {
+        1 => length,
+        2 => start,
+        3 => Policies {
+            max_duration: Some(Limit::hours(3)),
+            min_duration: Some(Limit::minutes(30)),
+            booking_horizon: Some(Limit::hours(36)),
+            min_notice: Some(Limit::minutes(5)),
+        },
+        _ => Policies::NONE,
     }
 }
 

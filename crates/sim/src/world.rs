@@ -20,6 +20,16 @@ use zs_store::jobs;
 use zs_store::{DeliveryStatus, Queue};
 use zs_store::{Store, bookings, deliveries, spaces};
 
+/// Whether a refusal's code agrees with the model on booking policies: the model's policy
+/// code when it expects one, and no `policy_…` code when it expects another refusal.
+fn same_policy(expect: Option<Refusal>, code: Option<&str>) -> bool {
+    let code = code.unwrap_or("");
+    match expect {
+        Some(Refusal::Policy(want)) => code == want,
+        _ => !code.starts_with("policy_"),
+    }
+}
+
 /// What a run did, in numbers.
 #[derive(Debug, Default, Clone)]
 pub struct Stats {
@@ -33,6 +43,8 @@ pub struct Stats {
     pub conflicts: u64,
     /// Refused: another rule.
     pub invalid: u64,
+    /// Refused: a booking policy (bookings, extensions and walk-ups alike).
+    pub policy_refused: u64,
     /// User events accepted and refused.
     pub user_accepted: u64,
     /// User events refused.
@@ -543,6 +555,11 @@ impl World {
                         "booking {id} refused as {reason:?}, the rules say conflict"
                     ));
                 }
+                Err(reason) if !same_policy(expect, reason.split(':').next()) => {
+                    return Err(format!(
+                        "booking {id} refused as {reason:?}, the rules say {expect:?}"
+                    ));
+                }
                 Err(_) => false,
             }
         } else {
@@ -559,7 +576,9 @@ impl World {
                 }
                 Err(EngineError::Domain(d)) => {
                     let conflict = matches!(d, zs_core::DomainError::Conflict { .. });
-                    if conflict != (expect == Some(Refusal::Conflict)) {
+                    if conflict != (expect == Some(Refusal::Conflict))
+                        || !same_policy(expect, Some(d.code()))
+                    {
                         return Err(format!(
                             "booking {id} [{start}, {end}) refused with {d}; the rules say {expect:?}"
                         ));
@@ -581,6 +600,7 @@ impl World {
             }
             (false, Some(Refusal::Conflict)) => self.stats.conflicts += 1,
             (false, Some(Refusal::Invalid)) => self.stats.invalid += 1,
+            (false, Some(Refusal::Policy(_))) => self.stats.policy_refused += 1,
             (true, Some(r)) => {
                 return Err(format!(
                     "booking {id} [{start}, {end}) on s{s} accepted at {now}; the rules refuse it ({r:?})"
@@ -701,12 +721,15 @@ impl World {
             }
             (Err(EngineError::Domain(d)), Some(r)) => {
                 let conflict = d.kind() == zs_core::ErrorKind::Conflict;
-                if conflict != (r == Refusal::Conflict) {
+                if conflict != (r == Refusal::Conflict) || !same_policy(Some(r), Some(d.code())) {
                     return Err(format!(
                         "extending {id} to {end} refused with {d}; the rules say {r:?}"
                     ));
                 }
                 self.stats.extensions_refused += 1;
+                if matches!(r, Refusal::Policy(_)) {
+                    self.stats.policy_refused += 1;
+                }
             }
             (r, expect) => {
                 let status = self.models[s].status(i, now);
@@ -761,12 +784,15 @@ impl World {
             }
             (Err(EngineError::Domain(d)), Some(r)) => {
                 let conflict = d.kind() == zs_core::ErrorKind::Conflict;
-                if conflict != (r == Refusal::Conflict) {
+                if conflict != (r == Refusal::Conflict) || !same_policy(Some(r), Some(d.code())) {
                     return Err(format!(
                         "walk-up {id} refused with {d}; the rules say {r:?}"
                     ));
                 }
                 self.stats.walk_ups_refused += 1;
+                if matches!(r, Refusal::Policy(_)) {
+                    self.stats.policy_refused += 1;
+                }
             }
             (r, expect) => {
                 return Err(format!(

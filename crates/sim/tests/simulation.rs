@@ -44,7 +44,7 @@ async fn seed_keeps_every_invariant(seed: u64) {
     eprintln!("seed {seed}: {s:?}");
     assert!(s.bookings > 50, "too few bookings to mean anything: {s:?}");
     assert!(
-        s.conflicts > 0 && s.invalid > 0,
+        s.conflicts > 0 && s.invalid > 0 && s.policy_refused > 0,
         "refusals exercised: {s:?}"
     );
     assert!(s.user_accepted > 0 && s.user_refused > 0, "{s:?}");

@@ -6,14 +6,15 @@ use crate::query::query;
 use crate::{Conn, Result, StoreError, opt_ts, ts};
 use zs_core::calendar::{BusinessHours, Zone};
 use zs_core::{
-    BookingId, EventKind, Period, RoomState, Space, SpaceId, SpaceSettings, SpaceState,
-    SpaceStatus, Transition,
+    BookingId, EventKind, Limit, Period, Policies, RoomState, Space, SpaceId, SpaceSettings,
+    SpaceState, SpaceStatus, Transition,
 };
 
 /// The columns every space read selects, in this order ([`row_to_space`] reads them by
 /// position).
 const COLUMNS: &str = "id, name, timezone, business_hours, upcoming_lead_ms, no_show_grace_ms, cleaning_ms, \
-     maintenance, space_state, room_state, booking_id, next_booking_at, since, sequence";
+     maintenance, space_state, room_state, booking_id, next_booking_at, since, sequence, \
+     max_duration_ms, min_duration_ms, booking_horizon_ms, min_notice_ms";
 
 fn corrupt(what: &str, v: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {v}"))
@@ -21,6 +22,11 @@ fn corrupt(what: &str, v: impl std::fmt::Display) -> StoreError {
 
 fn period(ms: i64) -> Result<Period> {
     Period::from_millis(ms).ok_or_else(|| corrupt("period", ms))
+}
+
+fn limit(ms: Option<i64>) -> Result<Option<Limit>> {
+    ms.map(|ms| Limit::from_millis(ms).ok_or_else(|| corrupt("policy", ms)))
+        .transpose()
 }
 
 /// A space and its status from a row of [`COLUMNS`], read by position (as bookings are).
@@ -39,6 +45,12 @@ fn row_to_space(r: &dyn Cols) -> Result<(Space, SpaceStatus)> {
         upcoming_lead: period(r.int_at(4))?,
         no_show_grace: period(r.int_at(5))?,
         cleaning: period(r.int_at(6))?,
+        policies: Policies {
+            max_duration: limit(r.opt_int_at(14))?,
+            min_duration: limit(r.opt_int_at(15))?,
+            booking_horizon: limit(r.opt_int_at(16))?,
+            min_notice: limit(r.opt_int_at(17))?,
+        },
     };
     let id = r.text_at(0);
     let space = Space {
@@ -69,9 +81,10 @@ fn hours_json(s: &Space) -> Option<String> {
         .map(|h| serde_json::to_string(h).expect("hours serialise"))
 }
 
-/// Binds every column after `id`, in table order (name … sequence).
+/// Binds every column after `id`: name … sequence, then the four policies.
 macro_rules! bind_fields {
-    ($q:expr, $s:expr, $st:expr, $hours:expr) => {
+    ($q:expr, $s:expr, $st:expr, $hours:expr) => {{
+        let p = &$s.settings.policies;
         $q.bind(&$s.name)
             .bind($s.settings.zone.name())
             .bind($hours)
@@ -85,7 +98,11 @@ macro_rules! bind_fields {
             .bind($st.next_booking_at.map(|t| t.as_millisecond()))
             .bind($st.since.as_millisecond())
             .bind($st.sequence as i64)
-    };
+            .bind(p.max_duration.map(Limit::as_millis))
+            .bind(p.min_duration.map(Limit::as_millis))
+            .bind(p.booking_horizon.map(Limit::as_millis))
+            .bind(p.min_notice.map(Limit::as_millis))
+    }};
 }
 
 /// Inserts a new space; `false` when the id is taken.
@@ -94,7 +111,8 @@ pub async fn insert(c: &mut Conn, s: &Space, st: &SpaceStatus) -> Result<bool> {
     let q = query(
         "INSERT INTO spaces (id, name, timezone, business_hours, upcoming_lead_ms, no_show_grace_ms, \
          cleaning_ms, maintenance, space_state, room_state, booking_id, next_booking_at, since, sequence, \
-         created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) ON CONFLICT (id) DO NOTHING",
+         max_duration_ms, min_duration_ms, booking_horizon_ms, min_notice_ms, created_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) ON CONFLICT (id) DO NOTHING",
     )
     .bind(s.id.as_str());
     let n = bind_fields!(q, s, st, &hours)
@@ -110,7 +128,8 @@ pub async fn update(c: &mut Conn, s: &Space, st: &SpaceStatus) -> Result<()> {
     let q = query(
         "UPDATE spaces SET name = $1, timezone = $2, business_hours = $3, upcoming_lead_ms = $4, \
          no_show_grace_ms = $5, cleaning_ms = $6, maintenance = $7, space_state = $8, room_state = $9, \
-         booking_id = $10, next_booking_at = $11, since = $12, sequence = $13 WHERE id = $14",
+         booking_id = $10, next_booking_at = $11, since = $12, sequence = $13, max_duration_ms = $14, \
+         min_duration_ms = $15, booking_horizon_ms = $16, min_notice_ms = $17 WHERE id = $18",
     );
     bind_fields!(q, s, st, &hours)
         .bind(s.id.as_str())
@@ -394,7 +413,11 @@ mod tests {
                 "booking_id",
                 "next_booking_at",
                 "since",
-                "sequence"
+                "sequence",
+                "max_duration_ms",
+                "min_duration_ms",
+                "booking_horizon_ms",
+                "min_notice_ms"
             ]
         );
     }

@@ -4,8 +4,8 @@
 use crate::error::ApiError;
 use jiff::Timestamp;
 use serde_json::Value;
-use zs_core::Period;
 use zs_core::calendar::{BusinessHours, Zone};
+use zs_core::{Limit, Period};
 
 /// Whether `s` is an ISO-8601 duration of hours, minutes and seconds as the API takes it:
 /// `PT`, then at least one of `nH`, `nM`, `n[.fff]S` in that order, letters in either case.
@@ -45,6 +45,46 @@ pub fn iso_period_syntax(s: &str) -> bool {
         i += 1;
     }
     true
+}
+
+/// Whether `s` is an ISO-8601 duration as the booking policies take it: `P`, then weeks
+/// (`nW`, alone), or days (`nD`) with an optional time part, or a time part alone — the time
+/// part as [`iso_period_syntax`] reads it after its `PT`. Exactly the `pattern` the OpenAPI
+/// document gives the policy fields.
+pub fn iso_limit_syntax(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix(['P', 'p']) else {
+        return false;
+    };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return iso_period_syntax(s);
+    }
+    match rest.as_bytes().get(digits).map(u8::to_ascii_uppercase) {
+        Some(b'W') => digits + 1 == rest.len(),
+        Some(b'D') => {
+            let time = &rest[digits + 1..];
+            time.is_empty() || iso_period_syntax(&format!("P{time}"))
+        }
+        _ => false,
+    }
+}
+
+/// A booking policy from a request: `None` when absent or null (not set).
+pub(crate) fn limit(field: &str, v: Option<&str>) -> Result<Option<Limit>, ApiError> {
+    let Some(s) = v else { return Ok(None) };
+    let refused = || {
+        ApiError::invalid(
+            "invalid_duration",
+            format!(
+                "{field}: {} is not a duration between PT1S and P3660D: write ISO-8601 weeks, days, hours, minutes or seconds such as \"PT4H\", \"P1DT12H\" or \"P90D\"",
+                crate::error::quoted(s)
+            ),
+        )
+    };
+    if !iso_limit_syntax(s) {
+        return Err(refused());
+    }
+    Limit::parse(s).map(Some).map_err(|_| refused())
 }
 
 pub(crate) fn period(field: &str, v: Option<&str>, default: Period) -> Result<Period, ApiError> {
@@ -253,6 +293,44 @@ mod tests {
             period("cleaning", Some("pt5m"), Period::minutes(1)).unwrap(),
             Period::minutes(5)
         );
+    }
+
+    #[test]
+    fn policy_durations_are_iso_weeks_days_and_time() {
+        for good in [
+            "P90D", "p2w", "P1DT12H", "P1dT0.5S", "PT4H", "pt30m", "P0D", "PT0S",
+        ] {
+            assert!(iso_limit_syntax(good), "{good} refused");
+        }
+        for bad in [
+            "90d",
+            "P",
+            "PT",
+            "P1D1W",
+            "P1W1D",
+            "P1DT",
+            "P1M",
+            "P1Y",
+            "PD",
+            "P1.5D",
+            "P1D T1H",
+            "-P1D",
+            "P1DT30M1H",
+            " P1D",
+            "P1D ",
+        ] {
+            assert!(!iso_limit_syntax(bad), "{bad} accepted");
+        }
+        assert_eq!(limit("maxDuration", None).unwrap(), None);
+        assert_eq!(
+            limit("maxDuration", Some("p2w")).unwrap(),
+            Some(Limit::hours(14 * 24))
+        );
+        for bad in ["4h", "P0D", "P3661D", "PT0.5S"] {
+            let e = limit("bookingHorizon", Some(bad)).unwrap_err();
+            assert_eq!(e.code, "invalid_duration", "{bad}");
+            assert!(e.message.starts_with("bookingHorizon: "), "{}", e.message);
+        }
     }
 
     #[test]

@@ -67,7 +67,7 @@ fn idempotency(
         (status = 201, description = "Created (or the replay of an earlier create with this Idempotency-Key)", body = BookingView),
         (status = 404, description = "`not_found`: no such space", body = ErrorBody),
         (status = 409, description = "`booking_conflict`: it overlaps a live booking with its cleaning; `already_exists`: a booking with this id exists", body = ErrorBody),
-        (status = 422, description = "`invalid_id`, `invalid_title`, `invalid_time`; a rule: `invalid_interval`, `booking_in_past`, `booking_too_long`, `outside_business_hours`; `invalid_request`: the Idempotency-Key was used with another body", body = ErrorBody)),
+        (status = 422, description = "`invalid_id`, `invalid_title`, `invalid_time`; a rule: `invalid_interval`, `booking_in_past`, `booking_too_long`, `outside_business_hours`; a policy of the space: `policy_max_duration`, `policy_min_duration`, `policy_min_notice`, `policy_horizon`; `invalid_request`: the Idempotency-Key was used with another body", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(
     State(st): State<AppState>,
@@ -290,7 +290,7 @@ pub async fn check_out(
         (status = 200, description = "The booking with its new end (its status unchanged)", body = BookingView),
         (status = 404, description = "`not_found`: no such booking, or not one of yours (a member's own, a limited device's spaces')", body = ErrorBody),
         (status = 409, description = "`booking_conflict`: the new end with its cleaning reaches the next booking; `booking_finished`: the booking has ended", body = ErrorBody),
-        (status = 422, description = "`invalid_time`; a rule: `end_not_later` (not after the current end), `outside_business_hours` (past the interval's close), `booking_too_long`", body = ErrorBody)),
+        (status = 422, description = "`invalid_time`; a rule: `end_not_later` (not after the current end), `outside_business_hours` (past the interval's close), `booking_too_long`; a policy of the space: `policy_max_duration`, `policy_min_duration`", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn extend(
     State(st): State<AppState>,

@@ -42,7 +42,7 @@ pub(crate) async fn load(st: &AppState, id: &SpaceId) -> Result<SpaceView, ApiEr
     responses(
         (status = 201, description = "Created: the space with its initial state", body = SpaceView),
         (status = 409, description = "`already_exists`: a space with this id exists", body = ErrorBody),
-        (status = 422, description = "`invalid_id`, `invalid_name`, `invalid_timezone`, `invalid_business_hours` or `invalid_duration`", body = ErrorBody)),
+        (status = 422, description = "`invalid_id`, `invalid_name`, `invalid_timezone`, `invalid_business_hours` or `invalid_duration`; `invalid_policy`: policies no booking could meet", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(
     State(st): State<AppState>,
@@ -104,7 +104,7 @@ pub async fn get(
     responses(
         (status = 200, description = "Updated: the space with its state re-derived", body = SpaceView),
         (status = 404, description = "`not_found`: no such space", body = ErrorBody),
-        (status = 422, description = "`invalid_name`, `invalid_timezone`, `invalid_business_hours` or `invalid_duration`; `invalid_request`: timings change while live bookings exist, or a live booking would fall outside the new hours", body = ErrorBody)),
+        (status = 422, description = "`invalid_name`, `invalid_timezone`, `invalid_business_hours` or `invalid_duration`; `invalid_policy`: policies no booking could meet; `invalid_request`: timings change while live bookings exist, or a live booking would fall outside the new hours", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn patch(
     State(st): State<AppState>,
@@ -296,7 +296,7 @@ pub async fn availability(
         (status = 201, description = "The booking, `checked_in`; the room is `occupied`", body = BookingView),
         (status = 404, description = "`not_found`: no such space, or not one of a limited device's spaces", body = ErrorBody),
         (status = 409, description = "`booking_conflict`: a booking or a cleaning holds the span; `space_in_maintenance`", body = ErrorBody),
-        (status = 422, description = "`invalid_duration`, `invalid_title`; `outside_business_hours`: closed now, or closing before the duration ends", body = ErrorBody)),
+        (status = 422, description = "`invalid_duration`, `invalid_title`; `outside_business_hours`: closed now, or closing before the duration ends; `policy_min_notice`, `policy_min_duration`, `policy_max_duration`: the space's booking policies", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn book_now(
     State(st): State<AppState>,

@@ -197,6 +197,60 @@ fn duration_patterns_say_exactly_what_the_server_takes() {
 }
 
 #[test]
+fn policy_patterns_say_exactly_what_the_server_takes() {
+    let doc = document();
+    let samples = [
+        "P90D",
+        "p2w",
+        "P1DT12H",
+        "P1dT0.5S",
+        "PT4H",
+        "pt30m",
+        "PT1H2M3.004S",
+        "P0D",
+        "P1W",
+        "90d",
+        "P",
+        "PT",
+        "P1D1W",
+        "P1W1D",
+        "P1DT",
+        "P1M",
+        "P1Y",
+        "PD",
+        "P1.5D",
+        "P1D T1H",
+        "-P1D",
+        "+P1D",
+        "P1DT30M1H",
+        " P1D",
+        "P1D ",
+        "P1DT1.5M",
+        "PT1.0000S",
+        "P1WT1H",
+        "",
+    ];
+    let mut checked = 0;
+    for name in ["SpaceInput", "SpacePatch"] {
+        for field in ["maxDuration", "minDuration", "bookingHorizon", "minNotice"] {
+            let p = &doc.raw["components"]["schemas"][name]["properties"][field]["pattern"];
+            assert!(p.is_string(), "{name}.{field} has no pattern");
+            let schema = json!({"type": "string", "pattern": p});
+            for s in samples {
+                let documented = doc.validate(&schema, &json!(s)).is_ok();
+                assert_eq!(
+                    documented,
+                    zs_api::dto::iso_limit_syntax(s),
+                    "{name}.{field}: the pattern and the server disagree on {s:?}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 8);
+}
+
+#[test]
 fn business_hours_are_typed() {
     let doc = document();
     let hours = json!({"$ref": "#/components/schemas/BusinessHours"});

@@ -1,0 +1,5 @@
+-- Booking policies of a space (CONTRACT §11), in milliseconds; NULL = not set.
+ALTER TABLE spaces ADD COLUMN max_duration_ms INTEGER;
+ALTER TABLE spaces ADD COLUMN min_duration_ms INTEGER;
+ALTER TABLE spaces ADD COLUMN booking_horizon_ms INTEGER;
+ALTER TABLE spaces ADD COLUMN min_notice_ms INTEGER;

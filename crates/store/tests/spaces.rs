@@ -1,0 +1,61 @@
+//! A space's settings in the store, on both backends: its booking policies (CONTRACT §11)
+//! are stored when it is made, changed and unset by an update, and read back as written;
+//! an update of statuses alone leaves them as they are.
+
+use jiff::Timestamp;
+use zs_core::{Limit, Policies, initial_status};
+use zs_store::{Backend, spaces, testing};
+
+fn at() -> Timestamp {
+    Timestamp::from_second(1_800_000_000).unwrap()
+}
+
+async fn policies_are_stored_changed_and_unset(db: Backend) {
+    let store = testing::fresh(db, "space-policies").await.unwrap();
+    let mut s = testing::utc_space("s1");
+    let plain = testing::utc_space("s2");
+    s.settings.policies = Policies {
+        max_duration: Some(Limit::hours(4)),
+        min_duration: Some(Limit::minutes(15)),
+        booking_horizon: Some(Limit::parse("P90D").unwrap()),
+        min_notice: Some(Limit::parse("PT30M0.25S").unwrap()),
+    };
+    let st = initial_status(&s, &[], at());
+    let mut tx = store.begin().await.unwrap();
+    assert!(spaces::insert(&mut tx, &s, &st).await.unwrap());
+    assert!(spaces::insert(&mut tx, &plain, &st).await.unwrap());
+    tx.commit().await.unwrap();
+
+    let read = |id: &'static str| {
+        let store = store.clone();
+        async move {
+            let mut c = store.read().await.unwrap();
+            let id = zs_core::SpaceId::parse(id).unwrap();
+            spaces::get(&mut c, &id).await.unwrap().unwrap()
+        }
+    };
+    assert_eq!(read("s1").await.0, s);
+    assert_eq!(read("s2").await.0.settings.policies, Policies::NONE);
+
+    // A status write leaves the settings alone.
+    let mut moved = st.clone();
+    moved.sequence = 3;
+    let mut tx = store.begin().await.unwrap();
+    spaces::update_status_many(&mut tx, &[(&s, &moved)])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let (again, status) = read("s1").await;
+    assert_eq!((again, status.sequence), (s.clone(), 3));
+
+    // A settings update changes one policy and unsets another.
+    s.settings.policies.max_duration = Some(Limit::hours(2));
+    s.settings.policies.booking_horizon = None;
+    let mut tx = store.begin().await.unwrap();
+    spaces::update(&mut tx, &s, &moved).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(read("s1").await.0, s);
+    assert_eq!(read("s2").await.0.settings.policies, Policies::NONE);
+}
+
+zs_store::test_on_both_backends!(policies_are_stored_changed_and_unset);
