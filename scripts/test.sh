@@ -88,6 +88,15 @@ if [ -z "${ZS_CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 
+# Python's dateutil cross-checks the series expansion (crates/core/tests/rrule_dateutil.rs).
+need python3 "install Python 3 (apt-get install python3): a test compares RRULE expansions with dateutil"
+if ! python3 -c 'import dateutil.rrule, zoneinfo' 2>/dev/null; then
+  echo "test.sh: installing python-dateutil for the RRULE cross-check" >&2
+  python3 -m pip install --quiet python-dateutil 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages python-dateutil 2>/dev/null ||
+    { echo "test.sh: python-dateutil is needed: pip install python-dateutil (or apt-get install python3-dateutil)" >&2; exit 1; }
+fi
+
 # The README test (crates/server/tests/readme.rs) runs `cargo run --release -- serve` as
 # written; build that binary first so the service starts at once inside the test.
 cargo build --release --bin zs-scheduler

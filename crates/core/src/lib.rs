@@ -17,6 +17,7 @@ pub mod period;
 pub mod policy;
 pub mod rules;
 pub mod scope;
+pub mod series;
 pub mod sim;
 pub mod space;
 pub mod state;
