@@ -2,10 +2,12 @@
 
 mod outbound;
 mod parse;
+mod series;
 mod walk_up;
 
 pub use outbound::*;
 pub use parse::{hours, instant, iso_limit_syntax, iso_period_syntax, page_limit, text, zone};
+pub use series::{SeriesCancelInput, SeriesInput, SeriesView, SkippedView};
 pub use walk_up::{BookNowInput, ExtendInput};
 
 use crate::error::ApiError;
@@ -413,6 +415,9 @@ pub struct BookingView {
     /// Why it was cancelled, or null.
     #[schema(value_type = Option<crate::openapi::schemas::CancelReason>, required = true)]
     pub cancel_reason: Option<String>,
+    /// The series it is an occurrence of (`/v1/series/{id}`), or null.
+    #[schema(required = true)]
+    pub series_id: Option<String>,
 }
 
 /// A list of bookings.

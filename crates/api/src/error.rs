@@ -113,6 +113,17 @@ impl From<EngineError> for ApiError {
                 format!("{what} already exists"),
             ),
             EngineError::Invalid(msg) => Self::invalid("invalid_request", msg),
+            EngineError::InvalidRule(msg) => Self::invalid("invalid_rrule", msg),
+            e @ EngineError::Occurrence { .. } => {
+                let EngineError::Occurrence { error, .. } = &e else {
+                    unreachable!("matched above")
+                };
+                let status = match error.kind() {
+                    ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+                    ErrorKind::Conflict => StatusCode::CONFLICT,
+                };
+                Self::new(status, error.code(), e.to_string())
+            }
             e @ EngineError::LiveBookings(..) => Self::new(
                 StatusCode::CONFLICT,
                 "space_has_live_bookings",

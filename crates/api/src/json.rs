@@ -38,3 +38,22 @@ fn reject(r: JsonRejection) -> ApiError {
         _ => ApiError::bad_request("invalid_body", text),
     }
 }
+
+/// Like [`Json`], but a request without a body (no `Content-Type`, nothing sent) reads as
+/// `T::default()`: for routes whose body is optional.
+pub struct JsonOrEmpty<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for JsonOrEmpty<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        use axum::body::HttpBody;
+        let no_type = !req.headers().contains_key(axum::http::header::CONTENT_TYPE);
+        if no_type && req.body().size_hint().exact() == Some(0) {
+            return Ok(JsonOrEmpty(T::default()));
+        }
+        Json::<T>::from_request(req, state)
+            .await
+            .map(|Json(v)| JsonOrEmpty(v))
+    }
+}

@@ -659,6 +659,8 @@ mod ownership;
 mod pages;
 #[path = "api/policies.rs"]
 mod policies;
+#[path = "api/series.rs"]
+mod series;
 #[path = "api/walk_up.rs"]
 mod walk_up;
 

@@ -30,6 +30,7 @@ async fn real_answers_match_the_document(db: Backend) {
     drive::operations(&mut api).await;
     drive::spaces(&mut api).await;
     bookings::bookings(&mut api).await;
+    bookings::series(&mut api).await;
     drive::tokens(&mut api).await;
     webhooks::webhooks(&mut api).await;
     bookings::events(&mut api).await;
@@ -100,6 +101,9 @@ async fn the_router_serves_exactly_the_documented_routes(db: Backend) {
         ("post", "/v1/bookings/{id}/check-out"),
         ("post", "/v1/bookings/{id}/extend"),
         ("post", "/v1/spaces/{id}/book-now"),
+        ("post", "/v1/series"),
+        ("get", "/v1/series/{id}"),
+        ("post", "/v1/series/{id}/cancel"),
         ("post", "/v1/webhooks"),
         ("get", "/v1/webhooks"),
         ("delete", "/v1/webhooks/{id}"),

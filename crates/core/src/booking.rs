@@ -97,6 +97,8 @@ pub struct Booking {
     pub cancelled_at: Option<Timestamp>,
     /// Why it was cancelled.
     pub cancel_reason: Option<String>,
+    /// The series it is an occurrence of (CONTRACT §9), if any.
+    pub series_id: Option<crate::ids::SeriesId>,
 }
 
 impl Booking {

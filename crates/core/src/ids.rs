@@ -5,22 +5,26 @@ use std::fmt;
 
 /// Why an identifier was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{kind} id {value:?} is invalid: use 1 to 64 characters from A-Z, a-z, 0-9, '_' and '-'")]
+#[error(
+    "{kind} id {value:?} is invalid: use 1 to {max} characters from A-Z, a-z, 0-9, '_' and '-'"
+)]
 pub struct InvalidId {
     /// Which kind of id (`space`, `booking`, …).
     pub kind: &'static str,
     /// The refused text.
     pub value: String,
+    /// The longest such id.
+    pub max: usize,
 }
 
-fn valid(s: &str) -> bool {
-    (1..=64).contains(&s.len())
+fn valid(s: &str, max: usize) -> bool {
+    (1..=max).contains(&s.len())
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 macro_rules! id_type {
-    ($name:ident, $kind:literal) => {
+    ($name:ident, $kind:literal, $max:expr) => {
         #[doc = concat!("The identifier of a ", $kind, ".")]
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
@@ -29,12 +33,13 @@ macro_rules! id_type {
         impl $name {
             /// Parses a client-chosen id.
             pub fn parse(s: &str) -> Result<Self, InvalidId> {
-                if valid(s) {
+                if valid(s, $max) {
                     Ok(Self(s.to_owned()))
                 } else {
                     Err(InvalidId {
                         kind: $kind,
                         value: s.chars().take(80).collect(),
+                        max: $max,
                     })
                 }
             }
@@ -62,8 +67,10 @@ macro_rules! id_type {
     };
 }
 
-id_type!(SpaceId, "space");
-id_type!(BookingId, "booking");
+id_type!(SpaceId, "space", 64);
+id_type!(BookingId, "booking", 64);
+// Six characters short of a booking id: occurrence n of series s is booking `s-n`.
+id_type!(SeriesId, "series", 58);
 
 #[cfg(test)]
 mod tests {

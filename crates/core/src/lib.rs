@@ -31,7 +31,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use decide::{Command, Outcome, SpaceFacts, decide, decision_instant, initial_status};
 pub use error::{DomainError, ErrorKind};
 pub use event::EventKind;
-pub use ids::{BookingId, InvalidId, SpaceId};
+pub use ids::{BookingId, InvalidId, SeriesId, SpaceId};
 pub use notice::{BookingNotice, Notice};
 pub use period::Period;
 pub use policy::{Limit, Policies};

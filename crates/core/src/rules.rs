@@ -37,6 +37,7 @@ impl NewBooking {
             ended_at: None,
             cancelled_at: None,
             cancel_reason: None,
+            series_id: None,
         }
     }
 }

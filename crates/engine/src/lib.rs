@@ -4,7 +4,8 @@
 //! Modules, by the path a command takes:
 //! - `apply`: [`Engine::execute`], the public entry for a user, admin or booking command;
 //!   `spaces` (space create, update and delete, booking create, webhook endpoints) and
-//!   `walk_up` ([`Engine::book_now`]) are the other commands;
+//!   `walk_up` ([`Engine::book_now`]) and [`series`] (a recurring series made or cancelled)
+//!   are the other commands;
 //! - `space_tx`: the space transaction every command on a space takes — open, catch up,
 //!   decide, persist, commit or refuse — in one place;
 //! - `catch_up`: applying a space's (or a batch's) due timers inside a transaction;
@@ -23,6 +24,7 @@ pub mod payload;
 mod persist;
 mod report;
 pub mod secrets;
+pub mod series;
 mod space_tx;
 pub mod spaces;
 pub mod testing;
@@ -60,6 +62,21 @@ pub enum EngineError {
     /// A value is invalid.
     #[error("{0}")]
     Invalid(String),
+    /// A series' rule does not hold (its start is not its first occurrence, it has no
+    /// end, it has too many occurrences).
+    #[error("{0}")]
+    InvalidRule(String),
+    /// Occurrence `n` of a series (starting at `start`) was refused by the rules
+    /// (`conflicts: refuse`): the whole series is refused, nothing stored.
+    #[error("occurrence {n} of the series (starting {start}): {error}")]
+    Occurrence {
+        /// Its number, from 1.
+        n: u32,
+        /// Its start.
+        start: jiff::Timestamp,
+        /// The rules' refusal.
+        error: DomainError,
+    },
     /// A space cannot be deleted while these bookings of it are live.
     #[error("{}", live_bookings_message(.0, .1))]
     LiveBookings(zs_core::SpaceId, Vec<zs_core::BookingId>),

@@ -36,6 +36,7 @@ pub fn booking_json(b: &Booking) -> Value {
         "endedAt": b.ended_at.map(|t| t.to_string()),
         "cancelledAt": b.cancelled_at.map(|t| t.to_string()),
         "cancelReason": b.cancel_reason,
+        "seriesId": b.series_id,
     })
 }
 

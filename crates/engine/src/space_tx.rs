@@ -73,6 +73,8 @@ fn refused_before_writes(e: &EngineError) -> bool {
         EngineError::Domain(_)
         | EngineError::NotFound(_)
         | EngineError::Invalid(_)
+        | EngineError::InvalidRule(_)
+        | EngineError::Occurrence { .. }
         | EngineError::Exists(_)
         | EngineError::LiveBookings(..) => true,
         EngineError::Store(_) => false,

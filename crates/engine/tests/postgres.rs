@@ -96,6 +96,7 @@ async fn the_database_itself_refuses_overlapping_live_bookings() {
         ended_at: None,
         cancelled_at: None,
         cancel_reason: None,
+        series_id: None,
     };
     // Bypass the rules entirely, as a buggy instance would.
     let mut tx = e.store.begin().await.unwrap();

@@ -347,6 +347,22 @@ async fn every_readme_command_runs_as_written() {
                     assert!(events.contains(&e), "history lacks {e}: {events:?}");
                 }
             }
+            if text.contains("/v1/series") {
+                // 09:00 in Berlin each time: 08:00Z in winter, 07:00Z from the change on.
+                let v: Value = serde_json::from_str(&out).unwrap();
+                let starts: Vec<&str> = v["occurrences"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(|b| b["start"].as_str())
+                    .collect();
+                let hours: Vec<&str> = starts.iter().map(|s| &s[10..]).collect();
+                assert_eq!(
+                    hours,
+                    ["T08:00:00Z", "T07:00:00Z", "T07:00:00Z"],
+                    "the series across the DST change: {starts:?}"
+                );
+            }
             if let Some(s) = stream.take_if(|_| text.contains("/history")) {
                 let seen = s.stop();
                 assert!(

@@ -6,12 +6,12 @@ use crate::query::query;
 use crate::{Conn, Result, StoreError, opt_ts, ts};
 use jiff::Timestamp;
 use zs_core::scope::NEXT_SCHEDULED;
-use zs_core::{Booking, BookingId, BookingStatus, Scope, SpaceId};
+use zs_core::{Booking, BookingId, BookingStatus, Scope, SeriesId, SpaceId};
 
 /// The columns every booking read selects first, in this order ([`row_to_booking`] reads
 /// them by position).
 const COLUMNS: &str = "id, space_id, title, start_ms, end_ms, status, created_at, checked_in_at, \
-     ended_at, cancelled_at, cancel_reason";
+     ended_at, cancelled_at, cancel_reason, series_id";
 
 fn corrupt(what: &str, v: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("booking {what}: {v}"))
@@ -32,6 +32,11 @@ fn row_to_booking(r: &dyn Cols) -> Result<Booking> {
         ended_at: opt_ts(r.opt_int_at(8))?,
         cancelled_at: opt_ts(r.opt_int_at(9))?,
         cancel_reason: r.opt_text_at(10),
+        series_id: r
+            .opt_text_at(11)
+            .map(|s| SeriesId::parse(&s))
+            .transpose()
+            .map_err(|e| corrupt("series_id", e))?,
     })
 }
 
@@ -41,18 +46,19 @@ pub async fn upsert_many(c: &mut Conn, list: &[&Booking]) -> Result<()> {
         return Ok(());
     }
     const ONE: &str = "INSERT INTO bookings (id, space_id, title, start_ms, end_ms, status, created_at, \
-         checked_in_at, ended_at, cancelled_at, cancel_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         checked_in_at, ended_at, cancelled_at, cancel_reason, series_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, checked_in_at = excluded.checked_in_at, \
          ended_at = excluded.ended_at, cancelled_at = excluded.cancelled_at, cancel_reason = excluded.cancel_reason";
     const MANY: &str = "INSERT INTO bookings (id, space_id, title, start_ms, end_ms, status, created_at, \
-         checked_in_at, ended_at, cancelled_at, cancel_reason) SELECT value->>0, value->>1, value->>2, \
+         checked_in_at, ended_at, cancelled_at, cancel_reason, series_id) SELECT value->>0, value->>1, value->>2, \
          CAST(value->>3 AS BIGINT), CAST(value->>4 AS BIGINT), value->>5, CAST(value->>6 AS BIGINT), \
-         CAST(value->>7 AS BIGINT), CAST(value->>8 AS BIGINT), CAST(value->>9 AS BIGINT), value->>10 \
+         CAST(value->>7 AS BIGINT), CAST(value->>8 AS BIGINT), CAST(value->>9 AS BIGINT), value->>10, value->>11 \
          FROM ROWS($1) WHERE true \
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, checked_in_at = excluded.checked_in_at, \
          ended_at = excluded.ended_at, cancelled_at = excluded.cancelled_at, cancel_reason = excluded.cancel_reason";
     let ms = |t: Option<Timestamp>| t.map(|t| t.as_millisecond());
-    let mut w = bulk(ONE, MANY, 11);
+    let mut w = bulk(ONE, MANY, 12);
     for b in list {
         w.row([
             b.id.as_str().into(),
@@ -66,10 +72,27 @@ pub async fn upsert_many(c: &mut Conn, list: &[&Booking]) -> Result<()> {
             ms(b.ended_at).into(),
             ms(b.cancelled_at).into(),
             b.cancel_reason.as_deref().into(),
+            b.series_id.as_ref().map(SeriesId::as_str).into(),
         ]);
     }
     w.execute(c).await?;
     Ok(())
+}
+
+/// The bookings of series `id` ending after `ended_after`, in start order.
+pub async fn of_series(
+    c: &mut Conn,
+    id: &SeriesId,
+    ended_after: Timestamp,
+) -> Result<Vec<Booking>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM bookings WHERE series_id = $1 AND end_ms > $2 ORDER BY start_ms, id"
+    );
+    query(sql)
+        .bind(id.as_str())
+        .bind(ended_after.as_millisecond())
+        .fetch_all(c, row_to_booking)
+        .await
 }
 
 /// Writes the changing facts (status, check-in, end, extended end, cancellation) of many existing
@@ -360,7 +383,8 @@ mod tests {
                 "checked_in_at",
                 "ended_at",
                 "cancelled_at",
-                "cancel_reason"
+                "cancel_reason",
+                "series_id"
             ]
         );
     }

@@ -21,6 +21,7 @@ pub mod deliveries;
 pub mod events;
 pub mod jobs;
 pub mod secrets;
+pub mod series;
 pub mod spaces;
 mod typed;
 pub mod utilisation;

@@ -357,6 +357,7 @@ pub async fn delete(c: &mut Conn, id: &SpaceId, at: jiff::Timestamp) -> Result<b
     for sql in [
         "DELETE FROM transitions WHERE space_id = $1",
         "DELETE FROM bookings WHERE space_id = $1",
+        "DELETE FROM series WHERE space_id = $1",
         "DELETE FROM token_spaces WHERE space_id = $1",
     ] {
         query(sql).bind(id.as_str()).execute(c).await?;

@@ -30,6 +30,7 @@ fn booking(
         ended_at: ended.map(at),
         cancelled_at: None,
         cancel_reason: None,
+        series_id: None,
     }
 }
 

@@ -24,6 +24,7 @@ fn booking(id: &str, space: &str) -> Booking {
         ended_at: None,
         cancelled_at: None,
         cancel_reason: None,
+        series_id: None,
     }
 }
 

@@ -34,6 +34,7 @@ fn booking(id: &str, space: &str, start: i64, end: i64, status: BookingStatus) -
         ended_at: None,
         cancelled_at: None,
         cancel_reason: None,
+        series_id: None,
     }
 }
 

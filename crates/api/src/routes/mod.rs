@@ -3,6 +3,7 @@
 pub mod bookings;
 pub mod events;
 pub mod ops;
+pub mod series;
 pub mod spaces;
 pub mod tokens;
 pub mod utilisation;

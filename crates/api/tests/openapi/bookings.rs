@@ -366,3 +366,55 @@ pub async fn events(api: &mut Api) {
         }
     }
 }
+
+/// `/v1/series`: made (refused and skipped occurrences), read, cancelled from an instant and
+/// whole; each answer is checked against the document as it comes.
+pub async fn series(api: &mut Api) {
+    let m = api.member.clone();
+    let room = json!({"id": "s9", "name": "Series room", "timezone": "Europe/Berlin"});
+    api.ok(ADMIN, Method::POST, "/v1/spaces", Some(room)).await;
+    let day = 24 * 60;
+    let daily = json!({"id": "sr1", "spaceId": "s9", "start": api.at(3 * day), "end": api.at(3 * day + 30),
+        "title": "Sync", "rrule": "FREQ=DAILY;COUNT=3"});
+    let made = api.ok(&m, Method::POST, "/v1/series", Some(daily)).await;
+    assert_eq!(made["occurrences"].as_array().unwrap().len(), 3, "{made}");
+    // A booking in the way of the second occurrence of the next two.
+    let blocker = json!({"id": "sb", "spaceId": "s9", "start": api.at(4 * day + 60), "end": api.at(4 * day + 90)});
+    api.ok(&m, Method::POST, "/v1/bookings", Some(blocker))
+        .await;
+    let next = |id: &str, conflicts: &str| {
+        json!({"id": id, "spaceId": "s9", "start": api.at(3 * day + 60), "end": api.at(3 * day + 90),
+            "rrule": "FREQ=DAILY;COUNT=2", "conflicts": conflicts})
+    };
+    let (refuse, skip) = (next("sr2", "refuse"), next("sr3", "skip"));
+    api.refused(
+        &m,
+        Method::POST,
+        "/v1/series",
+        Some(refuse),
+        409,
+        "booking_conflict",
+    )
+    .await;
+    let v = api.ok(&m, Method::POST, "/v1/series", Some(skip)).await;
+    assert_eq!(v["skipped"][0]["code"], "booking_conflict", "{v}");
+    api.refused(
+        &m,
+        Method::POST,
+        "/v1/series",
+        Some(json!({"spaceId": "s9", "start": api.at(day), "end": api.at(day + 30), "rrule": "FREQ=HOURLY;COUNT=2"})),
+        422,
+        "invalid_rrule",
+    )
+    .await;
+    api.ok(&m, Method::GET, "/v1/series/sr1", None).await;
+    api.refused(&m, Method::GET, "/v1/series/nope", None, 404, "not_found")
+        .await;
+    let from = json!({"from": api.at(4 * day)});
+    let v = api
+        .ok(&m, Method::POST, "/v1/series/sr1/cancel", Some(from))
+        .await;
+    assert_eq!(v["occurrences"].as_array().unwrap().len(), 2, "{v}");
+    api.ok(&m, Method::POST, "/v1/series/sr3/cancel", None)
+        .await;
+}

@@ -57,6 +57,8 @@ pub(super) fn refused(e: EngineError) -> String {
         e @ EngineError::NotFound(_) => format!("not_found: {e}"),
         e @ EngineError::Exists(_) => format!("already_exists: {e}"),
         e @ EngineError::Invalid(_) => format!("invalid_request: {e}"),
+        e @ EngineError::InvalidRule(_) => format!("invalid_rrule: {e}"),
+        ref e @ EngineError::Occurrence { ref error, .. } => format!("{}: {e}", error.code()),
         e @ EngineError::LiveBookings(..) => format!("space_has_live_bookings: {e}"),
         // The same codes as the API's for the store's answers (crates/api/src/error.rs).
         EngineError::Store(zs_store::StoreError::Overlap) => {

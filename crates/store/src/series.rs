@@ -1,0 +1,104 @@
+//! Recurring series (CONTRACT §9): the rule a series was made with; its occurrences are
+//! ordinary bookings carrying its id (`bookings.series_id`).
+
+use crate::backend::Cols;
+use crate::query::query;
+use crate::{Conn, Result, StoreError, opt_ts, ts};
+use jiff::Timestamp;
+use zs_core::{Booking, SeriesId, SpaceId};
+
+/// A stored series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// Its id; occurrence `n` is booking `{id}-{n}`.
+    pub id: SeriesId,
+    /// The space.
+    pub space_id: SpaceId,
+    /// The occurrences' title.
+    pub title: String,
+    /// The rule, in canonical form.
+    pub rrule: String,
+    /// The first occurrence's start.
+    pub start: Timestamp,
+    /// The first occurrence's end.
+    pub end: Timestamp,
+    /// `refuse` or `skip`.
+    pub conflicts: String,
+    /// When it was made.
+    pub created_at: Timestamp,
+    /// Set when the series was cancelled from this instant on.
+    pub cancelled_from: Option<Timestamp>,
+}
+
+const COLUMNS: &str =
+    "id, space_id, title, rrule, start_ms, end_ms, conflicts, created_at, cancelled_from_ms";
+
+fn corrupt(what: &str, v: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("series {what}: {v}"))
+}
+
+fn row_to_series(r: &dyn Cols) -> Result<Series> {
+    Ok(Series {
+        id: SeriesId::parse(&r.text_at(0)).map_err(|e| corrupt("id", e))?,
+        space_id: SpaceId::parse(&r.text_at(1)).map_err(|e| corrupt("space_id", e))?,
+        title: r.text_at(2),
+        rrule: r.text_at(3),
+        start: ts(r.int_at(4))?,
+        end: ts(r.int_at(5))?,
+        conflicts: r.text_at(6),
+        created_at: ts(r.int_at(7))?,
+        cancelled_from: opt_ts(r.opt_int_at(8))?,
+    })
+}
+
+/// Stores a new series; `false` when the id is taken.
+pub async fn insert(c: &mut Conn, s: &Series, owner: Option<&str>) -> Result<bool> {
+    let n = query(
+        "INSERT INTO series (id, space_id, title, rrule, start_ms, end_ms, conflicts, created_at, \
+         cancelled_from_ms, owner) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(s.id.as_str())
+    .bind(s.space_id.as_str())
+    .bind(s.title.as_str())
+    .bind(s.rrule.as_str())
+    .bind(s.start.as_millisecond())
+    .bind(s.end.as_millisecond())
+    .bind(s.conflicts.as_str())
+    .bind(s.created_at.as_millisecond())
+    .bind(s.cancelled_from.map(|t| t.as_millisecond()))
+    .bind(owner)
+    .execute(c)
+    .await?;
+    Ok(n == 1)
+}
+
+/// A series and the token that made it (`None`: an admin, or made before owners).
+pub async fn get_owned(c: &mut Conn, id: &SeriesId) -> Result<Option<(Series, Option<String>)>> {
+    let sql = format!("SELECT {COLUMNS}, owner FROM series WHERE id = $1");
+    query(sql)
+        .bind(id.as_str())
+        .fetch_optional(c, |r| Ok((row_to_series(r)?, r.opt_text_at(9))))
+        .await
+}
+
+/// Records that the series was cancelled from `from` on (the earliest such instant is kept).
+pub async fn cancel_from(c: &mut Conn, id: &SeriesId, from: Timestamp) -> Result<()> {
+    query(
+        "UPDATE series SET cancelled_from_ms = CASE WHEN cancelled_from_ms IS NULL OR cancelled_from_ms > $2 \
+         THEN $2 ELSE cancelled_from_ms END WHERE id = $1",
+    )
+    .bind(id.as_str())
+    .bind(from.as_millisecond())
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+/// The series' occurrences ending after `ended_after`, in start order.
+pub async fn occurrences(
+    c: &mut Conn,
+    id: &SeriesId,
+    ended_after: Timestamp,
+) -> Result<Vec<Booking>> {
+    crate::bookings::of_series(c, id, ended_after).await
+}
