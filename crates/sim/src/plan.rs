@@ -70,6 +70,30 @@ pub enum Action {
         /// How long.
         duration: Period,
     },
+    /// A recurring series (CONTRACT §9) from `[start, end)` by `rrule`.
+    Series {
+        /// Space index.
+        space: usize,
+        /// Series id (occurrence n is booking `{id}-{n}`).
+        id: String,
+        /// The first occurrence's start.
+        start: Timestamp,
+        /// The first occurrence's end.
+        end: Timestamp,
+        /// The rule.
+        rrule: String,
+        /// `conflicts: skip` (else refuse).
+        skip: bool,
+    },
+    /// A series cancelled: every live occurrence, or those starting at or after `from`.
+    SeriesCancel {
+        /// Space index.
+        space: usize,
+        /// Series id.
+        id: String,
+        /// From when.
+        from: Option<Timestamp>,
+    },
     /// `ADMIN_DISABLE` (true) or `ADMIN_ENABLE`.
     Maintenance {
         /// Space index.
@@ -163,6 +187,22 @@ impl fmt::Display for Step {
                 id,
                 duration,
             } => write!(f, "book now s{space} {id} for {duration}"),
+            Action::Series {
+                space,
+                id,
+                start,
+                end,
+                rrule,
+                skip,
+            } => write!(
+                f,
+                "series s{space} {id} [{start}, {end}) {rrule}{}",
+                if *skip { " skipping conflicts" } else { "" }
+            ),
+            Action::SeriesCancel { space, id, from } => match from {
+                Some(t) => write!(f, "cancel series s{space} {id} from {t}"),
+                None => write!(f, "cancel series s{space} {id}"),
+            },
             Action::Maintenance { space, on } => {
                 write!(
                     f,
@@ -271,6 +311,101 @@ fn policies(i: usize) -> Policies {
     }
 }
 
+/// A series made on `space` (index `s`) on the day from `day0`, of one of the rule's shapes
+/// (daily, weekly on one or two weekdays, monthly on the day, every other day until a date),
+/// refusing or skipping conflicts; check-ins of some occurrences, and now and then a cancel
+/// of the series (whole, or from an occurrence on).
+fn series_steps(
+    rng: &mut StdRng,
+    s: usize,
+    space: &zs_core::Space,
+    day0: Timestamp,
+    first: Timestamp,
+    id: String,
+) -> Vec<Step> {
+    let st = &space.settings;
+    let minute = rng.random_range(0..24 * 60);
+    let start = day0 + SignedDuration::from_mins(minute);
+    let end = start + SignedDuration::from_mins(rng.random_range(15..120));
+    let created = (start - SignedDuration::from_mins(rng.random_range(60..2 * 24 * 60))).max(first);
+    let local = st.zone.tz().to_datetime(start);
+    const DAYS: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
+    let weekday = DAYS[local.weekday().to_monday_zero_offset() as usize];
+    let rrule = match rng.random_range(0..4) {
+        0 => format!("FREQ=DAILY;COUNT={}", rng.random_range(2..6)),
+        1 => {
+            let other = DAYS[rng.random_range(0..7)];
+            format!(
+                "FREQ=WEEKLY;BYDAY={weekday},{other};COUNT={}",
+                rng.random_range(2..5)
+            )
+        }
+        2 => format!("FREQ=MONTHLY;BYMONTHDAY={};COUNT=2", local.day()),
+        _ => {
+            let until = local
+                .date()
+                .checked_add(jiff::Span::new().days(6))
+                .expect("in range");
+            format!("FREQ=DAILY;INTERVAL=2;UNTIL={}", until.strftime("%Y%m%d"))
+        }
+    };
+    let mut steps = vec![Step {
+        at: created,
+        action: Action::Series {
+            space: s,
+            id: id.clone(),
+            start,
+            end,
+            rrule: rrule.clone(),
+            skip: rng.random_bool(0.5),
+        },
+    }];
+    let rule = zs_core::series::Rule::parse(&rrule).expect("the shapes are valid rules");
+    let Ok(list) = zs_core::series::occurrences(&rule, &st.zone, start, end) else {
+        return steps;
+    };
+    let list: Vec<_> = list.collect();
+    for o in &list {
+        if rng.random_bool(0.5) {
+            let opens = o.start - st.upcoming_lead.duration();
+            let closes = (o.start + st.no_show_grace.duration()).min(o.end);
+            let span = closes.as_millisecond() - opens.as_millisecond();
+            let at = opens + SignedDuration::from_millis(rng.random_range(0..span.max(1)));
+            steps.push(Step {
+                at,
+                action: Action::User {
+                    space: s,
+                    id: format!("{id}-{}", o.n),
+                    event: zs_core::EventKind::UserChecksIn,
+                    ingress: false,
+                    twice: false,
+                },
+            });
+        }
+    }
+    if rng.random_bool(0.3)
+        && let Some(last) = list.last()
+    {
+        let span = (last.start.as_millisecond() - created.as_millisecond()).max(1);
+        let mut at = created + SignedDuration::from_millis(rng.random_range(0..span));
+        let from = if rng.random_bool(0.7) {
+            Some(list[rng.random_range(0..list.len())].start)
+        } else {
+            None
+        };
+        if let Some(from) = from.filter(|_| rng.random_bool(0.5)) {
+            // Just before that occurrence: it may be `upcoming` already.
+            let lead = 2 * st.upcoming_lead.as_millis();
+            at = (from - SignedDuration::from_millis(rng.random_range(0..lead))).max(created);
+        }
+        steps.push(Step {
+            at,
+            action: Action::SeriesCancel { space: s, id, from },
+        });
+    }
+    steps
+}
+
 /// What to generate.
 #[derive(Debug, Clone)]
 pub struct PlanConfig {
@@ -325,8 +460,21 @@ pub fn generate(cfg: &PlanConfig) -> Vec<Step> {
             maintenance: false,
         };
         let mut n = 0;
+        // Series draw from their own stream: the rest of a seed's plan stays as it was.
+        let mut series_rng = StdRng::seed_from_u64(cfg.seed ^ 0x5e71e5 ^ (s as u64) << 20);
         for d in 0..cfg.days {
             let day0 = cfg.start + SignedDuration::from_hours(24 * i64::from(d));
+            if series_rng.random_bool(0.08) {
+                let id = format!("sr{s}-{d}");
+                steps.extend(series_steps(
+                    &mut series_rng,
+                    s,
+                    &space,
+                    day0,
+                    cfg.start,
+                    id,
+                ));
+            }
             let count = poisson(&mut rng, cfg.bookings_per_day);
             for _ in 0..count {
                 // A start inside business hours (most of the time), to the second.
@@ -556,6 +704,12 @@ mod tests {
         assert!(has(&|a| matches!(a, Action::Book { ingress: true, .. })));
         assert!(has(&|a| matches!(a, Action::Extend { .. })));
         assert!(has(&|a| matches!(a, Action::BookNow { .. })));
+        assert!(has(&|a| matches!(a, Action::Series { skip: true, .. })));
+        assert!(has(&|a| matches!(a, Action::Series { skip: false, .. })));
+        assert!(has(&|a| matches!(
+            a,
+            Action::SeriesCancel { from: Some(_), .. }
+        )));
         assert!(has(&|a| matches!(
             a,
             Action::User {

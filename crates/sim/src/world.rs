@@ -45,6 +45,16 @@ pub struct Stats {
     pub invalid: u64,
     /// Refused: a booking policy (bookings, extensions and walk-ups alike).
     pub policy_refused: u64,
+    /// Series requested.
+    pub series_requests: u64,
+    /// Series made (their occurrences count among the bookings).
+    pub series: u64,
+    /// Series refused whole (`conflicts: refuse`).
+    pub series_refused: u64,
+    /// Occurrences left out (`conflicts: skip`).
+    pub series_skipped: u64,
+    /// Occurrences cancelled with their series.
+    pub series_cancelled: u64,
     /// User events accepted and refused.
     pub user_accepted: u64,
     /// User events refused.
@@ -427,6 +437,24 @@ impl World {
                 self.book_now(*space, id, *duration, now).await?;
                 touched.push(*space);
             }
+            Action::Series {
+                space,
+                id,
+                start,
+                end,
+                rrule,
+                skip,
+            } => {
+                self.models[*space].settle(now);
+                self.series(*space, id, (*start, *end), rrule, *skip, now)
+                    .await?;
+                touched.push(*space);
+            }
+            Action::SeriesCancel { space, id, from } => {
+                self.models[*space].settle(now);
+                self.series_cancel(*space, id, *from, now).await?;
+                touched.push(*space);
+            }
             Action::Maintenance { space, on } => {
                 self.models[*space].settle(now);
                 let cmd = if *on {
@@ -744,6 +772,148 @@ impl World {
 
     /// A walk-up of `duration` from now, when the rules allow it (free for the span, open,
     /// not in maintenance); recorded in the model as a booking made and checked in now.
+    /// Makes a series; the model decides each occurrence in order on what the earlier ones
+    /// left (CONTRACT §9: the first refusal refuses the series, or with `skip` is left out),
+    /// and the engine must agree occurrence by occurrence, codes included.
+    async fn series(
+        &mut self,
+        s: usize,
+        id: &str,
+        (start, end): (Timestamp, Timestamp),
+        rrule: &str,
+        skip: bool,
+        now: Timestamp,
+    ) -> Check<()> {
+        use zs_engine::series::{Conflicts, NewSeries};
+        self.stats.series_requests += 1;
+        let rule = zs_core::series::Rule::parse(rrule).map_err(err)?;
+        let zone = self.models[s].space.settings.zone.clone();
+        let planned: Vec<_> = zs_core::series::occurrences(&rule, &zone, start, end)
+            .map_err(err)?
+            .collect();
+        let mut trial = self.models[s].clone();
+        let (mut booked, mut skipped, mut refused) = (vec![], vec![], None);
+        for o in &planned {
+            let bid = BookingId::parse(&format!("{id}-{}", o.n)).map_err(err)?;
+            match trial.refusal(o.start, o.end, now) {
+                None => {
+                    trial.book(bid.clone(), o.start, o.end, now);
+                    booked.push(bid.to_string());
+                }
+                Some(r) if skip => skipped.push((o.n, r)),
+                Some(r) => {
+                    refused = Some((o.n, r));
+                    break;
+                }
+            }
+        }
+        let agrees = |r: Refusal, d: &zs_core::DomainError| {
+            let conflict = matches!(d, zs_core::DomainError::Conflict { .. });
+            conflict == (r == Refusal::Conflict) && same_policy(Some(r), Some(d.code()))
+        };
+        let new = NewSeries {
+            id: zs_core::SeriesId::parse(id).map_err(err)?,
+            title: "sim".into(),
+            start,
+            end,
+            rule,
+            conflicts: if skip {
+                Conflicts::Skip
+            } else {
+                Conflicts::Refuse
+            },
+        };
+        match (
+            self.engine.create_series(&space_id(s), new, None).await,
+            refused,
+        ) {
+            (Ok(made), None) => {
+                let got: Vec<String> = made.occurrences.iter().map(|b| b.id.to_string()).collect();
+                if got != booked {
+                    return Err(format!(
+                        "series {id} ({rrule}) booked {got:?}; the rules book {booked:?}"
+                    ));
+                }
+                let left: Vec<u32> = made.skipped.iter().map(|k| k.n).collect();
+                let want: Vec<u32> = skipped.iter().map(|(n, _)| *n).collect();
+                if left != want
+                    || !made
+                        .skipped
+                        .iter()
+                        .zip(&skipped)
+                        .all(|(k, (_, r))| agrees(*r, &k.error))
+                {
+                    return Err(format!(
+                        "series {id} ({rrule}) skipped {:?}; the rules skip {skipped:?}",
+                        made.skipped
+                            .iter()
+                            .map(|k| (k.n, k.error.code()))
+                            .collect::<Vec<_>>()
+                    ));
+                }
+                self.models[s] = trial;
+                self.stats.series += 1;
+                self.stats.bookings += booked.len() as u64;
+                self.stats.series_skipped += skipped.len() as u64;
+            }
+            (Err(EngineError::Occurrence { n, error, .. }), Some((want, r)))
+                if n == want && agrees(r, &error) =>
+            {
+                self.stats.series_refused += 1;
+            }
+            (r, expect) => {
+                return Err(format!(
+                    "series {id} ({rrule}) on s{s} at {now}: {:?}; the rules say {expect:?}",
+                    r.map(|m| m.occurrences.len())
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Cancels a series: the engine must cancel exactly the occurrences the model has
+    /// pending that start at or after `from`, in start order.
+    async fn series_cancel(
+        &mut self,
+        s: usize,
+        id: &str,
+        from: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Check<()> {
+        let sid = zs_core::SeriesId::parse(id).map_err(err)?;
+        let prefix = format!("{id}-");
+        let m = &self.models[s];
+        let mut want: Vec<(Timestamp, String, usize)> = m
+            .bookings
+            .iter()
+            .enumerate()
+            .filter(|(i, b)| {
+                b.facts.id.as_str().starts_with(&prefix)
+                    && from.is_none_or(|f| b.facts.start >= f)
+                    && m.status(*i, now).is_pending()
+            })
+            .map(|(i, b)| (b.facts.start, b.facts.id.to_string(), i))
+            .collect();
+        want.sort();
+        let done = self
+            .engine
+            .cancel_series(&space_id(s), &sid, from)
+            .await
+            .map_err(|e| format!("cancelling series {id}: {e}"))?;
+        let got: Vec<String> = done.cancelled.iter().map(|b| b.id.to_string()).collect();
+        let expected: Vec<String> = want.iter().map(|(_, b, _)| b.clone()).collect();
+        if got != expected {
+            return Err(format!(
+                "cancelling series {id} from {from:?} at {now} cancelled {got:?}; the rules cancel {expected:?}"
+            ));
+        }
+        for (_, _, i) in want {
+            self.models[s].record(i, EventKind::BookingCancelled, now);
+        }
+        self.stats.series_cancelled += got.len() as u64;
+        Ok(())
+    }
+
     async fn book_now(
         &mut self,
         s: usize,

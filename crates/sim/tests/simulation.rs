@@ -48,6 +48,10 @@ async fn seed_keeps_every_invariant(seed: u64) {
         "refusals exercised: {s:?}"
     );
     assert!(s.user_accepted > 0 && s.user_refused > 0, "{s:?}");
+    assert!(
+        s.series > 0 && s.series_cancelled > 0,
+        "series exercised: {s:?}"
+    );
     assert!(s.timer_transitions > 100, "{s:?}");
     assert!(
         s.crashes >= 2 && s.duplicate_timers > 0 && s.clock_jumps >= 2,
