@@ -180,6 +180,8 @@ pub struct Engine {
     endpoints: RwLock<Option<Arc<Vec<Endpoint>>>>,
     relay_wake: Notify,
     fallback_lag_ms: std::sync::atomic::AtomicI64,
+    /// How far ahead a series without an end is booked ([`Engine::series_horizon`]).
+    series_horizon_ms: std::sync::atomic::AtomicI64,
 }
 
 impl Engine {
@@ -214,6 +216,9 @@ impl Engine {
             endpoints: RwLock::new(None),
             relay_wake: Notify::new(),
             fallback_lag_ms: std::sync::atomic::AtomicI64::new(0),
+            series_horizon_ms: std::sync::atomic::AtomicI64::new(
+                series::DEFAULT_HORIZON.as_millis() as i64,
+            ),
         })
     }
 

@@ -9,7 +9,9 @@
 use crate::persist::Writes;
 use crate::space_tx::{Reported, SpaceTx};
 use crate::{Engine, EngineError};
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use zs_core::series::{Occurrence, Rule, RuleEnd, occurrences};
 use zs_core::{
     Booking, BookingId, Command, DomainError, NewBooking, Outcome, Scope, SeriesId, SpaceFacts,
@@ -101,7 +103,29 @@ impl Reported for SeriesCancelled {
     }
 }
 
+/// Occurrences decided on a space's facts, before anything is written.
+struct Decided {
+    outcomes: Vec<Outcome>,
+    /// The space's status after each outcome (its webhooks show the status it led to).
+    statuses: Vec<zs_core::SpaceStatus>,
+    skipped: Vec<Skipped>,
+}
+
+/// The default rolling horizon of a series without an end (`ZS_SERIES_HORIZON`).
+pub const DEFAULT_HORIZON: SignedDuration = SignedDuration::from_hours(24 * 90);
+
 impl Engine {
+    /// How far ahead a series without an end is booked.
+    pub fn series_horizon(&self) -> SignedDuration {
+        SignedDuration::from_millis(self.series_horizon_ms.load(Ordering::Relaxed))
+    }
+
+    /// Sets how far ahead a series without an end is booked (`ZS_SERIES_HORIZON`).
+    pub fn set_series_horizon(&self, horizon: SignedDuration) {
+        self.series_horizon_ms
+            .store(horizon.as_millis() as i64, Ordering::Relaxed);
+    }
+
     /// Makes a series on `space` (see the module); `owner` (the calling token) owns it and
     /// its occurrences.
     pub async fn create_series(
@@ -123,28 +147,32 @@ impl Engine {
         owner: Option<&str>,
     ) -> Result<SeriesMade, EngineError> {
         let (space, status) = t.space().await?;
-        if new.rule.end == RuleEnd::Never {
-            return Err(EngineError::InvalidRule(
-                "rrule: a series needs COUNT or UNTIL (a series without an end is not supported yet)"
-                    .into(),
-            ));
-        }
-        let planned: Vec<Occurrence> = occurrences(
+        let at = t.at();
+        let open = new.rule.end == RuleEnd::Never;
+        let until = at + self.series_horizon();
+        let all = occurrences(
             &new.rule,
             &space.settings.zone,
             zs_core::clock::to_millis(new.start),
             zs_core::clock::to_millis(new.end),
         )
-        .map_err(|e| EngineError::InvalidRule(e.to_string()))?
-        .take(MAX_OCCURRENCES + 1)
-        .collect();
-        if planned.len() > MAX_OCCURRENCES {
+        .map_err(|e| EngineError::InvalidRule(e.to_string()))?;
+        // A series without an end is booked up to the horizon (at most the cap at once).
+        let planned: Vec<Occurrence> = all
+            .take_while(|o| !open || o.start <= until)
+            .take(MAX_OCCURRENCES + 1)
+            .collect();
+        if planned.len() > MAX_OCCURRENCES && !open {
             return Err(EngineError::InvalidRule(format!(
                 "rrule: the series would have more than {MAX_OCCURRENCES} occurrences: end it sooner (COUNT or UNTIL)"
             )));
         }
-        let at = t.at();
-        let c = t.conn();
+        let planned = &planned[..planned.len().min(MAX_OCCURRENCES)];
+        let materialized_until = match (open, planned.len() == MAX_OCCURRENCES) {
+            (false, _) => None,
+            (true, false) => Some(until),
+            (true, true) => planned.last().map(|o| o.start),
+        };
         let made = series::Series {
             id: new.id.clone(),
             space_id: space_id.clone(),
@@ -155,13 +183,12 @@ impl Engine {
             conflicts: new.conflicts.as_str().to_owned(),
             created_at: at,
             cancelled_from: None,
+            materialized_until,
         };
-        let ids: Vec<BookingId> = planned
-            .iter()
-            .map(|o| occurrence_id(&new.id, o.n))
-            .collect::<Result<_, _>>()?;
-        for id in &ids {
-            if bookings::get(c, id).await?.is_some() {
+        let c = t.conn();
+        for o in planned {
+            let id = occurrence_id(&new.id, o.n)?;
+            if bookings::get(c, &id).await?.is_some() {
                 return Err(EngineError::Exists(format!("booking {id}")));
             }
         }
@@ -171,67 +198,174 @@ impl Engine {
             bookings: vec![],
         };
         let at = decision_instant(&facts, at);
-        let span = (
-            planned.first().map_or(made.start, |o| o.start),
-            planned.last().map_or(made.end, |o| o.end),
-        );
-        let scope = Scope::with_span(&facts.space, at, None, Some(span));
-        facts.bookings = bookings::scoped(c, space_id, &scope).await?;
-        let mut outcomes = vec![];
-        // The status after each occurrence: its webhooks show the status it led to.
-        let mut steps = vec![];
-        let mut skipped = vec![];
-        for (o, id) in planned.iter().zip(ids) {
-            let cmd = Command::Create(NewBooking {
-                id,
-                title: new.title.clone(),
-                start: o.start,
-                end: o.end,
-            });
-            match decide(&mut facts, cmd, at) {
-                Ok(out) => {
-                    steps.push(facts.status.clone());
-                    outcomes.push(out);
-                }
-                Err(error) if new.conflicts == Conflicts::Skip => skipped.push(Skipped {
-                    n: o.n,
-                    start: o.start,
-                    end: o.end,
-                    error,
-                }),
-                Err(error) => {
-                    return Err(EngineError::Occurrence {
-                        n: o.n,
-                        start: o.start,
-                        error,
-                    });
-                }
-            }
-        }
+        let decided = decide_occurrences(&mut facts, &made, planned, new.conflicts, at, c).await?;
         if !series::insert(c, &made, owner).await? {
             return Err(EngineError::Exists(format!("series {}", made.id)));
         }
+        let occurrences = self
+            .write_occurrences(c, &mut facts, &made.id, &decided, owner, at)
+            .await?;
+        Ok(SeriesMade {
+            series: made,
+            occurrences,
+            skipped: decided.skipped,
+            outcomes: decided.outcomes,
+        })
+    }
+
+    /// Books, for every series without an end, its occurrences up to the horizon from now;
+    /// returns how many were booked. Each series is extended in its space's transaction
+    /// after reading again how far it is booked, so two instances extending at once book
+    /// each occurrence once. An occurrence the rules refuse by then is left out (logged):
+    /// a series already made cannot be refused.
+    pub async fn extend_series(&self) -> Result<usize, EngineError> {
+        let mut booked = 0;
+        loop {
+            let until = self.clock.now() + self.series_horizon();
+            let due = {
+                let mut c = self.store.read().await?;
+                series::open_due(&mut c, until, 100).await?
+            };
+            if due.is_empty() {
+                return Ok(booked);
+            }
+            let mut moved = false;
+            for (id, space) in due {
+                let mut t = match SpaceTx::open(self, &space).await {
+                    Ok(t) => t,
+                    // The space is gone (deleted with its series meanwhile).
+                    Err(EngineError::NotFound(_)) => continue,
+                    Err(e) => return Err(e),
+                };
+                let r = self.extend_one_in(&mut t, &id).await;
+                let done = t.finish(r).await?;
+                booked += done.occurrences.len();
+                moved |= done.moved;
+            }
+            if !moved {
+                return Ok(booked);
+            }
+        }
+    }
+
+    async fn extend_one_in(
+        &self,
+        t: &mut SpaceTx<'_>,
+        id: &SeriesId,
+    ) -> Result<Extended, EngineError> {
+        let at = t.at();
+        let until = at + self.series_horizon();
+        let nothing = Extended {
+            occurrences: vec![],
+            outcomes: vec![],
+            moved: false,
+        };
+        let Some((s, owner)) = series::get_owned(t.conn(), id).await? else {
+            return Ok(nothing);
+        };
+        let Some(from) = s.materialized_until.filter(|m| *m < until) else {
+            // Booked far enough already (by another instance, say).
+            return Ok(nothing);
+        };
+        let (space, status) = t.space().await?;
+        let rule = Rule::parse(&s.rrule).map_err(|e| EngineError::InvalidRule(e.to_string()))?;
+        let bound = s
+            .cancelled_from
+            .map_or(until, |c| until.min(c - SignedDuration::from_millis(1)));
+        let all = occurrences(&rule, &space.settings.zone, s.start, s.end)
+            .map_err(|e| EngineError::InvalidRule(e.to_string()))?;
+        let planned: Vec<Occurrence> = all
+            .skip_while(|o| o.start <= from)
+            .take_while(|o| o.start <= bound)
+            .take(MAX_OCCURRENCES)
+            .collect();
+        let reached = if planned.len() == MAX_OCCURRENCES {
+            planned.last().map(|o| o.start)
+        } else if bound < until {
+            None // cancelled from an instant within the horizon: nothing more to book
+        } else {
+            Some(until)
+        };
+        let c = t.conn();
+        let mut fresh = vec![];
+        for o in planned {
+            if bookings::get(c, &occurrence_id(id, o.n)?).await?.is_none() {
+                fresh.push(o);
+            }
+        }
+        let mut facts = SpaceFacts {
+            space,
+            status,
+            bookings: vec![],
+        };
+        let at = decision_instant(&facts, at);
+        let decided = decide_occurrences(&mut facts, &s, &fresh, Conflicts::Skip, at, c).await?;
+        for k in &decided.skipped {
+            tracing::info!(series = %id, occurrence = k.n, start = %k.start, code = k.error.code(),
+                "a series occurrence was left out: {}", k.error);
+        }
+        let occurrences = self
+            .write_occurrences(c, &mut facts, id, &decided, owner.as_deref(), at)
+            .await?;
+        series::set_materialized(c, id, reached).await?;
+        Ok(Extended {
+            occurrences,
+            outcomes: decided.outcomes,
+            moved: true,
+        })
+    }
+
+    /// Extends the series without an end once a minute (and at once) until `shutdown`.
+    pub async fn series_loop(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        loop {
+            match self.extend_series().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(occurrences = n, "series extended to the horizon"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "extending series failed; trying again in a minute")
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    }
+
+    /// Writes decided occurrences: marks them as the series', writes every outcome (in
+    /// order, each with the status it led to), records the owner; returns the bookings.
+    async fn write_occurrences(
+        &self,
+        c: &mut zs_store::Conn,
+        facts: &mut SpaceFacts,
+        id: &SeriesId,
+        decided: &Decided,
+        owner: Option<&str>,
+        at: Timestamp,
+    ) -> Result<Vec<Booking>, EngineError> {
+        let created: std::collections::HashSet<&BookingId> = decided
+            .outcomes
+            .iter()
+            .filter_map(|o| o.created.as_ref())
+            .collect();
         for b in facts.bookings.iter_mut() {
-            if outcomes
-                .iter()
-                .any(|out| out.created.as_ref() == Some(&b.id))
-            {
-                b.series_id = Some(made.id.clone());
+            if created.contains(&b.id) {
+                b.series_id = Some(id.clone());
             }
         }
         let endpoints = self.endpoints(c).await?;
         let mut w = Writes::default();
         let mut view = facts.clone();
-        for (out, status) in outcomes.iter().zip(steps) {
-            self.report_anomalies(space_id, out);
-            view.status = status;
+        for (out, status) in decided.outcomes.iter().zip(&decided.statuses) {
+            self.report_anomalies(&facts.space.id, out);
+            view.status = status.clone();
             w.add(self, &endpoints, &view, out, at);
         }
         w.flush(c, at).await?;
-        let booked: Vec<Booking> = facts
+        let mut booked: Vec<Booking> = facts
             .bookings
             .iter()
-            .filter(|b| b.series_id.as_ref() == Some(&made.id))
+            .filter(|b| created.contains(&b.id))
             .cloned()
             .collect();
         if let Some(owner) = owner {
@@ -239,14 +373,8 @@ impl Engine {
                 bookings::set_owner(c, &b.id, owner).await?;
             }
         }
-        let mut occurrences = booked;
-        occurrences.sort_by_key(|b| b.start);
-        Ok(SeriesMade {
-            series: made,
-            occurrences,
-            skipped,
-            outcomes,
-        })
+        booked.sort_by_key(|b| b.start);
+        Ok(booked)
     }
 
     /// Cancels the series' live occurrences that start at or after `from` (all of them
@@ -296,6 +424,71 @@ impl Engine {
             cancelled,
             outcomes,
         })
+    }
+}
+
+/// Decides `planned` occurrences of series `s` in order on `facts` (read from the store
+/// for their span first): each as `BOOKING_CREATED` on what the earlier ones left. With
+/// `Refuse`, the first refusal refuses all; with `Skip`, refused ones are listed.
+async fn decide_occurrences(
+    facts: &mut SpaceFacts,
+    s: &series::Series,
+    planned: &[Occurrence],
+    conflicts: Conflicts,
+    at: Timestamp,
+    c: &mut zs_store::Conn,
+) -> Result<Decided, EngineError> {
+    let mut decided = Decided {
+        outcomes: vec![],
+        statuses: vec![],
+        skipped: vec![],
+    };
+    let (Some(first), Some(last)) = (planned.first(), planned.last()) else {
+        return Ok(decided);
+    };
+    let scope = Scope::with_span(&facts.space, at, None, Some((first.start, last.end)));
+    facts.bookings = bookings::scoped(c, &facts.space.id, &scope).await?;
+    for o in planned {
+        let cmd = Command::Create(NewBooking {
+            id: occurrence_id(&s.id, o.n)?,
+            title: s.title.clone(),
+            start: o.start,
+            end: o.end,
+        });
+        match decide(facts, cmd, at) {
+            Ok(out) => {
+                decided.statuses.push(facts.status.clone());
+                decided.outcomes.push(out);
+            }
+            Err(error) if conflicts == Conflicts::Skip => decided.skipped.push(Skipped {
+                n: o.n,
+                start: o.start,
+                end: o.end,
+                error,
+            }),
+            Err(error) => {
+                return Err(EngineError::Occurrence {
+                    n: o.n,
+                    start: o.start,
+                    error,
+                });
+            }
+        }
+    }
+    Ok(decided)
+}
+
+/// A series extended: the occurrences booked now.
+struct Extended {
+    occurrences: Vec<Booking>,
+    outcomes: Vec<Outcome>,
+    /// Whether how far it is booked moved (false: nothing to do).
+    moved: bool,
+}
+
+impl Reported for Extended {
+    fn outcomes(&self) -> &[Outcome] {
+        &self.outcomes
     }
 }
 

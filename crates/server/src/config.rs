@@ -61,6 +61,10 @@ pub struct ServeArgs {
     /// Status-post retry delays; the last one repeats until delivered.
     #[arg(long, env = "ZS_STATUS_RETRY", default_value = "0s,1s,5s,30s,2m,5m")]
     pub status_retry: String,
+    /// How far ahead a series without COUNT or UNTIL is booked (ISO-8601 weeks, days, hours:
+    /// `P90D`, `P26W`); extended as time passes.
+    #[arg(long, env = "ZS_SERIES_HORIZON", default_value = "P90D")]
+    pub series_horizon: String,
     /// Per-attempt timeout of outbound HTTP, in milliseconds.
     #[arg(long, env = "ZS_HTTP_TIMEOUT_MS", default_value_t = 10_000)]
     pub http_timeout_ms: u64,

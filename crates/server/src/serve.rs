@@ -215,12 +215,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     let admin = admin_token(&args)?;
     let (key, key_source) = crate::secret_key::load(args.secret_key.as_deref(), &args.data_dir)?;
+    let horizon = zs_core::Limit::parse(&args.series_horizon)
+        .map_err(|e| anyhow!("ZS_SERIES_HORIZON: {e}"))?;
     let engine = Engine::with_secret_key(
         store.clone(),
         Arc::new(zs_core::SystemClock),
         outbound(&args)?,
         key,
     );
+    engine.set_series_horizon(horizon.duration());
     let prepared = engine.prepare_secrets().await.map_err(|e| match e {
         zs_engine::secrets::PrepareError::WrongKey => anyhow!(
             "{key_source} is not the key this database's webhook secrets were sealed with; \
@@ -240,6 +243,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let mut workers = tokio::task::JoinSet::new();
     workers.spawn(engine.clone().timer_loop(stop_rx.clone()));
     workers.spawn(engine.clone().checkpoint_loop(stop_rx.clone()));
+    workers.spawn(engine.clone().series_loop(stop_rx.clone()));
     workers.spawn(engine.clone().follow_other_instances(stop_rx.clone()));
     workers.spawn(
         engine

@@ -28,10 +28,13 @@ pub struct Series {
     pub created_at: Timestamp,
     /// Set when the series was cancelled from this instant on.
     pub cancelled_from: Option<Timestamp>,
+    /// A series without an end: its occurrences are booked up to this instant (the rolling
+    /// horizon). `None` for a series that ends (all booked when it was made).
+    pub materialized_until: Option<Timestamp>,
 }
 
-const COLUMNS: &str =
-    "id, space_id, title, rrule, start_ms, end_ms, conflicts, created_at, cancelled_from_ms";
+const COLUMNS: &str = "id, space_id, title, rrule, start_ms, end_ms, conflicts, created_at, \
+     cancelled_from_ms, materialized_until_ms";
 
 fn corrupt(what: &str, v: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("series {what}: {v}"))
@@ -48,6 +51,7 @@ fn row_to_series(r: &dyn Cols) -> Result<Series> {
         conflicts: r.text_at(6),
         created_at: ts(r.int_at(7))?,
         cancelled_from: opt_ts(r.opt_int_at(8))?,
+        materialized_until: opt_ts(r.opt_int_at(9))?,
     })
 }
 
@@ -55,7 +59,8 @@ fn row_to_series(r: &dyn Cols) -> Result<Series> {
 pub async fn insert(c: &mut Conn, s: &Series, owner: Option<&str>) -> Result<bool> {
     let n = query(
         "INSERT INTO series (id, space_id, title, rrule, start_ms, end_ms, conflicts, created_at, \
-         cancelled_from_ms, owner) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
+         cancelled_from_ms, owner, materialized_until_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING",
     )
     .bind(s.id.as_str())
     .bind(s.space_id.as_str())
@@ -67,6 +72,7 @@ pub async fn insert(c: &mut Conn, s: &Series, owner: Option<&str>) -> Result<boo
     .bind(s.created_at.as_millisecond())
     .bind(s.cancelled_from.map(|t| t.as_millisecond()))
     .bind(owner)
+    .bind(s.materialized_until.map(|t| t.as_millisecond()))
     .execute(c)
     .await?;
     Ok(n == 1)
@@ -77,7 +83,7 @@ pub async fn get_owned(c: &mut Conn, id: &SeriesId) -> Result<Option<(Series, Op
     let sql = format!("SELECT {COLUMNS}, owner FROM series WHERE id = $1");
     query(sql)
         .bind(id.as_str())
-        .fetch_optional(c, |r| Ok((row_to_series(r)?, r.opt_text_at(9))))
+        .fetch_optional(c, |r| Ok((row_to_series(r)?, r.opt_text_at(10))))
         .await
 }
 
@@ -91,6 +97,39 @@ pub async fn cancel_from(c: &mut Conn, id: &SeriesId, from: Timestamp) -> Result
     .bind(from.as_millisecond())
     .execute(c)
     .await?;
+    Ok(())
+}
+
+/// Series without an end booked up to less than `before`, the least booked first: (series,
+/// space) of at most `limit`.
+pub async fn open_due(
+    c: &mut Conn,
+    before: Timestamp,
+    limit: i64,
+) -> Result<Vec<(SeriesId, SpaceId)>> {
+    query(
+        "SELECT id, space_id FROM series WHERE materialized_until_ms IS NOT NULL \
+         AND materialized_until_ms < $1 ORDER BY materialized_until_ms, id LIMIT $2",
+    )
+    .bind(before.as_millisecond())
+    .bind(limit)
+    .fetch_all(c, |r| {
+        Ok((
+            SeriesId::parse(&r.text_at(0)).map_err(|e| corrupt("id", e))?,
+            SpaceId::parse(&r.text_at(1)).map_err(|e| corrupt("space_id", e))?,
+        ))
+    })
+    .await
+}
+
+/// Records how far a series without an end is booked; `None`: nothing more to book (it
+/// was cancelled from an instant already reached).
+pub async fn set_materialized(c: &mut Conn, id: &SeriesId, until: Option<Timestamp>) -> Result<()> {
+    query("UPDATE series SET materialized_until_ms = $2 WHERE id = $1")
+        .bind(id.as_str())
+        .bind(until.map(|t| t.as_millisecond()))
+        .execute(c)
+        .await?;
     Ok(())
 }
 
