@@ -92,16 +92,18 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The status a domain refusal is answered with.
+fn domain_status(d: &zs_core::DomainError) -> StatusCode {
+    match d.kind() {
+        ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+    }
+}
+
 impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> Self {
         match e {
-            EngineError::Domain(d) => {
-                let status = match d.kind() {
-                    ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
-                    ErrorKind::Conflict => StatusCode::CONFLICT,
-                };
-                Self::new(status, d.code(), d.to_string())
-            }
+            EngineError::Domain(d) => Self::new(domain_status(&d), d.code(), d.to_string()),
             EngineError::NotFound(what) => Self::new(
                 StatusCode::NOT_FOUND,
                 "not_found",
@@ -114,15 +116,9 @@ impl From<EngineError> for ApiError {
             ),
             EngineError::Invalid(msg) => Self::invalid("invalid_request", msg),
             EngineError::InvalidRule(msg) => Self::invalid("invalid_rrule", msg),
-            e @ EngineError::Occurrence { .. } => {
-                let EngineError::Occurrence { error, .. } = &e else {
-                    unreachable!("matched above")
-                };
-                let status = match error.kind() {
-                    ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
-                    ErrorKind::Conflict => StatusCode::CONFLICT,
-                };
-                Self::new(status, error.code(), e.to_string())
+            // The occurrence's own refusal, its message naming the occurrence.
+            ref e @ EngineError::Occurrence { ref error, .. } => {
+                Self::new(domain_status(error), error.code(), e.to_string())
             }
             e @ EngineError::LiveBookings(..) => Self::new(
                 StatusCode::CONFLICT,

@@ -32,12 +32,20 @@ pub enum Conflicts {
 }
 
 impl Conflicts {
+    /// Both, in the API's order.
+    pub const ALL: [Conflicts; 2] = [Conflicts::Refuse, Conflicts::Skip];
+
     /// The API's word.
     pub fn as_str(self) -> &'static str {
         match self {
             Conflicts::Refuse => "refuse",
             Conflicts::Skip => "skip",
         }
+    }
+
+    /// Reads the API's word.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
     }
 }
 
@@ -403,14 +411,8 @@ impl Engine {
         let mut outcomes = vec![];
         let mut cancelled = vec![];
         for b in list {
-            let cancellable = b.start >= from
-                && matches!(
-                    b.status,
-                    zs_core::BookingStatus::Scheduled
-                        | zs_core::BookingStatus::Upcoming
-                        | zs_core::BookingStatus::AwaitingCheckIn
-                );
-            if !cancellable {
+            // Not started, or started and not checked in: what a cancel can take.
+            if b.start < from || !b.status.is_pending() {
                 continue;
             }
             let applied = t.apply(Command::Cancel(b.id.clone())).await?;

@@ -30,6 +30,13 @@ fn same_policy(expect: Option<Refusal>, code: Option<&str>) -> bool {
     }
 }
 
+/// Whether a booking's refusal `d` is the one the model expects: a conflict exactly when it
+/// says conflict, and the policy code it names (or none).
+fn refused_as(expect: Option<Refusal>, d: &zs_core::DomainError) -> bool {
+    let conflict = matches!(d, zs_core::DomainError::Conflict { .. });
+    conflict == (expect == Some(Refusal::Conflict)) && same_policy(expect, Some(d.code()))
+}
+
 /// What a run did, in numbers.
 #[derive(Debug, Default, Clone)]
 pub struct Stats {
@@ -603,10 +610,7 @@ impl World {
                     return Err(format!("booking {id} replayed without a key"));
                 }
                 Err(EngineError::Domain(d)) => {
-                    let conflict = matches!(d, zs_core::DomainError::Conflict { .. });
-                    if conflict != (expect == Some(Refusal::Conflict))
-                        || !same_policy(expect, Some(d.code()))
-                    {
+                    if !refused_as(expect, &d) {
                         return Err(format!(
                             "booking {id} [{start}, {end}) refused with {d}; the rules say {expect:?}"
                         ));
@@ -807,10 +811,6 @@ impl World {
                 }
             }
         }
-        let agrees = |r: Refusal, d: &zs_core::DomainError| {
-            let conflict = matches!(d, zs_core::DomainError::Conflict { .. });
-            conflict == (r == Refusal::Conflict) && same_policy(Some(r), Some(d.code()))
-        };
         let new = NewSeries {
             id: zs_core::SeriesId::parse(id).map_err(err)?,
             title: "sim".into(),
@@ -841,7 +841,7 @@ impl World {
                         .skipped
                         .iter()
                         .zip(&skipped)
-                        .all(|(k, (_, r))| agrees(*r, &k.error))
+                        .all(|(k, (_, r))| refused_as(Some(*r), &k.error))
                 {
                     return Err(format!(
                         "series {id} ({rrule}) skipped {:?}; the rules skip {skipped:?}",
@@ -857,7 +857,7 @@ impl World {
                 self.stats.series_skipped += skipped.len() as u64;
             }
             (Err(EngineError::Occurrence { n, error, .. }), Some((want, r)))
-                if n == want && agrees(r, &error) =>
+                if n == want && refused_as(Some(r), &error) =>
             {
                 self.stats.series_refused += 1;
             }

@@ -65,17 +65,16 @@ pub async fn create(
     let rule =
         Rule::parse(&input.rrule).map_err(|e| ApiError::invalid("invalid_rrule", e.to_string()))?;
     let conflicts = match input.conflicts.as_deref() {
-        None | Some("refuse") => Conflicts::Refuse,
-        Some("skip") => Conflicts::Skip,
-        Some(other) => {
-            return Err(ApiError::invalid(
+        None => Conflicts::Refuse,
+        Some(c) => Conflicts::parse(c).ok_or_else(|| {
+            ApiError::invalid(
                 "invalid_conflicts",
                 format!(
                     "conflicts must be \"refuse\" or \"skip\", not {}",
-                    quoted(other)
+                    quoted(c)
                 ),
-            ));
-        }
+            )
+        })?,
     };
     let new = NewSeries {
         id,

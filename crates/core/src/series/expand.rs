@@ -97,13 +97,13 @@ impl Occurrences {
     /// before the first occurrence included.
     fn dates_of(&self, k: i64) -> Vec<Date> {
         let r = &self.rule;
-        let step = k * i64::from(r.interval);
         let first = self.first.date();
+        let Some(start) = self.period_start(k) else {
+            return vec![];
+        };
         match r.freq {
             Freq::Daily => {
-                let Ok(d) = first.checked_add(step.days()) else {
-                    return vec![];
-                };
+                let d = start;
                 let by_day =
                     r.by_day.is_empty() || r.by_day.iter().any(|b| b.weekday == d.weekday());
                 let by_month_day =
@@ -115,11 +115,7 @@ impl Occurrences {
                 }
             }
             Freq::Weekly => {
-                let monday =
-                    first.checked_sub(i64::from(first.weekday().to_monday_zero_offset()).days());
-                let Ok(week) = monday.and_then(|m| m.checked_add((7 * step).days())) else {
-                    return vec![];
-                };
+                let week = start;
                 let weekdays: Vec<Weekday> = if r.by_day.is_empty() {
                     vec![first.weekday()]
                 } else {
@@ -136,14 +132,7 @@ impl Occurrences {
                 out
             }
             Freq::Monthly => {
-                let months = i64::from(first.year()) * 12 + i64::from(first.month() - 1) + step;
-                let (year, month) = (months.div_euclid(12), months.rem_euclid(12) + 1);
-                let Ok(year) = i16::try_from(year) else {
-                    return vec![];
-                };
-                let Ok(start) = Date::new(year, month as i8, 1) else {
-                    return vec![];
-                };
+                let (year, month) = (start.year(), start.month());
                 let mut days: Vec<i8> = match (r.by_month_day.is_empty(), r.by_day.is_empty()) {
                     (true, true) => vec![first.day()],
                     (false, true) => month_days(start, &r.by_month_day),
@@ -160,7 +149,7 @@ impl Occurrences {
                 days.dedup();
                 days.into_iter()
                     .filter(|&d| d <= start.days_in_month())
-                    .filter_map(|d| Date::new(year, month as i8, d).ok())
+                    .filter_map(|d| Date::new(year, month, d).ok())
                     .collect()
             }
         }
@@ -213,7 +202,11 @@ impl Iterator for Occurrences {
                 return None;
             }
             let Some(date) = self.pending.pop() else {
-                if self.period > 0 && self.next_period_start().is_none_or(|d| d > self.last_date) {
+                if self.period > 0
+                    && self
+                        .period_start(self.period)
+                        .is_none_or(|d| d > self.last_date)
+                {
                     self.done = true;
                     continue;
                 }
@@ -264,9 +257,10 @@ impl Iterator for Occurrences {
 }
 
 impl Occurrences {
-    /// The first date the next period to expand can hold.
-    fn next_period_start(&self) -> Option<Date> {
-        let step = self.period * i64::from(self.rule.interval);
+    /// The first day of period `k` (a day, a week from Monday, a month), counted from the
+    /// first occurrence's; `None` past the calendar's range.
+    fn period_start(&self, k: i64) -> Option<Date> {
+        let step = k * i64::from(self.rule.interval);
         let first = self.first.date();
         match self.rule.freq {
             Freq::Daily => first.checked_add(step.days()).ok(),
