@@ -15,6 +15,7 @@ use parse::{limit, period};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
+use zs_core::series::NoShowStrikes;
 use zs_core::{Limit, Policies, Space, SpaceSettings, SpaceStatus, Transition};
 
 /// A space to create.
@@ -77,6 +78,10 @@ pub struct SpaceInput {
     /// absent or null = not set (CONTRACT §11).
     #[schema(value_type = Option<String>, nullable, pattern = "^[Pp]([0-9]+[Ww]|[0-9]+[Dd]([Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss]))?|[Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss]))$", example = "PT4H")]
     pub min_notice: Option<String>,
+    /// Consecutive no-shows of a series that release it (its remaining occurrences are
+    /// cancelled with reason `no_show_strikes`): 0 (never) to 1000; default 3 (CONTRACT §9).
+    #[schema(minimum = 0, maximum = 1000, example = 3)]
+    pub no_show_strikes: Option<i64>,
 }
 
 /// The state part of a space.
@@ -133,6 +138,9 @@ pub struct SpaceView {
     /// How soon a booking may start (ISO-8601), or null when not set.
     #[schema(required = true)]
     pub min_notice: Option<String>,
+    /// Consecutive no-shows of a series that release it (0: never).
+    #[schema(minimum = 0, maximum = 1000)]
+    pub no_show_strikes: u16,
     /// Whether the space is in maintenance.
     pub maintenance: bool,
     /// Current states.
@@ -174,6 +182,7 @@ impl SpaceView {
             min_duration: shown(p.min_duration),
             booking_horizon: shown(p.booking_horizon),
             min_notice: shown(p.min_notice),
+            no_show_strikes: sp.settings.no_show_strikes.get(),
             maintenance: sp.maintenance,
             state: StateView::from_status(st),
         }
@@ -210,6 +219,7 @@ impl SpaceInput {
                 booking_horizon: limit("bookingHorizon", self.booking_horizon.as_deref())?,
                 min_notice: limit("minNotice", self.min_notice.as_deref())?,
             })?,
+            no_show_strikes: strikes(self.no_show_strikes, d.no_show_strikes)?,
             zone: d.zone,
         })
     }
@@ -276,6 +286,11 @@ pub struct SpacePatch {
     #[serde(default, deserialize_with = "present_text")]
     #[schema(value_type = Option<String>, nullable, pattern = "^[Pp]([0-9]+[Ww]|[0-9]+[Dd]([Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss]))?|[Tt]([0-9]+[Hh]([0-9]+[Mm])?([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+[Mm]([0-9]+(\\.[0-9]{1,3})?[Ss])?|[0-9]+(\\.[0-9]{1,3})?[Ss]))$", example = "PT4H")]
     pub min_notice: Option<Option<String>>,
+    /// Consecutive no-shows of a series that release it: 0 (never) to 1000; absent =
+    /// unchanged. A series whose count already reaches a lowered setting is released at its
+    /// next no-show.
+    #[schema(minimum = 0, maximum = 1000, example = 3)]
+    pub no_show_strikes: Option<i64>,
 }
 
 /// Keeps an explicit `null` as `Some(Value::Null)` so it differs from an absent field.
@@ -294,6 +309,21 @@ fn present_text<'de, D: serde::Deserializer<'de>>(
 fn consistent(p: Policies) -> Result<Policies, ApiError> {
     p.consistent()
         .map_err(|e| ApiError::invalid("invalid_policy", e.to_string()))
+}
+
+/// `noShowStrikes` from a request: `default` when absent; 422 `invalid_no_show_strikes`
+/// outside 0–1000.
+fn strikes(v: Option<i64>, default: NoShowStrikes) -> Result<NoShowStrikes, ApiError> {
+    let Some(n) = v else { return Ok(default) };
+    NoShowStrikes::new(n).ok_or_else(|| {
+        ApiError::invalid(
+            "invalid_no_show_strikes",
+            format!(
+                "noShowStrikes: {n} is not a number of no-shows from 0 (never release a series) to {}",
+                NoShowStrikes::MAX
+            ),
+        )
+    })
 }
 
 /// A policy after a patch: kept when absent, unset by `null`, else the new value.
@@ -349,6 +379,7 @@ impl SpacePatch {
                 )?,
                 min_notice: patched("minNotice", &self.min_notice, old.policies.min_notice)?,
             })?,
+            no_show_strikes: strikes(self.no_show_strikes, old.no_show_strikes)?,
         })
     }
 }

@@ -56,6 +56,7 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
     register::<schemas::BookingWebhook>(comps);
     register::<schemas::SpaceStateChangedWebhook>(comps);
     register::<schemas::RoomStateChangedWebhook>(comps);
+    register::<schemas::SeriesReleasedWebhook>(comps);
     document_errors(&mut doc);
     doc.paths
         .paths

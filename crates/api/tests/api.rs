@@ -661,6 +661,8 @@ mod pages;
 mod policies;
 #[path = "api/series.rs"]
 mod series;
+#[path = "api/strikes.rs"]
+mod strikes;
 #[path = "api/walk_up.rs"]
 mod walk_up;
 

@@ -71,6 +71,8 @@ impl BookingStatus {
 pub const CANCEL_SPACE_IN_MAINTENANCE: &str = "space_in_maintenance";
 /// The reason recorded when a user or service cancels a booking.
 pub const CANCEL_REQUESTED: &str = "requested";
+/// The reason recorded when a series is released after its no-show strikes (CONTRACT §9).
+pub const CANCEL_NO_SHOW_STRIKES: &str = "no_show_strikes";
 
 /// A booking and the facts it has gathered.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,7 +1,10 @@
 //! The domain's one entry point: apply a command to a space's facts at an instant and
 //! return what changed, as data. No I/O; on error the facts are untouched.
 
-use crate::booking::{Booking, BookingStatus as S, CANCEL_REQUESTED, CANCEL_SPACE_IN_MAINTENANCE};
+use crate::booking::{
+    Booking, BookingStatus as S, CANCEL_NO_SHOW_STRIKES, CANCEL_REQUESTED,
+    CANCEL_SPACE_IN_MAINTENANCE,
+};
 use crate::error::DomainError;
 use crate::event::EventKind;
 use crate::ids::BookingId;
@@ -38,6 +41,9 @@ pub enum Command {
     CheckOut(BookingId),
     /// `BOOKING_CANCELLED`
     Cancel(BookingId),
+    /// `BOOKING_CANCELLED` of an occurrence of a series released after its no-show strikes
+    /// (reason `no_show_strikes`, CONTRACT §9): the engine sends it, never a user.
+    Release(BookingId),
     /// `BOOKING_EXTENDED`: a later end for a booking that has not ended.
     Extend {
         /// The booking.
@@ -65,7 +71,7 @@ impl Command {
             Command::Create(_) => EventKind::BookingCreated,
             Command::CheckIn(_) => EventKind::UserChecksIn,
             Command::CheckOut(_) => EventKind::UserChecksOut,
-            Command::Cancel(_) => EventKind::BookingCancelled,
+            Command::Cancel(_) | Command::Release(_) => EventKind::BookingCancelled,
             Command::Extend { .. } => EventKind::BookingExtended,
             Command::Disable => EventKind::AdminDisable,
             Command::Enable => EventKind::AdminEnable,
@@ -77,7 +83,10 @@ impl Command {
     pub fn booking(&self) -> Option<&BookingId> {
         match self {
             Command::Create(n) => Some(&n.id),
-            Command::CheckIn(b) | Command::CheckOut(b) | Command::Cancel(b) => Some(b),
+            Command::CheckIn(b)
+            | Command::CheckOut(b)
+            | Command::Cancel(b)
+            | Command::Release(b) => Some(b),
             Command::Extend { booking, .. } => Some(booking),
             Command::Timer { booking, .. } => booking.as_ref(),
             Command::Disable | Command::Enable => None,
@@ -249,7 +258,13 @@ fn change_facts(f: &mut SpaceFacts, cmd: &Command, at: Timestamp, out: &mut Outc
             .booking()
             .and_then(|id| f.bookings.iter().position(|b| &b.id == id))
         {
-            Some(i) => change_booking(f, i, cmd.event(), at, out),
+            Some(i) => {
+                let reason = match cmd {
+                    Command::Release(_) => CANCEL_NO_SHOW_STRIKES,
+                    _ => CANCEL_REQUESTED,
+                };
+                move_booking(f, i, cmd.event(), reason, at, out)
+            }
             None => false,
         },
     }
@@ -327,10 +342,24 @@ fn extend(f: &mut SpaceFacts, i: usize, end: Timestamp, out: &mut Outcome) -> bo
 /// Moves booking `i` as the booking table says for `event`, and does what entering its new
 /// status means; `false` when the table says the event is stale (or refused: a rule has
 /// refused those cells already, in [`rules::precheck`]).
+#[cfg(test)]
 pub(crate) fn change_booking(
     f: &mut SpaceFacts,
     i: usize,
     event: EventKind,
+    at: Timestamp,
+    out: &mut Outcome,
+) -> bool {
+    move_booking(f, i, event, CANCEL_REQUESTED, at, out)
+}
+
+/// [`change_booking`], recording `cancel_reason` if `event` cancels the booking on request
+/// (`requested`, or `no_show_strikes` for a released series).
+fn move_booking(
+    f: &mut SpaceFacts,
+    i: usize,
+    event: EventKind,
+    cancel_reason: &'static str,
     at: Timestamp,
     out: &mut Outcome,
 ) -> bool {
@@ -351,7 +380,7 @@ pub(crate) fn change_booking(
             to
         }
     };
-    let notice = enter(f, i, to, event, at, out);
+    let notice = enter(f, i, to, event, cancel_reason, at, out);
     let b = &mut f.bookings[i];
     b.status = to;
     out.touched.push(b.id.clone());
@@ -365,12 +394,14 @@ pub(crate) fn change_booking(
 }
 
 /// The entry actions of booking `i`'s new status `to`, reached by `event`: the facts it
-/// records and the timers it plans; returns the notice it sends.
+/// records and the timers it plans; returns the notice it sends. A cancel on request
+/// records `cancel_reason`.
 fn enter(
     f: &mut SpaceFacts,
     i: usize,
     to: S,
     event: EventKind,
+    cancel_reason: &'static str,
     at: Timestamp,
     out: &mut Outcome,
 ) -> Option<BookingNotice> {
@@ -407,7 +438,7 @@ fn enter(
             let reason = if event == EventKind::StartTimeReached {
                 CANCEL_SPACE_IN_MAINTENANCE
             } else {
-                CANCEL_REQUESTED
+                cancel_reason
             };
             b.cancelled_at = Some(at);
             b.cancel_reason = Some(reason.into());

@@ -1,6 +1,7 @@
 //! Notices: what happened, as data, for the adapters to deliver as webhooks.
 
 use crate::booking::Booking;
+use crate::ids::{BookingId, SeriesId};
 use crate::state::{RoomState, SpaceState};
 
 /// A webhook-worthy domain event.
@@ -19,6 +20,16 @@ pub enum Notice {
         from: SpaceState,
         /// After.
         to: SpaceState,
+    },
+    /// A series was released after its no-show strikes (`series.released`): its
+    /// remaining occurrences were cancelled with reason `no_show_strikes`.
+    SeriesReleased {
+        /// The series.
+        series: SeriesId,
+        /// The consecutive no-shows that released it.
+        no_shows: u32,
+        /// The occurrences cancelled, in order.
+        cancelled: Vec<BookingId>,
     },
     /// The room machine moved.
     RoomStateChanged {
@@ -51,7 +62,7 @@ pub enum BookingNotice {
 }
 
 /// Every webhook event type, as subscribed to and sent.
-pub const WEBHOOK_TYPES: [&str; 10] = [
+pub const WEBHOOK_TYPES: [&str; 11] = [
     "booking.created",
     "booking.start",
     "booking.checked_in",
@@ -60,6 +71,7 @@ pub const WEBHOOK_TYPES: [&str; 10] = [
     "booking.ended",
     "booking.cancelled",
     "booking.extended",
+    "series.released",
     "space.state_changed",
     "room.state_changed",
 ];
@@ -87,6 +99,7 @@ impl Notice {
                 BookingNotice::Cancelled => "booking.cancelled",
                 BookingNotice::Extended => "booking.extended",
             },
+            Notice::SeriesReleased { .. } => "series.released",
             Notice::SpaceStateChanged { .. } => "space.state_changed",
             Notice::RoomStateChanged { .. } => "room.state_changed",
         }

@@ -52,7 +52,7 @@ pub fn precheck(f: &SpaceFacts, cmd: &Command, at: Timestamp) -> Result<(), Doma
             Some(s) => Err(DomainError::NotCheckedIn(s)),
             None => Ok(()),
         },
-        Command::Cancel(id) => match find(f, id).map(|b| b.status) {
+        Command::Cancel(id) | Command::Release(id) => match find(f, id).map(|b| b.status) {
             Some(S::CheckedIn) => Err(DomainError::InProgress),
             Some(s @ (S::Completed | S::Cancelled | S::NoShow)) => Err(DomainError::Finished(s)),
             _ => Ok(()),

@@ -66,6 +66,7 @@ impl Scope {
             Command::CheckIn(_)
             | Command::CheckOut(_)
             | Command::Cancel(_)
+            | Command::Release(_)
             | Command::Disable
             | Command::Enable
             | Command::Timer { .. } => None,

@@ -4,6 +4,7 @@ use crate::calendar::{BusinessHours, Zone};
 use crate::ids::SpaceId;
 use crate::period::Period;
 use crate::policy::Policies;
+use crate::series::NoShowStrikes;
 use jiff::Timestamp;
 
 /// The timing and calendar settings of a space.
@@ -21,11 +22,13 @@ pub struct SpaceSettings {
     pub cleaning: Period,
     /// Limits on bookings' length and start (CONTRACT §11); none by default.
     pub policies: Policies,
+    /// Consecutive no-shows of a series that release it (CONTRACT §9); 3 by default.
+    pub no_show_strikes: NoShowStrikes,
 }
 
 impl SpaceSettings {
     /// The contract defaults: lead `PT15M`, grace `PT10M`, cleaning `PT10M`, open around the
-    /// clock, no booking policy.
+    /// clock, no booking policy, a series released after 3 consecutive no-shows.
     pub fn defaults(zone: Zone) -> Self {
         Self {
             zone,
@@ -34,6 +37,7 @@ impl SpaceSettings {
             no_show_grace: Period::minutes(10),
             cleaning: Period::minutes(10),
             policies: Policies::NONE,
+            no_show_strikes: NoShowStrikes::DEFAULT,
         }
     }
 

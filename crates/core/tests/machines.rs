@@ -132,6 +132,7 @@ fn run(
         no_show_grace: Period::minutes(grace),
         cleaning: Period::minutes(cleaning),
         policies: zs_core::Policies::NONE,
+        no_show_strikes: zs_core::series::NoShowStrikes::DEFAULT,
     };
     // Around the 2026 DST changes of both zones, and ordinary weeks.
     let base: Timestamp = "2026-03-06T00:00:00Z".parse().unwrap();

@@ -16,6 +16,9 @@ pub struct Applied {
     pub outcome: Outcome,
     /// The instant it was applied at.
     pub at: Timestamp,
+    /// What it set off in the same transaction: the cancels and notice of a series its
+    /// no-show released ([`crate::strikes`]), in order.
+    pub released: Vec<Outcome>,
 }
 
 impl Engine {

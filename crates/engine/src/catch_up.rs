@@ -117,6 +117,8 @@ impl Engine {
         // Per space, the earliest timer this round has planned; `None` once its share ended.
         let mut planned: HashMap<SpaceId, Option<Timestamp>> = HashMap::new();
         let mut left_due = false;
+        // Outcomes (by index) with series no-shows to count once the batch is written.
+        let mut struck: Vec<(SpaceId, usize, Timestamp)> = vec![];
         for (job, p) in parsed {
             let (space, cmd) = match p {
                 Ok(x) => x,
@@ -144,7 +146,13 @@ impl Engine {
                     writes.add(self, &endpoints, f, &out, at);
                     if let Some(first) = earliest_timer(&out) {
                         let p = earliest_planned.flatten().map_or(first, |p| p.min(first));
-                        planned.insert(space, Some(p));
+                        planned.insert(space.clone(), Some(p));
+                    }
+                    if zs_core::series::strikes::recorded(&out).next().is_some() {
+                        // A release reads the space as this batch leaves it: the space's
+                        // share of the round ends here (the next round takes the rest).
+                        planned.insert(space.clone(), None);
+                        struck.push((space, outcomes.len(), at));
                     }
                     outcomes.push((out, Some(job.due)));
                 }
@@ -155,6 +163,11 @@ impl Engine {
         }
         jobs::remove_seqs(tx, &ran).await?;
         writes.flush(tx, now).await?;
+        for (space, i, at) in struck {
+            let out = [&outcomes[i].0];
+            let released = self.count_strikes(tx, &space, &out, at).await?;
+            outcomes.extend(released.outcomes.into_iter().map(|o| (o, None)));
+        }
         Ok((ran.len(), outcomes, left_due))
     }
 

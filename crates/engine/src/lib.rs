@@ -27,6 +27,7 @@ pub mod secrets;
 pub mod series;
 mod space_tx;
 pub mod spaces;
+mod strikes;
 pub mod testing;
 pub mod timer_codec;
 pub mod timers;

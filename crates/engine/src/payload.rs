@@ -44,6 +44,14 @@ pub fn booking_json(b: &Booking) -> Value {
 pub fn webhook_body(n: &Notice, f: &SpaceFacts, t: Option<&Transition>, at: Timestamp) -> String {
     let data = match n {
         Notice::Booking { booking, .. } => booking_json(booking),
+        Notice::SeriesReleased {
+            series,
+            no_shows,
+            cancelled,
+        } => json!({
+            "seriesId": series, "spaceId": f.space.id, "reason": zs_core::booking::CANCEL_NO_SHOW_STRIKES,
+            "noShows": no_shows, "cancelledBookingIds": cancelled, "releasedAt": at.to_string(),
+        }),
         Notice::SpaceStateChanged { from, to } => json!({
             "spaceId": f.space.id, "from": from.as_str(), "to": to.as_str(),
             "event": t.map(|t| t.event.as_str()), "sequence": t.map(|t| t.to.sequence),

@@ -92,8 +92,8 @@ pub struct SeriesMade {
 }
 
 impl Reported for SeriesMade {
-    fn outcomes(&self) -> &[Outcome] {
-        &self.outcomes
+    fn outcomes(&self) -> Vec<&Outcome> {
+        self.outcomes.iter().collect()
     }
 }
 
@@ -106,8 +106,8 @@ pub struct SeriesCancelled {
 }
 
 impl Reported for SeriesCancelled {
-    fn outcomes(&self) -> &[Outcome] {
-        &self.outcomes
+    fn outcomes(&self) -> Vec<&Outcome> {
+        self.outcomes.iter().collect()
     }
 }
 
@@ -192,6 +192,8 @@ impl Engine {
             created_at: at,
             cancelled_from: None,
             materialized_until,
+            no_shows: 0,
+            released_at: None,
         };
         let c = t.conn();
         for o in planned {
@@ -489,8 +491,8 @@ struct Extended {
 }
 
 impl Reported for Extended {
-    fn outcomes(&self) -> &[Outcome] {
-        &self.outcomes
+    fn outcomes(&self) -> Vec<&Outcome> {
+        self.outcomes.iter().collect()
     }
 }
 

@@ -51,18 +51,20 @@ pub(crate) struct SpaceTx<'e> {
 /// order.
 pub(crate) trait Reported {
     /// The outcomes to report after commit.
-    fn outcomes(&self) -> &[Outcome];
+    fn outcomes(&self) -> Vec<&Outcome>;
 }
 
 impl Reported for () {
-    fn outcomes(&self) -> &[Outcome] {
-        &[]
+    fn outcomes(&self) -> Vec<&Outcome> {
+        vec![]
     }
 }
 
 impl Reported for Applied {
-    fn outcomes(&self) -> &[Outcome] {
-        std::slice::from_ref(&self.outcome)
+    fn outcomes(&self) -> Vec<&Outcome> {
+        std::iter::once(&self.outcome)
+            .chain(&self.released)
+            .collect()
     }
 }
 
@@ -129,41 +131,28 @@ impl<'e> SpaceTx<'e> {
         self.space = Some(row);
     }
 
-    /// Decides `cmd` on the space's facts at the command's instant and writes the outcome.
+    /// Decides `cmd` on the space's facts at the command's instant, writes the outcome and
+    /// counts its no-show strikes ([`crate::strikes`]).
     pub(crate) async fn apply(&mut self, cmd: Command) -> Result<Applied, EngineError> {
-        let (space, status) = self.space().await?;
-        let space_id = &self.space_id;
-        let c = &mut self.tx;
-        let extra = cmd.booking().cloned();
-        let mut facts = SpaceFacts {
-            space,
-            status,
-            bookings: vec![],
-        };
-        // What is written with the outcome (webhook bodies, deliveries) carries the instant
-        // the domain decided at, which never goes back behind the space's last change.
-        let at = decision_instant(&facts, self.at);
-        // Only the bookings the decision reads (zs_core::scope), not every one ahead.
-        let scope = Scope::of(&cmd, &facts.space, at);
-        let bookings = bookings::scoped(c, space_id, &scope).await?;
-        let user_event = matches!(
-            cmd,
-            Command::CheckIn(_)
-                | Command::CheckOut(_)
-                | Command::Cancel(_)
-                | Command::Extend { .. }
-        );
-        if let Some(id) = extra
-            .as_ref()
-            .filter(|id| user_event && !bookings.iter().any(|b| &b.id == *id))
-        {
-            return Err(EngineError::NotFound(format!("booking {id}")));
+        let row = self.space().await?;
+        let mut applied = self
+            .engine
+            .apply_held(&mut self.tx, row, cmd, self.at)
+            .await?;
+        let released = self
+            .engine
+            .count_strikes(
+                &mut self.tx,
+                &self.space_id,
+                &[&applied.outcome],
+                applied.at,
+            )
+            .await?;
+        if let Some(facts) = released.facts {
+            applied.facts = facts;
         }
-        facts.bookings = bookings;
-        let outcome = decide(&mut facts, cmd, at)?;
-        self.engine.report_anomalies(space_id, &outcome);
-        self.engine.persist(c, &facts, &outcome, at).await?;
-        Ok(Applied { facts, outcome, at })
+        applied.released = released.outcomes;
+        Ok(applied)
     }
 
     /// Ends the transaction with the body's result `r`: commits and reports on success; on
@@ -181,7 +170,7 @@ impl<'e> SpaceTx<'e> {
             }
             Err(e) => {
                 if refused_before_writes(&e) && !self.caught_up.is_empty() {
-                    self.commit(&[]).await?;
+                    self.commit(vec![]).await?;
                 }
                 // Otherwise dropped: rolled back.
                 Err(e)
@@ -190,13 +179,64 @@ impl<'e> SpaceTx<'e> {
     }
 
     /// Commits, then reports what the catch-up applied and then `outcomes`.
-    async fn commit(self, outcomes: &[Outcome]) -> Result<(), EngineError> {
+    async fn commit(self, outcomes: Vec<&Outcome>) -> Result<(), EngineError> {
         self.tx.commit().await?;
         self.engine.after_timers(&self.caught_up);
         if !outcomes.is_empty() {
-            let list: Vec<_> = outcomes.iter().map(|o| (o.clone(), None)).collect();
+            let list: Vec<_> = outcomes.into_iter().map(|o| (o.clone(), None)).collect();
             self.engine.after_commit(&list);
         }
         Ok(())
+    }
+}
+
+impl Engine {
+    /// Decides `cmd` on space `row` (its lock held by `c`'s transaction) at `at` — at the
+    /// space's last change if that is later ([`decision_instant`]) — and writes the outcome.
+    pub(crate) async fn apply_held(
+        &self,
+        c: &mut Conn,
+        row: (Space, SpaceStatus),
+        cmd: Command,
+        at: Timestamp,
+    ) -> Result<Applied, EngineError> {
+        let (space, status) = row;
+        let space_id = space.id.clone();
+        let extra = cmd.booking().cloned();
+        let mut facts = SpaceFacts {
+            space,
+            status,
+            bookings: vec![],
+        };
+        // What is written with the outcome (webhook bodies, deliveries) carries the instant
+        // the domain decided at, which never goes back behind the space's last change.
+        let at = decision_instant(&facts, at);
+        // Only the bookings the decision reads (zs_core::scope), not every one ahead.
+        let scope = Scope::of(&cmd, &facts.space, at);
+        let bookings = bookings::scoped(c, &space_id, &scope).await?;
+        let named_booking = matches!(
+            cmd,
+            Command::CheckIn(_)
+                | Command::CheckOut(_)
+                | Command::Cancel(_)
+                | Command::Release(_)
+                | Command::Extend { .. }
+        );
+        if let Some(id) = extra
+            .as_ref()
+            .filter(|id| named_booking && !bookings.iter().any(|b| &b.id == *id))
+        {
+            return Err(EngineError::NotFound(format!("booking {id}")));
+        }
+        facts.bookings = bookings;
+        let outcome = decide(&mut facts, cmd, at)?;
+        self.report_anomalies(&space_id, &outcome);
+        self.persist(c, &facts, &outcome, at).await?;
+        Ok(Applied {
+            facts,
+            outcome,
+            at,
+            released: vec![],
+        })
     }
 }

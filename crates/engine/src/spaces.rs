@@ -125,6 +125,7 @@ impl Engine {
                     facts,
                     outcome: Default::default(),
                     at,
+                    released: vec![],
                 }
             }
         };
@@ -344,10 +345,10 @@ pub enum Created {
 }
 
 impl Reported for Created {
-    fn outcomes(&self) -> &[zs_core::Outcome] {
+    fn outcomes(&self) -> Vec<&zs_core::Outcome> {
         match self {
             Created::New { applied, .. } => applied.outcomes(),
-            Created::Replayed { .. } => &[],
+            Created::Replayed { .. } => vec![],
         }
     }
 }

@@ -15,8 +15,8 @@ struct WalkedUp {
 }
 
 impl Reported for WalkedUp {
-    fn outcomes(&self) -> &[Outcome] {
-        &self.outcomes
+    fn outcomes(&self) -> Vec<&Outcome> {
+        self.outcomes.iter().collect()
     }
 }
 

@@ -230,6 +230,8 @@ struct Item {
 
 enum What {
     Booking(EventKind, usize),
+    /// A cancel of its series' release.
+    Release(usize),
     Day(EventKind),
     Command(usize),
 }
@@ -259,6 +261,11 @@ impl SpaceModel {
                 What::Booking(e, i) => {
                     self.replay_timer(e, i);
                     (e, Some(self.bookings[i].facts.id.clone()), item.key.0)
+                }
+                What::Release(i) => {
+                    self.bookings[i].walk.cancelled = true;
+                    let b = &self.bookings[i].facts;
+                    (EventKind::BookingCancelled, Some(b.id.clone()), item.key.0)
                 }
                 What::Day(e) => {
                     self.walk.open = e == EventKind::DayStart;
@@ -327,6 +334,19 @@ impl SpaceModel {
                 items.push(Item {
                     key,
                     what: What::Booking(e, i),
+                });
+            }
+        }
+        // A series' release cancels its occurrences right after the no-show that released
+        // it, at its instant, in start order, before any later timer of that instant.
+        for (i, b) in self.bookings.iter().enumerate() {
+            if let Some((t, k)) = b.released
+                && !b.walk.cancelled
+                && t <= now
+            {
+                items.push(Item {
+                    key: (t, EventKind::NoShowTimeout.same_instant_rank(), k, 2),
+                    what: What::Release(i),
                 });
             }
         }

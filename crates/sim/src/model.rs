@@ -4,6 +4,7 @@
 
 use crate::history::{BookingWalk, Shown, SpaceWalk};
 use jiff::{SignedDuration, Timestamp};
+use std::collections::HashMap;
 use zs_core::oracle::{self, BookingFacts, Derived};
 use zs_core::timer::next_day_timer;
 use zs_core::{BookingId, BookingStatus, EventKind, Space, SpaceId, SpaceSettings};
@@ -19,6 +20,13 @@ pub struct ModelBooking {
     pub created_at: Timestamp,
     /// How far the history replay has come with it.
     pub(crate) walk: BookingWalk,
+    /// The series it is an occurrence of.
+    series: Option<String>,
+    /// Its no-show has been counted against its series.
+    struck: bool,
+    /// Cancelled by its series' release: the instant, and its place among the release's
+    /// cancels (in start order).
+    pub(crate) released: Option<(Timestamp, u64)>,
 }
 
 /// One space, as raw facts.
@@ -32,6 +40,10 @@ pub struct SpaceModel {
     pub finished: Vec<(BookingFacts, BookingStatus)>,
     /// How far the history replay has come.
     pub(crate) walk: SpaceWalk,
+    /// Per series: its consecutive no-shows so far (no-show strikes, CONTRACT §9).
+    streaks: HashMap<String, u32>,
+    /// The series released, with the instant and the occurrences cancelled.
+    pub released: Vec<(String, Timestamp, Vec<BookingId>)>,
 }
 
 /// Why a booking request must be refused, by the rules of CONTRACT §4 and §11.
@@ -62,6 +74,8 @@ impl SpaceModel {
             bookings: vec![],
             finished: vec![],
             walk,
+            streaks: HashMap::new(),
+            released: vec![],
         }
     }
 
@@ -89,19 +103,99 @@ impl SpaceModel {
         oracle::booking_status(&self.bookings[i].facts, self.settings(), now)
     }
 
-    /// A booking whose start arrives during maintenance is cancelled at its start. Call at
-    /// every instant the model may have crossed a start, before the maintenance flag changes.
+    /// Settles what happened by `now`, in time order: a booking whose start arrives during
+    /// maintenance is cancelled at its start; a series occurrence's no-show counts against
+    /// its series, and the one that reaches `noShowStrikes` releases the series at its
+    /// instant (every occurrence still pending then is cancelled). Call at every instant
+    /// the model may have crossed a start or a no-show, before the maintenance flag changes
+    /// and before a check-in is recorded.
     pub fn settle(&mut self, now: Timestamp) {
         let maintenance = self.space.maintenance;
-        for b in &mut self.bookings {
-            if !b.started && b.facts.start <= now {
+        let grace = self.settings().no_show_grace;
+        loop {
+            // The earliest unsettled start or series no-show at or before `now`.
+            let next = self
+                .bookings
+                .iter()
+                .enumerate()
+                .flat_map(|(i, b)| {
+                    let start =
+                        (!b.started && b.facts.start <= now).then_some((b.facts.start, 0, i));
+                    let no_show = (b.facts.start + grace.duration()).min(b.facts.end);
+                    let strike = (b.series.is_some() && !b.struck && no_show <= now)
+                        .then_some((no_show, 1, i));
+                    start.into_iter().chain(strike)
+                })
+                .min();
+            let Some((t, kind, i)) = next else { return };
+            if kind == 0 {
+                let b = &mut self.bookings[i];
                 b.started = true;
                 let pending = b.facts.cancelled_at.is_none() && b.facts.checked_in_at.is_none();
                 if maintenance && pending {
                     b.facts.cancelled_at = Some(b.facts.start);
                 }
+                continue;
+            }
+            self.bookings[i].struck = true;
+            if oracle::booking_status(&self.bookings[i].facts, self.settings(), t)
+                != BookingStatus::NoShow
+            {
+                continue;
+            }
+            let series = self.bookings[i]
+                .series
+                .clone()
+                .expect("a series occurrence");
+            if self.released.iter().any(|(s, ..)| *s == series) {
+                continue;
+            }
+            let n = self.streaks.entry(series.clone()).or_default();
+            *n += 1;
+            if self.space.settings.no_show_strikes.releases(*n) {
+                self.release(&series, t);
             }
         }
+    }
+
+    /// Releases `series` at `t`: its occurrences pending then are cancelled, in start order.
+    fn release(&mut self, series: &str, t: Timestamp) {
+        let settings = self.settings().clone();
+        let mut pending: Vec<usize> = (0..self.bookings.len())
+            .filter(|&j| {
+                let b = &self.bookings[j];
+                b.series.as_deref() == Some(series)
+                    && oracle::booking_status(&b.facts, &settings, t).is_pending()
+            })
+            .collect();
+        pending.sort_by_key(|&j| self.bookings[j].facts.start);
+        let mut cancelled = vec![];
+        for (k, j) in pending.into_iter().enumerate() {
+            let b = &mut self.bookings[j];
+            b.facts.cancelled_at = Some(t);
+            b.released = Some((t, k as u64));
+            cancelled.push(b.facts.id.clone());
+        }
+        self.released.push((series.to_owned(), t, cancelled));
+    }
+
+    /// Marks booking `id` as an occurrence of `series`.
+    pub fn mark_series(&mut self, id: &BookingId, series: &str) {
+        if let Some(i) = self.find(id) {
+            self.bookings[i].series = Some(series.to_owned());
+        }
+    }
+
+    /// What the store must show of series `id`: its consecutive no-shows, and when it was
+    /// released.
+    pub fn series_count(&self, id: &str) -> (u32, Option<Timestamp>) {
+        let released = self.released.iter().find(|(s, ..)| s == id).map(|(_, t, _)| *t);
+        (self.streaks.get(id).copied().unwrap_or(0), released)
+    }
+
+    /// The bookings cancelled by their series' release (live or pruned).
+    pub fn released_ids(&self) -> impl Iterator<Item = &BookingId> {
+        self.released.iter().flat_map(|(_, _, ids)| ids)
     }
 
     /// Both states the space must show at `now`.
@@ -222,6 +316,9 @@ impl SpaceModel {
             started: false,
             created_at: zs_core::clock::to_millis(now),
             walk: BookingWalk::default(),
+            series: None,
+            struck: false,
+            released: None,
         });
     }
 
@@ -318,10 +415,14 @@ impl SpaceModel {
         f.cancelled_at.is_none_or(|c| c >= upcoming_at)
     }
 
-    /// Records a check-in, check-out or cancellation at `now`.
+    /// Records a check-in, check-out or cancellation at `now` (a check-in of a series
+    /// occurrence sets its series' no-show count back to zero).
     pub fn record(&mut self, i: usize, event: EventKind, now: Timestamp) {
         let id = self.bookings[i].facts.id.clone();
         self.accepted(now, event, Some(id));
+        if let (EventKind::UserChecksIn, Some(s)) = (event, &self.bookings[i].series) {
+            self.streaks.insert(s.clone(), 0);
+        }
         let f = &mut self.bookings[i].facts;
         match event {
             EventKind::UserChecksIn => f.checked_in_at = Some(now),

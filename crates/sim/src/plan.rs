@@ -279,6 +279,10 @@ pub fn settings(i: usize) -> SpaceSettings {
         no_show_grace: Period::minutes(minutes[(i / 2) % 5]),
         cleaning: Period::minutes(minutes[(i / 3) % 5]),
         policies: policies(i),
+        // Strikes of 1, 2 and 3 release series often (nobody checks in to most bookings);
+        // 0 keeps them.
+        no_show_strikes: zs_core::series::NoShowStrikes::new([3, 1, 0, 2][(i / 3) % 4])
+            .expect("a valid number"),
     }
 }
 
@@ -312,9 +316,10 @@ fn policies(i: usize) -> Policies {
 }
 
 /// A series made on `space` (index `s`) on the day from `day0`, of one of the rule's shapes
-/// (daily, weekly on one or two weekdays, monthly on the day, every other day until a date),
-/// refusing or skipping conflicts; check-ins of some occurrences, and now and then a cancel
-/// of the series (whole, or from an occurrence on).
+/// (daily for up to ten days, weekly on one or two weekdays, monthly on the day, every other
+/// day until a date), refusing or skipping conflicts; check-ins of some occurrences (how
+/// many varies by series, so no-show strikes release some and not others), and now and
+/// then a cancel of the series (whole, or from an occurrence on).
 fn series_steps(
     rng: &mut StdRng,
     s: usize,
@@ -332,7 +337,8 @@ fn series_steps(
     const DAYS: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
     let weekday = DAYS[local.weekday().to_monday_zero_offset() as usize];
     let rrule = match rng.random_range(0..4) {
-        0 => format!("FREQ=DAILY;COUNT={}", rng.random_range(2..6)),
+        // Up to ten days: long enough for no-show strikes to release it.
+        0 => format!("FREQ=DAILY;COUNT={}", rng.random_range(2..11)),
         1 => {
             let other = DAYS[rng.random_range(0..7)];
             format!(
@@ -365,8 +371,10 @@ fn series_steps(
         return steps;
     };
     let list: Vec<_> = list.collect();
+    // How often people come varies by series (from its minute, not a draw of its own).
+    let shows = 0.1 + 0.8 * (minute % 9) as f64 / 8.0;
     for o in &list {
-        if rng.random_bool(0.5) {
+        if rng.random_bool(shows) {
             let opens = o.start - st.upcoming_lead.duration();
             let closes = (o.start + st.no_show_grace.duration()).min(o.end);
             let span = closes.as_millisecond() - opens.as_millisecond();

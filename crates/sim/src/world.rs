@@ -62,6 +62,10 @@ pub struct Stats {
     pub series_skipped: u64,
     /// Occurrences cancelled with their series.
     pub series_cancelled: u64,
+    /// Series released by their no-show strikes.
+    pub series_released: u64,
+    /// Occurrences cancelled by those releases.
+    pub released_occurrences: u64,
     /// User events accepted and refused.
     pub user_accepted: u64,
     /// User events refused.
@@ -150,6 +154,8 @@ struct World {
     day_fired: HashSet<(usize, EventKind, Timestamp)>,
     crash_on_delivery: bool,
     stalled_until: Option<Timestamp>,
+    /// Every series made: (space, id).
+    made_series: Vec<(usize, String)>,
     stats: Stats,
 }
 
@@ -238,6 +244,7 @@ impl World {
             models: vec![],
             index: HashMap::new(),
             last_seq: vec![],
+            made_series: vec![],
             schedule: BTreeSet::new(),
             next_of: vec![],
             all_dirty: true,
@@ -261,7 +268,8 @@ impl World {
             w.models.push(SpaceModel::new(space, now));
             w.next_of.push(None);
         }
-        let every_booking_event = zs_core::notice::booking_webhook_types();
+        let mut every_booking_event = zs_core::notice::booking_webhook_types();
+        every_booking_event.push("series.released");
         let endpoints: [(&str, &[&str]); 3] = [
             (RECEIVERS[1], &every_booking_event),
             (RECEIVERS[2], &["booking.start", "booking.no_show"]),
@@ -802,6 +810,7 @@ impl World {
             match trial.refusal(o.start, o.end, now) {
                 None => {
                     trial.book(bid.clone(), o.start, o.end, now);
+                    trial.mark_series(&bid, id);
                     booked.push(bid.to_string());
                 }
                 Some(r) if skip => skipped.push((o.n, r)),
@@ -852,6 +861,7 @@ impl World {
                     ));
                 }
                 self.models[s] = trial;
+                self.made_series.push((s, id.to_owned()));
                 self.stats.series += 1;
                 self.stats.bookings += booked.len() as u64;
                 self.stats.series_skipped += skipped.len() as u64;
@@ -1180,9 +1190,13 @@ impl World {
             .await
             .map_err(err)?;
         let mut expected: HashMap<BookingId, BookingStatus> = HashMap::new();
+        let mut released: HashSet<BookingId> = HashSet::new();
         for m in &self.models {
             expected.extend(m.all(now).into_iter().map(|(f, st)| (f.id, st)));
+            released.extend(m.released_ids().cloned());
+            self.stats.series_released += m.released.len() as u64;
         }
+        self.stats.released_occurrences = released.len() as u64;
         if stored.len() != expected.len() {
             return Err(format!(
                 "{} bookings stored, {} accepted",
@@ -1200,6 +1214,13 @@ impl World {
                     b.id, b.status
                 ));
             }
+            let by_release = released.contains(&b.id);
+            if by_release != (b.cancel_reason.as_deref() == Some("no_show_strikes")) {
+                return Err(format!(
+                    "booking {} cancelled with reason {:?}; released by its series: {by_release}",
+                    b.id, b.cancel_reason
+                ));
+            }
             if !matches!(
                 b.status,
                 BookingStatus::Completed | BookingStatus::Cancelled | BookingStatus::NoShow
@@ -1207,6 +1228,21 @@ impl World {
                 return Err(format!(
                     "booking {} never reached a terminal status ({:?})",
                     b.id, b.status
+                ));
+            }
+        }
+        // Every series counted its no-shows and was released as the facts say.
+        for (s, id) in &self.made_series {
+            let sid = zs_core::SeriesId::parse(id).map_err(err)?;
+            let (stored, _) = zs_store::series::get_owned(&mut c, &sid)
+                .await
+                .map_err(err)?
+                .ok_or_else(|| format!("series {id} made but not stored"))?;
+            let want = self.models[*s].series_count(id);
+            if (stored.no_shows, stored.released_at) != want {
+                return Err(format!(
+                    "series {id} on s{s} counts {} no-shows, released at {:?}; the facts say {want:?}",
+                    stored.no_shows, stored.released_at
                 ));
             }
         }
@@ -1289,6 +1325,7 @@ impl World {
         let now = self.clock.now();
         let mut want: HashMap<&str, u64> = HashMap::new();
         for m in &self.models {
+            *want.entry("series.released").or_default() += m.released.len() as u64;
             for (f, st) in m.all(now) {
                 let mut add = |kind, yes: bool| *want.entry(kind).or_default() += u64::from(yes);
                 add("booking.created", true);

@@ -49,8 +49,8 @@ async fn seed_keeps_every_invariant(seed: u64) {
     );
     assert!(s.user_accepted > 0 && s.user_refused > 0, "{s:?}");
     assert!(
-        s.series > 0 && s.series_cancelled > 0,
-        "series exercised: {s:?}"
+        s.series > 0 && s.series_cancelled > 0 && s.series_released > 0,
+        "series exercised, cancelled and released by no-show strikes: {s:?}"
     );
     assert!(s.timer_transitions > 100, "{s:?}");
     assert!(

@@ -31,10 +31,14 @@ pub struct Series {
     /// A series without an end: its occurrences are booked up to this instant (the rolling
     /// horizon). `None` for a series that ends (all booked when it was made).
     pub materialized_until: Option<Timestamp>,
+    /// Consecutive no-shows of its occurrences so far (no-show strikes, CONTRACT §9).
+    pub no_shows: u32,
+    /// When its no-show strikes released it, if they did.
+    pub released_at: Option<Timestamp>,
 }
 
 const COLUMNS: &str = "id, space_id, title, rrule, start_ms, end_ms, conflicts, created_at, \
-     cancelled_from_ms, materialized_until_ms";
+     cancelled_from_ms, materialized_until_ms, no_show_streak, released_at_ms";
 
 fn corrupt(what: &str, v: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("series {what}: {v}"))
@@ -52,6 +56,8 @@ fn row_to_series(r: &dyn Cols) -> Result<Series> {
         created_at: ts(r.int_at(7))?,
         cancelled_from: opt_ts(r.opt_int_at(8))?,
         materialized_until: opt_ts(r.opt_int_at(9))?,
+        no_shows: u32::try_from(r.int_at(10)).map_err(|e| corrupt("no_show_streak", e))?,
+        released_at: opt_ts(r.opt_int_at(11))?,
     })
 }
 
@@ -83,7 +89,7 @@ pub async fn get_owned(c: &mut Conn, id: &SeriesId) -> Result<Option<(Series, Op
     let sql = format!("SELECT {COLUMNS}, owner FROM series WHERE id = $1");
     query(sql)
         .bind(id.as_str())
-        .fetch_optional(c, |r| Ok((row_to_series(r)?, r.opt_text_at(10))))
+        .fetch_optional(c, |r| Ok((row_to_series(r)?, r.opt_text_at(12))))
         .await
 }
 
@@ -97,6 +103,26 @@ pub async fn cancel_from(c: &mut Conn, id: &SeriesId, from: Timestamp) -> Result
     .bind(from.as_millisecond())
     .execute(c)
     .await?;
+    Ok(())
+}
+
+/// Records a series' count of consecutive no-shows.
+pub async fn set_no_shows(c: &mut Conn, id: &SeriesId, no_shows: u32) -> Result<()> {
+    query("UPDATE series SET no_show_streak = $2 WHERE id = $1")
+        .bind(id.as_str())
+        .bind(i64::from(no_shows))
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+/// Records that no-show strikes released the series at `at`: nothing more is booked for it.
+pub async fn release(c: &mut Conn, id: &SeriesId, at: Timestamp) -> Result<()> {
+    query("UPDATE series SET released_at_ms = $2, materialized_until_ms = NULL WHERE id = $1")
+        .bind(id.as_str())
+        .bind(at.as_millisecond())
+        .execute(c)
+        .await?;
     Ok(())
 }
 

@@ -5,6 +5,7 @@ use crate::bulk::bulk;
 use crate::query::query;
 use crate::{Conn, Result, StoreError, opt_ts, ts};
 use zs_core::calendar::{BusinessHours, Zone};
+use zs_core::series::NoShowStrikes;
 use zs_core::{
     BookingId, EventKind, Limit, Period, Policies, RoomState, Space, SpaceId, SpaceSettings,
     SpaceState, SpaceStatus, Transition,
@@ -14,7 +15,7 @@ use zs_core::{
 /// position).
 const COLUMNS: &str = "id, name, timezone, business_hours, upcoming_lead_ms, no_show_grace_ms, cleaning_ms, \
      maintenance, space_state, room_state, booking_id, next_booking_at, since, sequence, \
-     max_duration_ms, min_duration_ms, booking_horizon_ms, min_notice_ms";
+     max_duration_ms, min_duration_ms, booking_horizon_ms, min_notice_ms, no_show_strikes";
 
 fn corrupt(what: &str, v: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {v}"))
@@ -51,6 +52,8 @@ fn row_to_space(r: &dyn Cols) -> Result<(Space, SpaceStatus)> {
             booking_horizon: limit(r.opt_int_at(16))?,
             min_notice: limit(r.opt_int_at(17))?,
         },
+        no_show_strikes: NoShowStrikes::new(r.int_at(18))
+            .ok_or_else(|| corrupt("no_show_strikes", r.int_at(18)))?,
     };
     let id = r.text_at(0);
     let space = Space {
@@ -81,7 +84,7 @@ fn hours_json(s: &Space) -> Option<String> {
         .map(|h| serde_json::to_string(h).expect("hours serialise"))
 }
 
-/// Binds every column after `id`: name … sequence, then the four policies.
+/// Binds every column after `id`: name … sequence, the four policies, the no-show strikes.
 macro_rules! bind_fields {
     ($q:expr, $s:expr, $st:expr, $hours:expr) => {{
         let p = &$s.settings.policies;
@@ -102,6 +105,7 @@ macro_rules! bind_fields {
             .bind(p.min_duration.map(Limit::as_millis))
             .bind(p.booking_horizon.map(Limit::as_millis))
             .bind(p.min_notice.map(Limit::as_millis))
+            .bind(i64::from($s.settings.no_show_strikes.get()))
     }};
 }
 
@@ -111,8 +115,8 @@ pub async fn insert(c: &mut Conn, s: &Space, st: &SpaceStatus) -> Result<bool> {
     let q = query(
         "INSERT INTO spaces (id, name, timezone, business_hours, upcoming_lead_ms, no_show_grace_ms, \
          cleaning_ms, maintenance, space_state, room_state, booking_id, next_booking_at, since, sequence, \
-         max_duration_ms, min_duration_ms, booking_horizon_ms, min_notice_ms, created_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) ON CONFLICT (id) DO NOTHING",
+         max_duration_ms, min_duration_ms, booking_horizon_ms, min_notice_ms, no_show_strikes, created_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20) ON CONFLICT (id) DO NOTHING",
     )
     .bind(s.id.as_str());
     let n = bind_fields!(q, s, st, &hours)
@@ -129,7 +133,8 @@ pub async fn update(c: &mut Conn, s: &Space, st: &SpaceStatus) -> Result<()> {
         "UPDATE spaces SET name = $1, timezone = $2, business_hours = $3, upcoming_lead_ms = $4, \
          no_show_grace_ms = $5, cleaning_ms = $6, maintenance = $7, space_state = $8, room_state = $9, \
          booking_id = $10, next_booking_at = $11, since = $12, sequence = $13, max_duration_ms = $14, \
-         min_duration_ms = $15, booking_horizon_ms = $16, min_notice_ms = $17 WHERE id = $18",
+         min_duration_ms = $15, booking_horizon_ms = $16, min_notice_ms = $17, no_show_strikes = $18 \
+         WHERE id = $19",
     );
     bind_fields!(q, s, st, &hours)
         .bind(s.id.as_str())
@@ -418,7 +423,8 @@ mod tests {
                 "max_duration_ms",
                 "min_duration_ms",
                 "booking_horizon_ms",
-                "min_notice_ms"
+                "min_notice_ms",
+                "no_show_strikes"
             ]
         );
     }

@@ -1,8 +1,10 @@
 //! A space's settings in the store, on both backends: its booking policies (CONTRACT §11)
+//! and no-show strikes (§9)
 //! are stored when it is made, changed and unset by an update, and read back as written;
 //! an update of statuses alone leaves them as they are.
 
 use jiff::Timestamp;
+use zs_core::series::NoShowStrikes;
 use zs_core::{Limit, Policies, initial_status};
 use zs_store::{Backend, spaces, testing};
 
@@ -20,6 +22,7 @@ async fn policies_are_stored_changed_and_unset(db: Backend) {
         booking_horizon: Some(Limit::parse("P90D").unwrap()),
         min_notice: Some(Limit::parse("PT30M0.25S").unwrap()),
     };
+    s.settings.no_show_strikes = NoShowStrikes::new(7).unwrap();
     let st = initial_status(&s, &[], at());
     let mut tx = store.begin().await.unwrap();
     assert!(spaces::insert(&mut tx, &s, &st).await.unwrap());
@@ -36,6 +39,8 @@ async fn policies_are_stored_changed_and_unset(db: Backend) {
     };
     assert_eq!(read("s1").await.0, s);
     assert_eq!(read("s2").await.0.settings.policies, Policies::NONE);
+    let default = read("s2").await.0.settings.no_show_strikes;
+    assert_eq!(default, NoShowStrikes::DEFAULT);
 
     // A status write leaves the settings alone.
     let mut moved = st.clone();
@@ -51,6 +56,7 @@ async fn policies_are_stored_changed_and_unset(db: Backend) {
     // A settings update changes one policy and unsets another.
     s.settings.policies.max_duration = Some(Limit::hours(2));
     s.settings.policies.booking_horizon = None;
+    s.settings.no_show_strikes = NoShowStrikes::OFF;
     let mut tx = store.begin().await.unwrap();
     spaces::update(&mut tx, &s, &moved).await.unwrap();
     tx.commit().await.unwrap();

@@ -51,6 +51,9 @@ pub enum WebhookType {
     /// Its end was moved later (`POST /v1/bookings/{id}/extend`).
     #[serde(rename = "booking.extended")]
     Extended,
+    /// A series' no-show strikes released it.
+    #[serde(rename = "series.released")]
+    SeriesReleased,
     /// The space state changed.
     #[serde(rename = "space.state_changed")]
     SpaceStateChanged,

@@ -77,6 +77,12 @@ pub struct SeriesView {
     /// null.
     #[schema(format = DateTime, required = true)]
     pub cancelled_from: Option<String>,
+    /// Consecutive no-shows of its occurrences so far (a check-in sets it back to 0).
+    pub no_shows: u32,
+    /// When its no-show strikes released it (its remaining occurrences cancelled with
+    /// reason `no_show_strikes`), or null.
+    #[schema(format = DateTime, required = true)]
+    pub released_at: Option<String>,
     /// On create: every occurrence booked. On read: those not ended yet. By start.
     #[schema(value_type = Vec<BookingView>)]
     pub occurrences: Vec<Value>,

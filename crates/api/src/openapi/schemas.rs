@@ -58,11 +58,12 @@ vocabulary!(
     zs_core::EventKind::ALL.map(|e| e.as_str())
 );
 vocabulary!(
-    /// Why a booking was cancelled: on request, or because its space was in maintenance at its start.
+    /// Why a booking was cancelled: on request, because its space was in maintenance at its start, or because its series was released after its no-show strikes.
     CancelReason,
     [
         zs_core::booking::CANCEL_REQUESTED,
-        zs_core::booking::CANCEL_SPACE_IN_MAINTENANCE
+        zs_core::booking::CANCEL_SPACE_IN_MAINTENANCE,
+        zs_core::booking::CANCEL_NO_SHOW_STRIKES
     ]
 );
 vocabulary!(
@@ -187,6 +188,42 @@ pub struct RoomStateChangedWebhook {
     timestamp: String,
     /// The change.
     data: RoomStateChange,
+}
+
+/// The `series.released` webhook.
+#[derive(ToSchema)]
+#[allow(dead_code)] // describes `zs_engine::payload::webhook_body`, never built
+pub struct SeriesReleasedWebhook {
+    /// Always `series.released`.
+    #[schema(pattern = "^series\\.released$")]
+    r#type: String,
+    /// When the series was released: the instant of the no-show that released it (RFC 3339).
+    #[schema(format = DateTime)]
+    timestamp: String,
+    /// The release.
+    data: SeriesRelease,
+}
+
+/// A series released after its no-show strikes: its occurrences not yet checked in were
+/// cancelled with reason `no_show_strikes` (each also sent as `booking.cancelled`).
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)] // describes JSON, never built
+pub struct SeriesRelease {
+    /// The series.
+    series_id: String,
+    /// Its space.
+    space_id: String,
+    /// Always `no_show_strikes`.
+    #[schema(pattern = "^no_show_strikes$")]
+    reason: String,
+    /// The consecutive no-shows that released it (the space's `noShowStrikes`).
+    no_shows: u32,
+    /// The occurrences cancelled, in order.
+    cancelled_booking_ids: Vec<String>,
+    /// When it was released (RFC 3339).
+    #[schema(format = DateTime)]
+    released_at: String,
 }
 
 /// A change of a space's scheduling state.

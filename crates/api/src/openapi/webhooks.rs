@@ -1,7 +1,9 @@
 //! The document's OpenAPI 3.1 `webhooks`: one entry per webhook type the service sends, with
 //! its body schema and the Standard Webhooks signature headers.
 
-use super::schemas::{BookingWebhook, RoomStateChangedWebhook, SpaceStateChangedWebhook};
+use super::schemas::{
+    BookingWebhook, RoomStateChangedWebhook, SeriesReleasedWebhook, SpaceStateChangedWebhook,
+};
 use utoipa::ToSchema;
 use utoipa::openapi::path::{
     HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
@@ -20,6 +22,8 @@ fn body_schema(kind: &str) -> Option<String> {
         SpaceStateChangedWebhook::name()
     } else if kind == "room.state_changed" {
         RoomStateChangedWebhook::name()
+    } else if kind == "series.released" {
+        SeriesReleasedWebhook::name()
     } else {
         return None;
     };
@@ -58,7 +62,7 @@ fn header(name: &str, description: &str, pattern: &str) -> utoipa::openapi::path
 }
 
 /// When each webhook type is sent.
-const WHEN: [(&str, &str); 10] = [
+const WHEN: [(&str, &str); 11] = [
     ("booking.created", "A booking was created."),
     (
         "booking.start",
@@ -73,11 +77,15 @@ const WHEN: [(&str, &str); 10] = [
     ("booking.ended", "A booking's end time was reached."),
     (
         "booking.cancelled",
-        "A booking was cancelled (on request or by maintenance).",
+        "A booking was cancelled (on request, by maintenance, or with its series' release).",
     ),
     (
         "booking.extended",
         "A booking's end was moved later; `data.end` is the new end.",
+    ),
+    (
+        "series.released",
+        "A series' consecutive no-shows reached its space's `noShowStrikes`: its remaining occurrences were cancelled.",
     ),
     ("space.state_changed", "A space's scheduling state changed."),
     ("room.state_changed", "A room's physical state changed."),

@@ -33,6 +33,8 @@ fn view(
         end: s.end.to_string(),
         conflicts: s.conflicts.clone(),
         cancelled_from: s.cancelled_from.map(|t| t.to_string()),
+        no_shows: s.no_shows,
+        released_at: s.released_at.map(|t| t.to_string()),
         occurrences,
         skipped,
     }

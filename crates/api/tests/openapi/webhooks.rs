@@ -64,6 +64,27 @@ pub async fn webhooks(api: &mut Api) {
     api.ok(ADMIN, Method::POST, "/v1/bookings", Some(b)).await;
     api.ok(ADMIN, Method::POST, "/v1/bookings/wb1/check-in", None)
         .await;
+    // A series released at its first no-show (`noShowStrikes: 1`): the second occurrence is
+    // cancelled and `series.released` sent.
+    let s = json!({"id": "w2", "name": "Strike room", "timezone": "UTC", "noShowStrikes": 1});
+    api.ok(ADMIN, Method::POST, "/v1/spaces", Some(s)).await;
+    let series = json!({"id": "ws", "spaceId": "w2", "start": api.at(5), "end": api.at(35),
+        "rrule": "FREQ=DAILY;COUNT=2"});
+    api.ok(ADMIN, Method::POST, "/v1/series", Some(series))
+        .await;
+    // The first occurrence's no-show: 5 minutes to its start, 10 of grace.
+    let no_show = zs_core::Clock::now(&api.clock) + jiff::SignedDuration::from_mins(15);
+    api.clock.set(no_show + jiff::SignedDuration::from_mins(1));
+    api.engine.run_due_timers().await.unwrap();
+    let v = api.ok(ADMIN, Method::GET, "/v1/series/ws", None).await;
+    assert_eq!(v["noShows"], 1, "{v}");
+    assert_eq!(v["releasedAt"], json!(no_show.to_string()), "{v}");
+    let second = api.ok(ADMIN, Method::GET, "/v1/bookings/ws-2", None).await;
+    assert_eq!(
+        (&second["status"], &second["cancelReason"]),
+        (&json!("cancelled"), &json!("no_show_strikes")),
+        "{second}"
+    );
     while api
         .engine
         .run_outbox_once(zs_store::Queue::WebhookDeliveries)
@@ -184,6 +205,7 @@ pub async fn webhooks(api: &mut Api) {
         "booking.checked_in",
         "space.state_changed",
         "room.state_changed",
+        "series.released",
     ] {
         assert!(types.contains(kind), "no {kind} webhook arrived: {types:?}");
     }
