@@ -189,8 +189,17 @@ impl SpaceModel {
     /// What the store must show of series `id`: its consecutive no-shows, and when it was
     /// released.
     pub fn series_count(&self, id: &str) -> (u32, Option<Timestamp>) {
-        let released = self.released.iter().find(|(s, ..)| s == id).map(|(_, t, _)| *t);
+        let released = self
+            .released
+            .iter()
+            .find(|(s, ..)| s == id)
+            .map(|(_, t, _)| *t);
         (self.streaks.get(id).copied().unwrap_or(0), released)
+    }
+
+    /// Whether series `id` was released by its no-show strikes.
+    pub fn is_released(&self, id: &str) -> bool {
+        self.released.iter().any(|(s, ..)| s == id)
     }
 
     /// The bookings cancelled by their series' release (live or pruned).

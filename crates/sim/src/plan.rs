@@ -336,7 +336,8 @@ fn series_steps(
     let local = st.zone.tz().to_datetime(start);
     const DAYS: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
     let weekday = DAYS[local.weekday().to_monday_zero_offset() as usize];
-    let rrule = match rng.random_range(0..4) {
+    let shape = rng.random_range(0..4);
+    let rrule = match shape {
         // Up to ten days: long enough for no-show strikes to release it.
         0 => format!("FREQ=DAILY;COUNT={}", rng.random_range(2..11)),
         1 => {
@@ -355,6 +356,13 @@ fn series_steps(
             format!("FREQ=DAILY;INTERVAL=2;UNTIL={}", until.strftime("%Y%m%d"))
         }
     };
+    // One in two weekly and every-other-day series (by its minute, not a draw of its own)
+    // has no end.
+    let open = minute % 2 == 0 && (shape == 1 || shape == 3);
+    let rrule = match rrule.split_once(";COUNT=").or(rrule.split_once(";UNTIL=")) {
+        Some((rule, _)) if open => rule.to_owned(),
+        _ => rrule,
+    };
     let mut steps = vec![Step {
         at: created,
         action: Action::Series {
@@ -370,7 +378,20 @@ fn series_steps(
     let Ok(list) = zs_core::series::occurrences(&rule, &st.zone, start, end) else {
         return steps;
     };
-    let list: Vec<_> = list.collect();
+    // A series without an end is booked up to a rolling horizon as time passes; the plan
+    // ends it five days after its start with a cancel from a later day (6 to 10 days on).
+    let end_from = start + SignedDuration::from_hours(24 * (6 + minute % 5));
+    let list: Vec<_> = list.take_while(|o| !open || o.start < end_from).collect();
+    if open {
+        steps.push(Step {
+            at: start + SignedDuration::from_hours(24 * 5),
+            action: Action::SeriesCancel {
+                space: s,
+                id: id.clone(),
+                from: Some(end_from),
+            },
+        });
+    }
     // How often people come varies by series (from its minute, not a draw of its own).
     let shows = 0.1 + 0.8 * (minute % 9) as f64 / 8.0;
     for o in &list {

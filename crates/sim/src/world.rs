@@ -64,6 +64,8 @@ pub struct Stats {
     pub series_cancelled: u64,
     /// Series released by their no-show strikes.
     pub series_released: u64,
+    /// Occurrences booked by extending series without an end.
+    pub series_extended: u64,
     /// Occurrences cancelled by those releases.
     pub released_occurrences: u64,
     /// User events accepted and refused.
@@ -156,7 +158,26 @@ struct World {
     stalled_until: Option<Timestamp>,
     /// Every series made: (space, id).
     made_series: Vec<(usize, String)>,
+    /// The series without an end, extended as the engine's loop would.
+    open_series: Vec<OpenSeries>,
     stats: Stats,
+}
+
+/// How far ahead the engine books a series without an end (`ZS_SERIES_HORIZON`): a few
+/// days, so the simulated weeks extend every such series many times.
+const SERIES_HORIZON: SignedDuration = SignedDuration::from_hours(24 * 4);
+
+/// A series without an end, as the model books it.
+struct OpenSeries {
+    space: usize,
+    id: String,
+    rule: zs_core::series::Rule,
+    start: Timestamp,
+    end: Timestamp,
+    /// Booked up to here; `None` once nothing more will be booked.
+    booked_until: Option<Timestamp>,
+    /// Cancelled from this instant on (the earliest).
+    cancelled_from: Option<Timestamp>,
 }
 
 /// The admin event that turns maintenance on or off.
@@ -232,6 +253,7 @@ impl World {
             }
         };
         let engine = Engine::new(store, Arc::new(clock.clone()), outbound.clone());
+        engine.set_series_horizon(SERIES_HORIZON);
         let events = engine.subscribe();
         let mut w = World {
             dir: dir.to_owned(),
@@ -245,6 +267,7 @@ impl World {
             index: HashMap::new(),
             last_seq: vec![],
             made_series: vec![],
+            open_series: vec![],
             schedule: BTreeSet::new(),
             next_of: vec![],
             all_dirty: true,
@@ -295,6 +318,7 @@ impl World {
             None => Store::open(&self.dir).await.map_err(err)?,
         };
         self.engine = Engine::new(store, Arc::new(self.clock.clone()), self.outbound.clone());
+        self.engine.set_series_horizon(SERIES_HORIZON);
         self.events = self.engine.subscribe();
         self.all_dirty = true;
         // A restarted process starts its runner afresh.
@@ -408,6 +432,7 @@ impl World {
         // a command's space is checked at once (the command caught it up first).
         let due = self.settle_due(now);
         let mut touched = if stalled { vec![] } else { due };
+        touched.extend(self.extend_open_series(now).await?);
         match &step.action {
             Action::Book {
                 space,
@@ -800,9 +825,14 @@ impl World {
         self.stats.series_requests += 1;
         let rule = zs_core::series::Rule::parse(rrule).map_err(err)?;
         let zone = self.models[s].space.settings.zone.clone();
+        // A series without an end is booked up to the horizon from now.
+        let open = rule.end == zs_core::series::RuleEnd::Never;
+        let until = now + SERIES_HORIZON;
         let planned: Vec<_> = zs_core::series::occurrences(&rule, &zone, start, end)
             .map_err(err)?
+            .take_while(|o| !open || o.start <= until)
             .collect();
+        let open_rule = open.then(|| rule.clone());
         let mut trial = self.models[s].clone();
         let (mut booked, mut skipped, mut refused) = (vec![], vec![], None);
         for o in &planned {
@@ -862,6 +892,17 @@ impl World {
                 }
                 self.models[s] = trial;
                 self.made_series.push((s, id.to_owned()));
+                if let Some(rule) = open_rule {
+                    self.open_series.push(OpenSeries {
+                        space: s,
+                        id: id.to_owned(),
+                        rule,
+                        start,
+                        end,
+                        booked_until: Some(until),
+                        cancelled_from: None,
+                    });
+                }
                 self.stats.series += 1;
                 self.stats.bookings += booked.len() as u64;
                 self.stats.series_skipped += skipped.len() as u64;
@@ -879,6 +920,66 @@ impl World {
             }
         }
         Ok(())
+    }
+
+    /// Extends the series without an end as the engine's loop does: each one booked up to
+    /// less than `now + SERIES_HORIZON` gets its occurrences up to there (or up to its
+    /// cancel), each decided on what the earlier ones left, a refused one left out; nothing
+    /// more once it is cancelled from an instant within the horizon or released. The engine
+    /// must book as many. Returns the spaces extended (their transactions caught them up).
+    async fn extend_open_series(&mut self, now: Timestamp) -> Check<Vec<usize>> {
+        // The engine's loop runs once a minute; the world extends once some series' horizon
+        // has moved six hours (steps are minutes apart), and then every due series, as the
+        // engine does.
+        let until = now + SERIES_HORIZON;
+        let due = self.open_series.iter().any(|o| {
+            o.booked_until
+                .is_some_and(|b| b + SignedDuration::from_hours(6) <= until)
+        });
+        if !due {
+            return Ok(vec![]);
+        }
+        let mut booked = 0;
+        let mut touched = vec![];
+        for o in &mut self.open_series {
+            let Some(from) = o.booked_until.filter(|b| *b < until) else {
+                continue;
+            };
+            touched.push(o.space);
+            let m = &mut self.models[o.space];
+            m.settle(now);
+            if m.is_released(&o.id) {
+                o.booked_until = None;
+                continue;
+            }
+            let bound = o
+                .cancelled_from
+                .map_or(until, |c| until.min(c - SignedDuration::from_millis(1)));
+            let zone = m.space.settings.zone.clone();
+            let list = zs_core::series::occurrences(&o.rule, &zone, o.start, o.end).map_err(err)?;
+            for occ in list
+                .skip_while(|x| x.start <= from)
+                .take_while(|x| x.start <= bound)
+            {
+                let bid = BookingId::parse(&format!("{}-{}", o.id, occ.n)).map_err(err)?;
+                if m.knows(&bid) || m.refusal(occ.start, occ.end, now).is_some() {
+                    continue;
+                }
+                m.book(bid.clone(), occ.start, occ.end, now);
+                m.mark_series(&bid, &o.id);
+                booked += 1;
+            }
+            o.booked_until = (bound >= until).then_some(until);
+        }
+        let got = self.engine.extend_series().await.map_err(err)?;
+        if got != booked {
+            return Err(format!(
+                "extending the series without an end at {now} booked {got} occurrences; the rules book {booked}"
+            ));
+        }
+        self.stats.bookings += booked as u64;
+        self.stats.series_extended += booked as u64;
+        Ok(touched)
     }
 
     /// Cancels a series: the engine must cancel exactly the occurrences the model has
@@ -919,6 +1020,10 @@ impl World {
         }
         for (_, _, i) in want {
             self.models[s].record(i, EventKind::BookingCancelled, now);
+        }
+        let from = from.unwrap_or(Timestamp::MIN).max(now);
+        for o in self.open_series.iter_mut().filter(|o| o.id == id) {
+            o.cancelled_from = Some(o.cancelled_from.map_or(from, |c| c.min(from)));
         }
         self.stats.series_cancelled += got.len() as u64;
         Ok(())

@@ -25,7 +25,7 @@ fn plan(seed: u64, spaces: usize, days: u32, faults: bool) -> PlanConfig {
     }
 }
 
-async fn seed_keeps_every_invariant(seed: u64) {
+async fn seed_keeps_every_invariant(seed: u64) -> zs_sim::Stats {
     let p = plan(seed, 20, 10, true);
     let steps = generate(&p);
     let d = dir(&format!("seed{seed}"));
@@ -60,11 +60,14 @@ async fn seed_keeps_every_invariant(seed: u64) {
     assert!(s.ingress_repeats > 0 && s.runner_stalls > 0, "{s:?}");
     assert!(s.webhooks_delivered > 0 && s.webhooks_dead > 0, "{s:?}");
     assert!(s.status_posts as u64 >= s.transitions, "{s:?}");
+    s
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_1_keeps_every_invariant() {
-    seed_keeps_every_invariant(1).await;
+    let s = seed_keeps_every_invariant(1).await;
+    // This seed also extends series without an end to the rolling horizon.
+    assert!(s.series_extended > 0, "{s:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
