@@ -342,19 +342,21 @@ impl World {
     /// Runs due timers until none is left: a timer may plan another that is already due
     /// (cleaning after an end passed during a clock jump; each business-hours boundary plans
     /// the next, so days of downtime take a round per boundary), as the runner's loop would.
-    async fn run_timers(&mut self) -> Check<()> {
+    /// Returns what is due once they are done (the outbox reads it instead of asking again).
+    async fn run_timers(&mut self) -> Check<Due> {
         for _ in 0..100_000 {
-            if self.engine.run_due_timers().await.map_err(err)? == 0
-                || !self.due(self.clock.now()).await?.timers
-            {
-                return Ok(());
+            let ran = self.engine.run_due_timers().await.map_err(err)?;
+            let due = self.due(self.clock.now()).await?;
+            if ran == 0 || !due.timers {
+                return Ok(due);
             }
         }
         Err("timers kept coming due after 100,000 rounds".into())
     }
 
     /// Sends every due delivery; with a mid-delivery crash armed, dies with one on the wire.
-    async fn run_outbox(&mut self) -> Check<()> {
+    /// `known` is what is due now if the caller has just read it.
+    async fn run_outbox(&mut self, mut known: Option<Due>) -> Check<()> {
         if self.crash_on_delivery {
             let hung = self.net.hang_next();
             let e = self.engine.clone();
@@ -372,6 +374,8 @@ impl World {
                 let _ = task.await;
             }
             self.net.no_hang();
+            // Something was sent, or the process restarted: what was due has changed.
+            known = None;
             if on_the_wire {
                 self.crash_on_delivery = false;
                 self.stats.mid_delivery_crashes += 1;
@@ -380,7 +384,10 @@ impl World {
             }
         }
         for _ in 0..64 {
-            let due = self.due(self.clock.now()).await?;
+            let due = match known.take() {
+                Some(due) => due,
+                None => self.due(self.clock.now()).await?,
+            };
             let mut sent = 0;
             for (queue, is_due) in [
                 (Queue::StatusUpdates, due.status_posts),
@@ -558,6 +565,7 @@ impl World {
         }
         // What the commands planned for this instant (a booking starting now) runs now too:
         // by the runner, or while it stalls by the space's own queue job.
+        let mut known = None;
         if stalled {
             for &i in &touched {
                 self.engine
@@ -565,13 +573,18 @@ impl World {
                     .await
                     .map_err(err)?;
             }
-        } else if self.due(now).await?.timers {
-            self.run_timers().await?;
+        } else {
+            let due = self.due(now).await?;
+            known = Some(if due.timers {
+                self.run_timers().await?
+            } else {
+                due
+            });
         }
         for &i in &touched {
             self.models[i].settle(now);
         }
-        self.run_outbox().await?;
+        self.run_outbox(known).await?;
         self.check(now, &touched).await
     }
 
@@ -1278,7 +1291,7 @@ impl World {
             self.clock.set(now);
             self.run_timers().await?;
             let due = self.settle_due(now);
-            self.run_outbox().await?;
+            self.run_outbox(None).await?;
             self.check(now, &due).await?;
         }
         self.all_dirty = true;

@@ -338,14 +338,21 @@ pub async fn lease(c: &mut Conn, ids: &[String], until: Timestamp) -> Result<()>
     if ids.is_empty() {
         return Ok(());
     }
-    let list = serde_json::to_string(ids).expect("strings serialise");
     // A relayed job leased here is marked claimed: if the lease runs out, the store's
     // runner takes it at once instead of waiting for the queue's fallback lag.
     const SQL: &str = "UPDATE jobs SET due_ms = $1, relayed = CASE WHEN relayed = $3 THEN $3 ELSE $4 END \
          WHERE id IN (SELECT value FROM LIST($2))";
-    query(SQL)
+    // Most claims take one job (a delivery, a space's status post): its key alone, without
+    // building and reading a JSON list.
+    const ONE: &str = "UPDATE jobs SET due_ms = $1, relayed = CASE WHEN relayed = $3 THEN $3 ELSE $4 END \
+         WHERE id = $2";
+    let (sql, bound) = match ids {
+        [one] => (ONE, one.clone()),
+        _ => (SQL, serde_json::to_string(ids).expect("strings serialise")),
+    };
+    query(sql)
         .bind(until.as_millisecond())
-        .bind(&list)
+        .bind(bound)
         .bind(Relay::Pending.as_i64())
         .bind(Relay::Claimed.as_i64())
         .execute(c)

@@ -35,10 +35,7 @@ fn row_to_space(r: &dyn Cols) -> Result<(Space, SpaceStatus)> {
     let zone = Zone::parse(&r.text_at(2)).map_err(|e| corrupt("timezone", e))?;
     let business_hours = match r.opt_text_at(3) {
         None => None,
-        Some(h) => {
-            let v: serde_json::Value = serde_json::from_str(&h).map_err(|e| corrupt("hours", e))?;
-            Some(BusinessHours::parse_json(&v).map_err(|e| corrupt("hours", e))?)
-        }
+        Some(h) => Some(hours_of(h)?),
     };
     let settings = SpaceSettings {
         zone,
@@ -75,6 +72,35 @@ fn row_to_space(r: &dyn Cols) -> Result<(Space, SpaceStatus)> {
         sequence: r.int_at(13) as u64,
     };
     Ok((space, status))
+}
+
+/// How many distinct business-hours texts [`hours_of`] keeps parsed.
+const KEPT_HOURS: usize = 1024;
+
+/// Business hours from their stored JSON. Every command reads its space, and parsing the
+/// hours was two thirds of decoding a space row (3.3 of 4.9 µs: BENCHMARKS.md); a campus
+/// has few distinct weekly schedules, so each text is parsed once and kept (up to
+/// [`KEPT_HOURS`] texts, then parsed each time). Stored hours were validated when written;
+/// a text that no longer parses is reported as corrupt, never kept.
+fn hours_of(text: String) -> Result<BusinessHours> {
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, PoisonError, RwLock};
+    static PARSED: LazyLock<RwLock<HashMap<String, BusinessHours>>> =
+        LazyLock::new(Default::default);
+    if let Some(h) = PARSED
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&text)
+    {
+        return Ok(h.clone());
+    }
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| corrupt("hours", e))?;
+    let hours = BusinessHours::parse_json(&v).map_err(|e| corrupt("hours", e))?;
+    let mut kept = PARSED.write().unwrap_or_else(PoisonError::into_inner);
+    if kept.len() < KEPT_HOURS {
+        kept.insert(text, hours.clone());
+    }
+    Ok(hours)
 }
 
 fn hours_json(s: &Space) -> Option<String> {
@@ -399,6 +425,23 @@ pub async fn deleted_sequence(c: &mut Conn, id: &SpaceId) -> Result<Option<u64>>
 
 #[cfg(test)]
 mod tests {
+    /// Kept hours are the hours of their own text: two schedules read in turn each come
+    /// back as written, and a text that does not parse is an error every time.
+    #[test]
+    fn parsed_hours_are_kept_per_text() {
+        use zs_core::calendar::BusinessHours;
+        let parse = |t: &str| BusinessHours::parse_json(&serde_json::from_str(t).unwrap()).unwrap();
+        let weekdays = r#"{"mon":[{"open":"08:00","close":"18:00"}],"fri":[{"open":"08:00","close":"12:00"}]}"#;
+        let nights = r#"{"sat":[{"open":"00:00","close":"06:00"}]}"#;
+        for _ in 0..2 {
+            assert_eq!(super::hours_of(weekdays.into()).unwrap(), parse(weekdays));
+            assert_eq!(super::hours_of(nights.into()).unwrap(), parse(nights));
+            assert_ne!(parse(weekdays), parse(nights));
+            let bad = super::hours_of(r#"{"mon":[{"open":"18:00","close":"08:00"}]}"#.into());
+            assert!(matches!(bad, Err(crate::StoreError::Corrupt(_))), "{bad:?}");
+        }
+    }
+
     /// [`super::row_to_space`] reads the columns by position: this is their order.
     #[test]
     fn a_space_row_is_read_in_the_columns_order() {

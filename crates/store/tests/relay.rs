@@ -100,4 +100,29 @@ async fn a_jobs_relay_mark_is_stored_as_before(db: Backend) {
     assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
 }
 
-zs_store::test_on_both_backends!(a_jobs_relay_mark_is_stored_as_before);
+/// A lease of one job (the usual claim) takes that job alone: its due instant moves to the
+/// lease's end and a relayed plan becomes claimed; the job beside it is untouched.
+async fn a_lease_of_one_job_takes_that_job_alone(db: Backend) {
+    let store = testing::fresh(db, "relay-lease-one").await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let t0 = Timestamp::from_second(1_000).unwrap();
+    let s = |n: i64| t0 + SignedDuration::from_secs(n);
+    jobs::put_many(&mut tx, &[job("a", t0), job("b", t0)], t0)
+        .await
+        .unwrap();
+    jobs::mark_relayed(&mut tx, &[("a".into(), t0), ("b".into(), t0)])
+        .await
+        .unwrap();
+    jobs::lease(&mut tx, &["a".into()], s(30)).await.unwrap();
+    assert_eq!(stored_mark(&mut tx, "a").await, 2);
+    assert_eq!(stored_mark(&mut tx, "b").await, 1);
+    let due_now = jobs::due(&mut tx, Q, s(10), s(10), 10).await.unwrap();
+    assert_eq!(ids(due_now).await, ["b"], "a is leased until s(30)");
+    let after_lease = jobs::due(&mut tx, Q, s(30), s(30), 10).await.unwrap();
+    assert_eq!(ids(after_lease).await, ["b", "a"], "in due order");
+}
+
+zs_store::test_on_both_backends!(
+    a_jobs_relay_mark_is_stored_as_before,
+    a_lease_of_one_job_takes_that_job_alone
+);
