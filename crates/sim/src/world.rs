@@ -1173,6 +1173,11 @@ impl World {
                 self.last_seq[i] = st.sequence;
             }
             let m = &mut self.models[i];
+            // What passed while the space was not checked (a runner stall: starts, and
+            // no-shows that count as strikes and may release a series) is settled before
+            // its history is compared; every start before this step's maintenance change
+            // was settled before it.
+            m.settle(now);
             let want = m.replay(now);
             history::compare(space.id.as_str(), &new, &want)?;
             if space.maintenance != m.space.maintenance {
@@ -1181,10 +1186,6 @@ impl World {
                     space.id, space.maintenance, m.space.maintenance
                 ));
             }
-            // Starts that passed while the space was not checked (a runner stall) are
-            // settled now; every start before this step's maintenance change was settled
-            // before it.
-            m.settle(now);
             let d = m.derive(now);
             if (st.space, st.room, st.next_booking_at) != (d.space, d.room, d.next_booking_at) {
                 return Err(format!(

@@ -599,3 +599,48 @@ async fn a_world_in_memory_runs_as_it_does_on_a_file() {
         "the in-memory world wrote nothing to disk"
     );
 }
+
+/// Found by a year of 1,000 spaces in memory (seed 2026, shards 1 and 3), shrunk to these
+/// steps: a series on a space that releases after two no-shows, whose second no-show falls
+/// while the timer runner stalls. The space was passed over while the runner stalled, so its
+/// model had not counted that no-show when the space was checked again: it expected no
+/// release, while the engine rightly released the series at the no-show's instant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_no_show_strike_passed_during_a_stall_is_counted_before_the_space_is_checked() {
+    // Space 83 releases a series after two consecutive no-shows (`noShowStrikes` 2).
+    replay(
+        "stall-strike",
+        84,
+        365,
+        vec![
+            Step {
+                at: at("2026-09-14T07:05:00Z"),
+                action: Action::Series {
+                    space: 83,
+                    id: "sr83-176".into(),
+                    start: at("2026-09-14T09:01:00Z"),
+                    end: at("2026-09-14T10:20:00Z"),
+                    rrule: "FREQ=DAILY;INTERVAL=2;UNTIL=20260920".into(),
+                    skip: true,
+                },
+            },
+            Step {
+                at: at("2026-09-16T08:40:52.144Z"),
+                action: Action::RunnerStall {
+                    lasting: SignedDuration::from_mins(76),
+                },
+            },
+            Step {
+                at: at("2026-09-16T08:47:57.093Z"),
+                action: Action::User {
+                    space: 38,
+                    id: "b38-457".into(),
+                    event: zs_core::EventKind::UserChecksOut,
+                    ingress: false,
+                    twice: false,
+                },
+            },
+        ],
+    )
+    .await;
+}
