@@ -240,14 +240,20 @@ impl Engine {
                 return Ok(booked);
             }
             let mut moved = false;
-            for (id, space) in due {
+            let mut spaces: Vec<SpaceId> = vec![];
+            for (_, space) in due {
+                if !spaces.contains(&space) {
+                    spaces.push(space);
+                }
+            }
+            for space in spaces {
                 let mut t = match SpaceTx::open(self, &space).await {
                     Ok(t) => t,
                     // The space is gone (deleted with its series meanwhile).
                     Err(EngineError::NotFound(_)) => continue,
                     Err(e) => return Err(e),
                 };
-                let r = self.extend_one_in(&mut t, &id).await;
+                let r = self.extend_space_in(&mut t).await;
                 let done = t.finish(r).await?;
                 booked += done.occurrences.len();
                 moved |= done.moved;
@@ -258,71 +264,95 @@ impl Engine {
         }
     }
 
-    async fn extend_one_in(
-        &self,
-        t: &mut SpaceTx<'_>,
-        id: &SeriesId,
-    ) -> Result<Extended, EngineError> {
+    /// Extends every due series without an end of the transaction's space. The occurrences
+    /// that enter the horizon together are booked in start order across the space's series
+    /// (at one start, the series made first goes first), each decided on what the earlier ones
+    /// left: as if each had been booked the moment it entered the horizon, so which of two
+    /// conflicting series keeps a slot does not depend on how often the loop runs.
+    async fn extend_space_in(&self, t: &mut SpaceTx<'_>) -> Result<Extended, EngineError> {
         let at = t.at();
         let until = at + self.series_horizon();
-        let nothing = Extended {
+        let mut extended = Extended {
             occurrences: vec![],
             outcomes: vec![],
             moved: false,
         };
-        let Some((s, owner)) = series::get_owned(t.conn(), id).await? else {
-            return Ok(nothing);
-        };
-        let Some(from) = s.materialized_until.filter(|m| *m < until) else {
-            // Booked far enough already (by another instance, say).
-            return Ok(nothing);
-        };
         let (space, status) = t.space().await?;
-        let rule = Rule::parse(&s.rrule).map_err(|e| EngineError::InvalidRule(e.to_string()))?;
-        let bound = s
-            .cancelled_from
-            .map_or(until, |c| until.min(c - SignedDuration::from_millis(1)));
-        let all = occurrences(&rule, &space.settings.zone, s.start, s.end)
-            .map_err(|e| EngineError::InvalidRule(e.to_string()))?;
-        let planned: Vec<Occurrence> = all
-            .skip_while(|o| o.start <= from)
-            .take_while(|o| o.start <= bound)
-            .take(MAX_OCCURRENCES)
-            .collect();
-        let reached = if planned.len() == MAX_OCCURRENCES {
-            planned.last().map(|o| o.start)
-        } else if bound < until {
-            None // cancelled from an instant within the horizon: nothing more to book
-        } else {
-            Some(until)
-        };
-        let c = t.conn();
-        let mut fresh = vec![];
-        for o in planned {
-            if bookings::get(c, &occurrence_id(id, o.n)?).await?.is_none() {
-                fresh.push(o);
+        // Read again under the space's lock: another instance may have booked them already.
+        let ids = series::open_due_in_space(t.conn(), &space.id, until).await?;
+        let mut due = vec![];
+        for id in ids {
+            let Some((s, owner)) = series::get_owned(t.conn(), &id).await? else {
+                continue;
+            };
+            let Some(from) = s.materialized_until.filter(|m| *m < until) else {
+                continue;
+            };
+            let rule =
+                Rule::parse(&s.rrule).map_err(|e| EngineError::InvalidRule(e.to_string()))?;
+            let bound = s
+                .cancelled_from
+                .map_or(until, |c| until.min(c - SignedDuration::from_millis(1)));
+            let all = occurrences(&rule, &space.settings.zone, s.start, s.end)
+                .map_err(|e| EngineError::InvalidRule(e.to_string()))?;
+            let planned: Vec<Occurrence> = all
+                .skip_while(|o| o.start <= from)
+                .take_while(|o| o.start <= bound)
+                .take(MAX_OCCURRENCES)
+                .collect();
+            let reached = if planned.len() == MAX_OCCURRENCES {
+                planned.last().map(|o| o.start)
+            } else if bound < until {
+                None // cancelled from an instant within the horizon: nothing more to book
+            } else {
+                Some(until)
+            };
+            let mut fresh = vec![];
+            for o in planned {
+                if bookings::get(t.conn(), &occurrence_id(&id, o.n)?)
+                    .await?
+                    .is_none()
+                {
+                    fresh.push(o);
+                }
             }
+            due.push((s, owner, reached, fresh));
         }
+        // Start order; at one start, the order the series were made in (`due`'s order).
+        let mut order: Vec<(Timestamp, usize, usize)> = due
+            .iter()
+            .enumerate()
+            .flat_map(|(k, (.., fresh))| {
+                fresh.iter().enumerate().map(move |(j, o)| (o.start, k, j))
+            })
+            .collect();
+        order.sort();
         let mut facts = SpaceFacts {
             space,
             status,
             bookings: vec![],
         };
         let at = decision_instant(&facts, at);
-        let decided = decide_occurrences(&mut facts, &s, &fresh, Conflicts::Skip, at, c).await?;
-        for k in &decided.skipped {
-            tracing::info!(series = %id, occurrence = k.n, start = %k.start, code = k.error.code(),
-                "a series occurrence was left out: {}", k.error);
+        let c = t.conn();
+        for (_, k, j) in order {
+            let (s, owner, _, fresh) = &due[k];
+            let one = std::slice::from_ref(&fresh[j]);
+            let decided = decide_occurrences(&mut facts, s, one, Conflicts::Skip, at, c).await?;
+            for skip in &decided.skipped {
+                tracing::info!(series = %s.id, occurrence = skip.n, start = %skip.start, code = skip.error.code(),
+                    "a series occurrence was left out: {}", skip.error);
+            }
+            let booked = self
+                .write_occurrences(c, &mut facts, &s.id, &decided, owner.as_deref(), at)
+                .await?;
+            extended.occurrences.extend(booked);
+            extended.outcomes.extend(decided.outcomes);
         }
-        let occurrences = self
-            .write_occurrences(c, &mut facts, id, &decided, owner.as_deref(), at)
-            .await?;
-        series::set_materialized(c, id, reached).await?;
-        Ok(Extended {
-            occurrences,
-            outcomes: decided.outcomes,
-            moved: true,
-        })
+        for (s, _, reached, _) in &due {
+            series::set_materialized(c, &s.id, *reached).await?;
+            extended.moved = true;
+        }
+        Ok(extended)
     }
 
     /// Extends the series without an end once a minute (and at once) until `shutdown`.

@@ -129,4 +129,62 @@ async fn an_open_series_is_extended_once_as_time_passes(db: Backend) {
     let _ = Arc::clone(&other);
 }
 
-zs_store::test_on_both_backends!(an_open_series_is_extended_once_as_time_passes);
+/// Two series without an end on one space whose next occurrences overlap and enter the
+/// horizon in the same extension: the one that starts first is booked, as if each had been
+/// booked the moment it entered the horizon — not the series made first, nor the one whose
+/// id sorts first.
+async fn occurrences_entering_the_horizon_together_are_booked_in_start_order(db: Backend) {
+    let (e, clock) = TestEngine::on(db).at(NOW).build().await;
+    e.set_series_horizon(SignedDuration::from_hours(24 * 14));
+    let space = SpaceId::parse("s").unwrap();
+    let settings = SpaceSettings {
+        no_show_strikes: zs_core::series::NoShowStrikes::OFF,
+        ..SpaceSettings::defaults(Zone::parse("Europe/Berlin").unwrap())
+    };
+    e.create_space(Space {
+        id: space.clone(),
+        name: "s".into(),
+        settings,
+        maintenance: false,
+    })
+    .await
+    .unwrap();
+    // Tuesdays: "aa" (made first) 18:10–18:50 Berlin, "zz" 17:00–18:40, without an end.
+    for (id, start, end) in [
+        ("aa", "2026-05-05T16:10:00Z", "2026-05-05T16:50:00Z"),
+        ("zz", "2026-05-05T15:00:00Z", "2026-05-05T16:40:00Z"),
+    ] {
+        e.create_series(
+            &space,
+            NewSeries {
+                id: SeriesId::parse(id).unwrap(),
+                title: id.into(),
+                start: at(start),
+                end: at(end),
+                rule: Rule::parse("FREQ=WEEKLY;BYDAY=TU").unwrap(),
+                conflicts: Conflicts::Skip,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    }
+    // When made, "aa" took the 5th and the 12th; "zz" skipped them.
+    assert_eq!(booked(&e, "aa").await.len(), 2);
+    assert!(booked(&e, "zz").await.is_empty());
+
+    // Both horizons reach the 19th in one extension: "zz" starts first there.
+    clock.set(at("2026-05-11T06:00:00Z"));
+    assert_eq!(e.extend_series().await.unwrap(), 1);
+    assert_eq!(booked(&e, "zz").await, ["zz-3 2026-05-19T15:00:00Z"]);
+    assert_eq!(
+        booked(&e, "aa").await.len(),
+        2,
+        "aa-3 overlaps zz-3: skipped"
+    );
+}
+
+zs_store::test_on_both_backends!(
+    an_open_series_is_extended_once_as_time_passes,
+    occurrences_entering_the_horizon_together_are_booked_in_start_order
+);

@@ -952,9 +952,11 @@ impl World {
         if !due {
             return Ok(vec![]);
         }
-        let mut booked = 0;
         let mut touched = vec![];
-        for o in &mut self.open_series {
+        // The occurrences entering the horizon now, across every series: booked in start
+        // order, at one start in the order the series were made (as the engine does).
+        let mut entering = vec![];
+        for (k, o) in self.open_series.iter_mut().enumerate() {
             let Some(from) = o.booked_until.filter(|b| *b < until) else {
                 continue;
             };
@@ -974,15 +976,22 @@ impl World {
                 .skip_while(|x| x.start <= from)
                 .take_while(|x| x.start <= bound)
             {
-                let bid = BookingId::parse(&format!("{}-{}", o.id, occ.n)).map_err(err)?;
-                if m.knows(&bid) || m.refusal(occ.start, occ.end, now).is_some() {
-                    continue;
-                }
-                m.book(bid.clone(), occ.start, occ.end, now);
-                m.mark_series(&bid, &o.id);
-                booked += 1;
+                entering.push((occ.start, k, occ));
             }
             o.booked_until = (bound >= until).then_some(until);
+        }
+        entering.sort_by_key(|(start, k, _)| (*start, *k));
+        let mut booked = 0;
+        for (_, k, occ) in entering {
+            let o = &self.open_series[k];
+            let m = &mut self.models[o.space];
+            let bid = BookingId::parse(&format!("{}-{}", o.id, occ.n)).map_err(err)?;
+            if m.knows(&bid) || m.refusal(occ.start, occ.end, now).is_some() {
+                continue;
+            }
+            m.book(bid.clone(), occ.start, occ.end, now);
+            m.mark_series(&bid, &o.id);
+            booked += 1;
         }
         let got = self.engine.extend_series().await.map_err(err)?;
         if got != booked {

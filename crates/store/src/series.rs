@@ -126,6 +126,25 @@ pub async fn release(c: &mut Conn, id: &SeriesId, at: Timestamp) -> Result<()> {
     Ok(())
 }
 
+/// The series without an end of `space` booked up to less than `before`, in the order they
+/// were made.
+pub async fn open_due_in_space(
+    c: &mut Conn,
+    space: &SpaceId,
+    before: Timestamp,
+) -> Result<Vec<SeriesId>> {
+    query(
+        "SELECT id FROM series WHERE space_id = $1 AND materialized_until_ms IS NOT NULL \
+         AND materialized_until_ms < $2 ORDER BY created_at, id",
+    )
+    .bind(space.as_str())
+    .bind(before.as_millisecond())
+    .fetch_all(c, |r| {
+        SeriesId::parse(&r.text_at(0)).map_err(|e| corrupt("id", e))
+    })
+    .await
+}
+
 /// Series without an end booked up to less than `before`, the least booked first: (series,
 /// space) of at most `limit`.
 pub async fn open_due(
