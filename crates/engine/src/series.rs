@@ -350,8 +350,8 @@ impl Engine {
         }
         for (s, _, reached, _) in &due {
             series::set_materialized(c, &s.id, *reached).await?;
-            extended.moved = true;
         }
+        extended.moved = !due.is_empty();
         Ok(extended)
     }
 

@@ -29,19 +29,10 @@ async fn booked(e: &Engine, id: &str) -> Vec<String> {
         .collect()
 }
 
-async fn an_open_series_is_extended_once_as_time_passes(db: Backend) {
-    let (e, clock) = TestEngine::on(db).at(NOW).build().await;
-    e.set_series_horizon(SignedDuration::from_hours(24 * 14));
-    // A second instance over the same store, on the same clock.
-    let other = TestEngine::over(e.store.clone())
-        .clock(&clock)
-        .build()
-        .await
-        .0;
-    other.set_series_horizon(e.series_horizon());
+/// Space `s` in Berlin. Nobody comes to the occurrences these tests book: no-show strikes
+/// off, or the third no-show would release the series (tests/strikes.rs).
+async fn berlin_space(e: &Engine) -> SpaceId {
     let space = SpaceId::parse("s").unwrap();
-    // Nobody comes to these occurrences: no-show strikes off, or the third no-show would
-    // release the series (tests/strikes.rs).
     let settings = SpaceSettings {
         no_show_strikes: zs_core::series::NoShowStrikes::OFF,
         ..SpaceSettings::defaults(Zone::parse("Europe/Berlin").unwrap())
@@ -54,6 +45,20 @@ async fn an_open_series_is_extended_once_as_time_passes(db: Backend) {
     })
     .await
     .unwrap();
+    space
+}
+
+async fn an_open_series_is_extended_once_as_time_passes(db: Backend) {
+    let (e, clock) = TestEngine::on(db).at(NOW).build().await;
+    e.set_series_horizon(SignedDuration::from_hours(24 * 14));
+    // A second instance over the same store, on the same clock.
+    let other = TestEngine::over(e.store.clone())
+        .clock(&clock)
+        .build()
+        .await
+        .0;
+    other.set_series_horizon(e.series_horizon());
+    let space = berlin_space(&e).await;
     // Tuesdays 09:00 Berlin (07:00Z in summer) from 5 May 2026, without an end.
     let made = e
         .create_series(
@@ -136,19 +141,7 @@ async fn an_open_series_is_extended_once_as_time_passes(db: Backend) {
 async fn occurrences_entering_the_horizon_together_are_booked_in_start_order(db: Backend) {
     let (e, clock) = TestEngine::on(db).at(NOW).build().await;
     e.set_series_horizon(SignedDuration::from_hours(24 * 14));
-    let space = SpaceId::parse("s").unwrap();
-    let settings = SpaceSettings {
-        no_show_strikes: zs_core::series::NoShowStrikes::OFF,
-        ..SpaceSettings::defaults(Zone::parse("Europe/Berlin").unwrap())
-    };
-    e.create_space(Space {
-        id: space.clone(),
-        name: "s".into(),
-        settings,
-        maintenance: false,
-    })
-    .await
-    .unwrap();
+    let space = berlin_space(&e).await;
     // Tuesdays: "aa" (made first) 18:10–18:50 Berlin, "zz" 17:00–18:40, without an end.
     for (id, start, end) in [
         ("aa", "2026-05-05T16:10:00Z", "2026-05-05T16:50:00Z"),
