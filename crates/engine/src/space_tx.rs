@@ -171,8 +171,10 @@ impl<'e> SpaceTx<'e> {
             Err(e) => {
                 if refused_before_writes(&e) && !self.caught_up.is_empty() {
                     self.commit(vec![]).await?;
+                } else if let Err(r) = self.tx.rollback().await {
+                    // The refusal stands; the connection is discarded with its failure.
+                    tracing::warn!(error = %r, "rolling back a refused command failed");
                 }
-                // Otherwise dropped: rolled back.
                 Err(e)
             }
         }

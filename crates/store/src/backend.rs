@@ -75,6 +75,21 @@ impl Conn {
             Conn::LiteRead(_) | Conn::PgRead(_) => Ok(()),
         }
     }
+
+    /// Rolls a write transaction back and waits until it is (a no-op for a reader). Dropping
+    /// a PostgreSQL transaction also rolls it back, but only once its connection is next
+    /// used, so its row locks could outlive the caller's answer; SQLite rolls back as the
+    /// transaction is dropped.
+    pub async fn rollback(self) -> Result<()> {
+        match self {
+            Conn::PgTx(t) => t.rollback().await.map_err(map_err),
+            Conn::LiteTx(t) => {
+                drop(t);
+                Ok(())
+            }
+            Conn::LiteRead(_) | Conn::PgRead(_) => Ok(()),
+        }
+    }
 }
 
 /// Maps database errors the domain understands (the booking exclusion constraint).
