@@ -5,7 +5,7 @@
 
 mod writer;
 pub use writer::WriteTx;
-use writer::{Writer, WriterState};
+use writer::{LogBound, Writer, WriterState};
 
 use crate::Result;
 use crate::query::lite_err;
@@ -20,6 +20,9 @@ use std::time::Duration;
 const RESTART_AT_PAGES: i64 = 2048;
 /// Size the log file is cut back to when it restarts (`journal_size_limit`).
 const LOG_SIZE_LIMIT: &str = "8388608";
+/// The log's hard bound: past 32 MiB (four times the size at which the checkpointer
+/// restarts it), the writer restarts the log itself after its commit ([`LogBound`]).
+const LOG_HARD_LIMIT: u64 = 32 << 20;
 /// How long a restarting checkpoint waits for readers on an older snapshot before giving
 /// up until the next round. New writers wait meanwhile, so it is short.
 const RESTART_WAIT: Duration = Duration::from_millis(250);
@@ -121,7 +124,7 @@ impl SqliteStore {
         let read_file = file.clone();
         let readers = ReadPool::new(Box::new(move || connect(&read_file, ro, BUSY)));
         Ok(Self {
-            writer: Writer::new(writer, true),
+            writer: Writer::new(writer, true, Some(log_bound(&file))),
             readers: Some(Arc::new(readers)),
             checkpointer: Some(Arc::new(std::sync::Mutex::new(checkpointer))),
         })
@@ -138,7 +141,7 @@ impl SqliteStore {
             writer.execute_batch(m.sql.as_str()).map_err(lite_err)?;
         }
         Ok(Self {
-            writer: Writer::new(writer, false),
+            writer: Writer::new(writer, false, None),
             readers: None,
             checkpointer: None,
         })
@@ -193,6 +196,18 @@ impl SqliteStore {
 
 /// How long a statement waits for a lock held elsewhere (another process on the file).
 const BUSY: Duration = Duration::from_secs(10);
+
+/// The writer's hold on the log of the database `file` ([`LOG_HARD_LIMIT`]).
+fn log_bound(file: &Path) -> LogBound {
+    let mut wal = file.as_os_str().to_owned();
+    wal.push("-wal");
+    LogBound {
+        file: wal.into(),
+        max_bytes: LOG_HARD_LIMIT,
+        wait: RESTART_WAIT,
+        busy: BUSY,
+    }
+}
 
 /// Runs the migrations through a short-lived sqlx connection (the same migration table as
 /// every earlier version), and puts the file in WAL mode (which the file keeps).

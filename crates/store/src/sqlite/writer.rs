@@ -13,12 +13,56 @@
 //!
 //! Coming back for the connection runs in a task of its own, so a caller that stops
 //! waiting (a dropped request) never leaves a batch that others wait on uncommitted.
+//!
+//! On a file, the writer also holds the write-ahead log to its hard bound ([`LogBound`]):
+//! the checkpointer keeps the log short in the background, and when it falls behind (a
+//! loaded host leaves its thread waiting), the writer restarts the log itself after the
+//! commit that took it past the bound, before it takes the next transaction.
 
 use crate::query::lite_err;
 use crate::{Result, StoreError};
 use rusqlite::Connection;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+/// The most the write-ahead log file may hold before the writer restarts it itself.
+pub(crate) struct LogBound {
+    /// The `-wal` file.
+    pub(crate) file: PathBuf,
+    /// Past this size (bytes), a commit is followed by a restarting checkpoint.
+    pub(crate) max_bytes: u64,
+    /// How long that checkpoint waits for readers on an older snapshot.
+    pub(crate) wait: Duration,
+    /// The connection's usual busy timeout, set back afterwards.
+    pub(crate) busy: Duration,
+}
+
+impl LogBound {
+    /// After a commit: when the log file is past the bound, checkpoints and restarts the
+    /// log on the writer's connection, so the next commit writes from the log's start (and
+    /// cuts the file back to the store's size limit). The writer waits meanwhile: that is
+    /// the back-pressure that bounds the log. A reader holding an older snapshot for longer
+    /// than [`LogBound::wait`] makes it give up until the next commit.
+    fn hold(&self, c: &Connection) {
+        let size = std::fs::metadata(&self.file).map_or(0, |m| m.len());
+        if size <= self.max_bytes {
+            return;
+        }
+        let _ = c.busy_timeout(self.wait);
+        let r = c.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0));
+        let _ = c.busy_timeout(self.busy);
+        match r {
+            Ok(0) => tracing::debug!(bytes = size, "write-ahead log past its bound: restarted"),
+            Ok(_) => tracing::warn!(
+                bytes = size,
+                "write-ahead log past its bound and a reader holds it; retrying after the next commit"
+            ),
+            Err(e) => tracing::warn!(bytes = size, error = %e, "write-ahead log checkpoint failed"),
+        }
+    }
+}
 
 /// The writer connection and the shared transaction open on it, if any.
 pub struct WriterState {
@@ -43,6 +87,8 @@ pub(crate) struct Writer {
     /// writer's own connection and must not see another transaction's writes).
     group: bool,
     commits: Arc<AtomicU64>,
+    /// The log's hard bound (on a file; `None` in memory).
+    bound: Option<Arc<LogBound>>,
 }
 
 /// Counts a transaction waiting to begin, until it begins or stops waiting.
@@ -62,7 +108,7 @@ impl Drop for Queued {
 }
 
 impl Writer {
-    pub(crate) fn new(conn: Connection, group: bool) -> Self {
+    pub(crate) fn new(conn: Connection, group: bool, bound: Option<LogBound>) -> Self {
         Self {
             state: Arc::new(tokio::sync::Mutex::new(WriterState {
                 conn,
@@ -72,6 +118,7 @@ impl Writer {
             queued: Arc::new(AtomicUsize::new(0)),
             group,
             commits: Arc::new(AtomicU64::new(0)),
+            bound: bound.map(Arc::new),
         }
     }
 
@@ -129,6 +176,9 @@ impl Writer {
             let _ = s.conn.execute_batch("ROLLBACK");
         }
         let _ = batch.outcome.set(outcome.clone());
+        if let (Ok(()), Some(bound)) = (&outcome, &self.bound) {
+            bound.hold(&s.conn);
+        }
         outcome.map_err(StoreError::Sqlite)
     }
 }
@@ -247,7 +297,7 @@ mod tests {
             "PRAGMA journal_mode = WAL; CREATE TABLE IF NOT EXISTS t (k INTEGER PRIMARY KEY, v TEXT);",
         )
         .unwrap();
-        (Writer::new(c, true), file)
+        (Writer::new(c, true, None), file)
     }
 
     fn dir(name: &str) -> std::path::PathBuf {
@@ -331,6 +381,59 @@ mod tests {
             assert!(committed(&file, k));
         }
         assert_eq!(w.commits(), 3);
+        let _ = std::fs::remove_dir_all(d);
+    }
+
+    /// With no checkpointer running at all (a host too loaded to schedule it), the writer
+    /// keeps the log file within its bound plus one commit; without the bound the same
+    /// writes leave a log of several MiB.
+    #[tokio::test]
+    async fn the_writer_restarts_a_log_past_its_bound() {
+        let d = dir("bound");
+        std::fs::create_dir_all(&d).unwrap();
+        let file = d.join("w.db");
+        let c = Connection::open(&file).unwrap();
+        c.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; \
+             PRAGMA journal_size_limit = 65536; CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT);",
+        )
+        .unwrap();
+        let mut wal = file.as_os_str().to_owned();
+        wal.push("-wal");
+        let wal = std::path::PathBuf::from(wal);
+        const MAX: u64 = 256 << 10;
+        let bound = LogBound {
+            file: wal.clone(),
+            max_bytes: MAX,
+            wait: Duration::from_millis(250),
+            busy: Duration::from_secs(10),
+        };
+        let w = Writer::new(c, true, Some(bound));
+        // A reader that comes and goes, as the API's reads do.
+        let reader = Connection::open(&file).unwrap();
+        let row = "x".repeat(16 << 10);
+        let mut peak = 0;
+        for k in 0..256i64 {
+            let tx = w.begin().await.unwrap();
+            tx.conn()
+                .execute(
+                    "INSERT INTO t (k, v) VALUES (?1, ?2)",
+                    rusqlite::params![k, row],
+                )
+                .unwrap();
+            tx.commit().await.unwrap();
+            let n: i64 = reader
+                .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(n, k + 1);
+            peak = peak.max(std::fs::metadata(&wal).unwrap().len());
+        }
+        // One commit writes its 16 KiB row and a few pages of the table's tree.
+        assert!(
+            peak <= MAX + (64 << 10),
+            "the log grew to {peak} bytes (bound {MAX})"
+        );
+        assert!(committed(&file, 255));
         let _ = std::fs::remove_dir_all(d);
     }
 
