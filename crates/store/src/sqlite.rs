@@ -20,9 +20,10 @@ use std::time::Duration;
 const RESTART_AT_PAGES: i64 = 2048;
 /// Size the log file is cut back to when it restarts (`journal_size_limit`).
 const LOG_SIZE_LIMIT: &str = "8388608";
-/// The log's hard bound: past 32 MiB (four times the size at which the checkpointer
-/// restarts it), the writer restarts the log itself after its commit ([`LogBound`]).
-const LOG_HARD_LIMIT: u64 = 32 << 20;
+/// The log's hard bound: past 16 MiB (twice the size at which the checkpointer restarts
+/// it, which under steady writes it rarely manages: it must find the writer idle), the
+/// writer restarts the log itself after its commit ([`LogBound`]).
+const LOG_HARD_LIMIT: u64 = 16 << 20;
 /// How long a restarting checkpoint waits for readers on an older snapshot before giving
 /// up until the next round. New writers wait meanwhile, so it is short.
 const RESTART_WAIT: Duration = Duration::from_millis(250);
@@ -123,10 +124,11 @@ impl SqliteStore {
         let ro = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let read_file = file.clone();
         let readers = ReadPool::new(Box::new(move || connect(&read_file, ro, BUSY)));
+        let checkpointer = Arc::new(std::sync::Mutex::new(checkpointer));
         Ok(Self {
-            writer: Writer::new(writer, true, Some(log_bound(&file))),
+            writer: Writer::new(writer, true, Some(log_bound(&file, checkpointer.clone()))),
             readers: Some(Arc::new(readers)),
-            checkpointer: Some(Arc::new(std::sync::Mutex::new(checkpointer))),
+            checkpointer: Some(checkpointer),
         })
     }
 
@@ -197,15 +199,15 @@ impl SqliteStore {
 /// How long a statement waits for a lock held elsewhere (another process on the file).
 const BUSY: Duration = Duration::from_secs(10);
 
-/// The writer's hold on the log of the database `file` ([`LOG_HARD_LIMIT`]).
-fn log_bound(file: &Path) -> LogBound {
+/// The writer's hold on the log of the database `file` ([`LOG_HARD_LIMIT`]), restarting it
+/// through the `checkpointer`'s connection.
+fn log_bound(file: &Path, checkpointer: Arc<std::sync::Mutex<Connection>>) -> LogBound {
     let mut wal = file.as_os_str().to_owned();
     wal.push("-wal");
     LogBound {
         file: wal.into(),
         max_bytes: LOG_HARD_LIMIT,
-        wait: RESTART_WAIT,
-        busy: BUSY,
+        checkpointer,
     }
 }
 

@@ -25,37 +25,39 @@ use rusqlite::Connection;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
-
 /// The most the write-ahead log file may hold before the writer restarts it itself.
 pub(crate) struct LogBound {
     /// The `-wal` file.
     pub(crate) file: PathBuf,
     /// Past this size (bytes), a commit is followed by a restarting checkpoint.
     pub(crate) max_bytes: u64,
-    /// How long that checkpoint waits for readers on an older snapshot.
-    pub(crate) wait: Duration,
-    /// The connection's usual busy timeout, set back afterwards.
-    pub(crate) busy: Duration,
+    /// The checkpointer's connection (its busy timeout bounds the wait for readers). The
+    /// background checkpoint holds it while it runs; SQLite refuses a second checkpoint
+    /// meanwhile without waiting, so the writer takes it in turn instead.
+    pub(crate) checkpointer: Arc<std::sync::Mutex<Connection>>,
 }
 
 impl LogBound {
     /// After a commit: when the log file is past the bound, checkpoints and restarts the
-    /// log on the writer's connection, so the next commit writes from the log's start (and
-    /// cuts the file back to the store's size limit). The writer waits meanwhile: that is
-    /// the back-pressure that bounds the log. A reader holding an older snapshot for longer
-    /// than [`LogBound::wait`] makes it give up until the next commit.
-    fn hold(&self, c: &Connection) {
+    /// log, so the next commit writes from the log's start (and cuts the file back to the
+    /// store's size limit). It runs while the writer is held and no write transaction is
+    /// open, so the restart never waits for a writer — under steady writes the background
+    /// checkpointer's restart does, and rarely finds a gap between two commits. The writer
+    /// waits meanwhile (for a background checkpoint to finish, then for readers on an older
+    /// snapshot, up to the checkpointer's busy timeout): that back-pressure is what bounds
+    /// the log. A reader holding its snapshot longer makes it try again after the next commit.
+    fn hold(&self) {
         let size = std::fs::metadata(&self.file).map_or(0, |m| m.len());
         if size <= self.max_bytes {
             return;
         }
-        let _ = c.busy_timeout(self.wait);
-        let r = c.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0));
-        let _ = c.busy_timeout(self.busy);
-        match r {
+        let c = self
+            .checkpointer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match c.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0)) {
             Ok(0) => tracing::debug!(bytes = size, "write-ahead log past its bound: restarted"),
-            Ok(_) => tracing::warn!(
+            Ok(_) => tracing::debug!(
                 bytes = size,
                 "write-ahead log past its bound and a reader holds it; retrying after the next commit"
             ),
@@ -177,7 +179,7 @@ impl Writer {
         }
         let _ = batch.outcome.set(outcome.clone());
         if let (Ok(()), Some(bound)) = (&outcome, &self.bound) {
-            bound.hold(&s.conn);
+            bound.hold();
         }
         outcome.map_err(StoreError::Sqlite)
     }
@@ -402,11 +404,14 @@ mod tests {
         wal.push("-wal");
         let wal = std::path::PathBuf::from(wal);
         const MAX: u64 = 256 << 10;
+        let checkpointer = Connection::open(&file).unwrap();
+        checkpointer
+            .busy_timeout(Duration::from_millis(250))
+            .unwrap();
         let bound = LogBound {
             file: wal.clone(),
             max_bytes: MAX,
-            wait: Duration::from_millis(250),
-            busy: Duration::from_secs(10),
+            checkpointer: Arc::new(std::sync::Mutex::new(checkpointer)),
         };
         let w = Writer::new(c, true, Some(bound));
         // A reader that comes and goes, as the API's reads do.
