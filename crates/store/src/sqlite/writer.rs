@@ -147,17 +147,19 @@ impl Writer {
             writer: self.clone(),
             in_savepoint: false,
         };
+        let group = self.group;
         let s = tx.state_mut();
         if s.batch.is_none() {
-            s.conn.execute_batch("BEGIN IMMEDIATE").map_err(lite_err)?;
+            run_cached(&s.conn, "BEGIN IMMEDIATE").map_err(lite_err)?;
             s.batch = Some(Arc::default());
             s.members = 0;
         }
-        s.conn
-            .prepare_cached("SAVEPOINT member")
-            .and_then(|mut st| st.execute([]))
-            .map_err(lite_err)?;
-        tx.in_savepoint = true;
+        // A member's own savepoint only where members share a transaction; alone, the
+        // transaction is the member's.
+        if group {
+            run_cached(&s.conn, "SAVEPOINT member").map_err(lite_err)?;
+            tx.in_savepoint = true;
+        }
         Ok(tx)
     }
 
@@ -171,7 +173,9 @@ impl Writer {
             Err("the transaction was rolled back by the database".to_owned())
         } else {
             self.commits.fetch_add(1, Ordering::SeqCst);
-            s.conn.execute_batch("COMMIT").map_err(|e| e.to_string())
+            run_cached(&s.conn, "COMMIT")
+                .map(drop)
+                .map_err(|e| e.to_string())
         };
         if outcome.is_err() && !s.conn.is_autocommit() {
             // A failed commit leaves the transaction open: end it, nothing of it kept.
@@ -183,6 +187,11 @@ impl Writer {
         }
         outcome.map_err(StoreError::Sqlite)
     }
+}
+
+/// Runs one of the writer's fixed statements (transaction control), prepared once.
+fn run_cached(c: &Connection, sql: &str) -> rusqlite::Result<usize> {
+    c.prepare_cached(sql).and_then(|mut st| st.execute([]))
 }
 
 /// A write transaction on the embedded store: holds the writer until it commits or is
@@ -231,11 +240,10 @@ impl WriteTx {
                     "the transaction was rolled back by the database".into(),
                 )));
         }
-        self.conn()
-            .prepare_cached("RELEASE member")
-            .and_then(|mut st| st.execute([]))
-            .map_err(lite_err)?;
-        self.in_savepoint = false;
+        if self.in_savepoint {
+            run_cached(self.conn(), "RELEASE member").map_err(lite_err)?;
+            self.in_savepoint = false;
+        }
         let writer = self.writer.clone();
         if !writer.group || writer.queued.load(Ordering::SeqCst) == 0 {
             return writer.commit_batch(self.state_mut());
