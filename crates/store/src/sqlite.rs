@@ -20,10 +20,11 @@ use std::time::Duration;
 const RESTART_AT_PAGES: i64 = 2048;
 /// Size the log file is cut back to when it restarts (`journal_size_limit`).
 const LOG_SIZE_LIMIT: &str = "8388608";
-/// The log's hard bound: past 16 MiB (twice the size at which the checkpointer restarts
-/// it, which under steady writes it rarely manages: it must find the writer idle), the
-/// writer restarts the log itself after its commit ([`LogBound`]).
-const LOG_HARD_LIMIT: u64 = 16 << 20;
+/// The log's bound: past 24 MiB the writer restarts the log itself after its commit unless
+/// a background checkpoint is running, and past 48 MiB it waits for that one first
+/// ([`LogBound`]). The checkpointer restarts the log at 8 MiB, but under steady writes it
+/// rarely can: it must find the writer idle.
+const LOG_HARD_LIMIT: u64 = 24 << 20;
 /// How long a restarting checkpoint waits for readers on an older snapshot before giving
 /// up until the next round. New writers wait meanwhile, so it is short.
 const RESTART_WAIT: Duration = Duration::from_millis(250);

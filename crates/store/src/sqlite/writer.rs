@@ -42,19 +42,29 @@ impl LogBound {
     /// log, so the next commit writes from the log's start (and cuts the file back to the
     /// store's size limit). It runs while the writer is held and no write transaction is
     /// open, so the restart never waits for a writer — under steady writes the background
-    /// checkpointer's restart does, and rarely finds a gap between two commits. The writer
-    /// waits meanwhile (for a background checkpoint to finish, then for readers on an older
-    /// snapshot, up to the checkpointer's busy timeout): that back-pressure is what bounds
-    /// the log. A reader holding its snapshot longer makes it try again after the next commit.
+    /// checkpointer's restart does, and rarely finds a gap between two commits. While a
+    /// background checkpoint runs (it copies the log into the database on another thread,
+    /// which leaves less for this restart), the writer lets it be until the log is twice the
+    /// bound; then it waits for it. The writer also waits for readers on an older snapshot,
+    /// up to the checkpointer's busy timeout, and tries again after its next commit if one
+    /// holds on longer. That back-pressure is what bounds the log.
     fn hold(&self) {
         let size = std::fs::metadata(&self.file).map_or(0, |m| m.len());
         if size <= self.max_bytes {
             return;
         }
-        let c = self
-            .checkpointer
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Past the bound, a checkpoint running in the background is left to finish (it copies
+        // the log on the other core, which makes this restart cheaper); past twice the bound
+        // the writer waits for it.
+        let c = match self.checkpointer.try_lock() {
+            Ok(c) => c,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) if size <= 2 * self.max_bytes => return,
+            Err(std::sync::TryLockError::WouldBlock) => self
+                .checkpointer
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        };
         match c.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0)) {
             Ok(0) => tracing::debug!(bytes = size, "write-ahead log past its bound: restarted"),
             Ok(_) => tracing::debug!(
