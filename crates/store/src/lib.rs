@@ -134,7 +134,9 @@ impl Store {
     pub async fn begin(&self) -> Result<Tx> {
         match &self.inner {
             backend::Pools::Sqlite(s) => Ok(Conn::LiteTx(s.begin().await?)),
-            backend::Pools::Pg(p) => Ok(Conn::PgTx(p.begin().await?)),
+            // Boxed: sqlx's pool futures are kilobytes, and every future that awaits this one
+            // would carry them inline (copied on each move), on SQLite too.
+            backend::Pools::Pg(p) => Ok(Conn::PgTx(Box::pin(p.begin()).await?)),
         }
     }
 
@@ -142,7 +144,7 @@ impl Store {
     pub async fn read(&self) -> Result<Conn> {
         match &self.inner {
             backend::Pools::Sqlite(s) => Ok(Conn::LiteRead(s.read().await?)),
-            backend::Pools::Pg(p) => Ok(Conn::PgRead(p.read().await?)),
+            backend::Pools::Pg(p) => Ok(Conn::PgRead(Box::pin(p.read()).await?)),
         }
     }
 
