@@ -45,9 +45,8 @@ fn owner_only(file: &Path) -> Result<()> {
         f.set_permissions(private()).map_err(config)?;
         // A log and an index left by an earlier version keep their own permissions.
         for side in ["-wal", "-shm"] {
-            let mut p = file.as_os_str().to_owned();
-            p.push(side);
-            if std::path::Path::new(&p).exists() {
+            let p = side_file(file, side);
+            if p.exists() {
                 std::fs::set_permissions(&p, private()).map_err(config)?;
             }
         }
@@ -174,18 +173,12 @@ impl SqliteStore {
         };
         tokio::task::spawn_blocking(move || {
             let c = c.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let run = |mode: &str| -> Result<(i64, i64)> {
-                c.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
-                    Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
-                })
-                .map_err(lite_err)
-            };
-            let (log, done) = run("PASSIVE")?;
+            let (_, log, done) = wal_checkpoint(&c, "PASSIVE").map_err(lite_err)?;
             if log < RESTART_AT_PAGES {
                 return Ok(log - done);
             }
             // Busy (a reader older than RESTART_WAIT) is not an error: the next round retries.
-            let (log, done) = run("RESTART")?;
+            let (_, log, done) = wal_checkpoint(&c, "RESTART").map_err(lite_err)?;
             Ok(log - done)
         })
         .await
@@ -203,13 +196,26 @@ const BUSY: Duration = Duration::from_secs(10);
 /// The writer's hold on the log of the database `file` ([`LOG_HARD_LIMIT`]), restarting it
 /// through the `checkpointer`'s connection.
 fn log_bound(file: &Path, checkpointer: Arc<std::sync::Mutex<Connection>>) -> LogBound {
-    let mut wal = file.as_os_str().to_owned();
-    wal.push("-wal");
     LogBound {
-        file: wal.into(),
+        file: side_file(file, "-wal"),
         max_bytes: LOG_HARD_LIMIT,
         checkpointer,
     }
+}
+
+/// The file SQLite keeps beside the database `file` (`-wal`: its log, `-shm`: the log's index).
+pub(crate) fn side_file(file: &Path, side: &str) -> std::path::PathBuf {
+    let mut p = file.as_os_str().to_owned();
+    p.push(side);
+    p.into()
+}
+
+/// Runs `PRAGMA wal_checkpoint(mode)` on `c`: whether it was blocked (1) or done (0), the
+/// log's frames, and the frames copied into the database.
+pub(crate) fn wal_checkpoint(c: &Connection, mode: &str) -> rusqlite::Result<(i64, i64, i64)> {
+    c.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })
 }
 
 /// Runs the migrations through a short-lived sqlx connection (the same migration table as

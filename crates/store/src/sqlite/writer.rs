@@ -14,9 +14,9 @@
 //! Coming back for the connection runs in a task of its own, so a caller that stops
 //! waiting (a dropped request) never leaves a batch that others wait on uncommitted.
 //!
-//! On a file, the writer also holds the write-ahead log to its hard bound ([`LogBound`]):
-//! the checkpointer keeps the log short in the background, and when it falls behind (a
-//! loaded host leaves its thread waiting), the writer restarts the log itself after the
+//! On a file, the writer also holds the write-ahead log to its bound ([`LogBound`]): the
+//! checkpointer restarts the log in the background only when it finds the writer idle,
+//! which under steady writes it rarely does, so the writer restarts the log itself after the
 //! commit that took it past the bound, before it takes the next transaction.
 
 use crate::query::lite_err;
@@ -25,6 +25,7 @@ use rusqlite::Connection;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
+
 /// The most the write-ahead log file may hold before the writer restarts it itself.
 pub(crate) struct LogBound {
     /// The `-wal` file.
@@ -65,8 +66,10 @@ impl LogBound {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         };
-        match c.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0)) {
-            Ok(0) => tracing::debug!(bytes = size, "write-ahead log past its bound: restarted"),
+        match super::wal_checkpoint(&c, "RESTART") {
+            Ok((0, ..)) => {
+                tracing::debug!(bytes = size, "write-ahead log past its bound: restarted")
+            }
             Ok(_) => tracing::debug!(
                 bytes = size,
                 "write-ahead log past its bound and a reader holds it; retrying after the next commit"
@@ -418,9 +421,7 @@ mod tests {
              PRAGMA journal_size_limit = 65536; CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT);",
         )
         .unwrap();
-        let mut wal = file.as_os_str().to_owned();
-        wal.push("-wal");
-        let wal = std::path::PathBuf::from(wal);
+        let wal = super::super::side_file(&file, "-wal");
         const MAX: u64 = 256 << 10;
         let checkpointer = Connection::open(&file).unwrap();
         checkpointer
