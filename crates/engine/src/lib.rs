@@ -284,6 +284,15 @@ impl Engine {
         )
     }
 
+    /// Keeps the relay's index on the embedded store while a relay runs, and drops it
+    /// otherwise ([`zs_store::jobs::relay_index`]).
+    pub async fn relay_index(&self, relaying: bool) -> Result<(), EngineError> {
+        let mut tx = self.store.begin().await?;
+        zs_store::jobs::relay_index(&mut tx, relaying).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Jobs of `queue` whose current plan is not in the Redis queue yet, in due order.
     pub async fn unrelayed(
         &self,

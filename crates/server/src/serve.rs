@@ -257,6 +257,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     );
     let mut probes: Vec<(&'static str, zs_api::Probe)> = vec![];
     let mut queue_depths: Option<zs_api::QueueDepths> = None;
+    // The embedded store keeps the relay's index only while a relay runs on it.
+    engine
+        .relay_index(redis_url.is_some())
+        .await
+        .context("preparing the job queues' indexes")?;
     let ingress = match redis_url {
         Some(url) => {
             // Timers, status posts and webhooks become BullMQ jobs: the relay adds each plan

@@ -393,6 +393,23 @@ pub async fn next_due_by_queue(c: &mut Conn) -> Result<Vec<(Queue, Timestamp)>> 
         .collect()
 }
 
+/// Creates the relay's index (`jobs_unrelayed`: the jobs whose plan is not in the Redis queue
+/// yet, in due order) or drops it, on the embedded store. Only the relay reads it, and every
+/// job written, leased or removed pays for it, so the file keeps it only while a relay runs
+/// on it (`serve` says which at start). PostgreSQL keeps it always: nothing to do there.
+pub async fn relay_index(c: &mut Conn, relaying: bool) -> Result<()> {
+    if c.is_pg() {
+        return Ok(());
+    }
+    let sql = if relaying {
+        "CREATE INDEX IF NOT EXISTS jobs_unrelayed ON jobs (queue, relayed, due_ms)"
+    } else {
+        "DROP INDEX IF EXISTS jobs_unrelayed"
+    };
+    query(sql).execute(c).await?;
+    Ok(())
+}
+
 /// Pending jobs of `queue` in run order (for inspection).
 pub async fn list(c: &mut Conn, queue: Queue, limit: i64) -> Result<Vec<Job>> {
     query("SELECT * FROM jobs WHERE queue = $1 ORDER BY due_ms, rank, seq LIMIT $2")

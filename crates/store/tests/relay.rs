@@ -122,7 +122,46 @@ async fn a_lease_of_one_job_takes_that_job_alone(db: Backend) {
     assert_eq!(ids(after_lease).await, ["b", "a"], "in due order");
 }
 
+/// Whether the relay's index exists, read past the store's API.
+async fn has_relay_index(db: Backend, c: &mut Conn) -> bool {
+    let sql = match db {
+        Backend::Sqlite => "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = $1",
+        Backend::Postgres => {
+            "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = $1"
+        }
+    };
+    testing::int(c, sql, "jobs_unrelayed").await.unwrap() == 1
+}
+
+/// The embedded store keeps the relay's index only while a relay runs on it (a fresh file
+/// has none; the relay's start creates it, a start without drops it); PostgreSQL keeps it
+/// always. The relay's list is the same either way.
+async fn the_relay_index_is_kept_only_where_a_relay_runs(db: Backend) {
+    let store = testing::fresh(db, "relay-index").await.unwrap();
+    let t0 = Timestamp::from_second(1_000).unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let pg = matches!(db, Backend::Postgres);
+    assert_eq!(has_relay_index(db, &mut tx).await, pg);
+    jobs::put_many(&mut tx, &[job("j1", t0), job("j2", t0)], t0)
+        .await
+        .unwrap();
+    jobs::mark_relayed(&mut tx, &[("j1".into(), t0)])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    for relaying in [true, true, false, false, true] {
+        let mut tx = store.begin().await.unwrap();
+        jobs::relay_index(&mut tx, relaying).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut c = store.read().await.unwrap();
+        assert_eq!(has_relay_index(db, &mut c).await, relaying || pg);
+        let list = jobs::unrelayed(&mut c, Q, 10).await.unwrap();
+        assert_eq!(ids(list).await, ["j2"]);
+    }
+}
+
 zs_store::test_on_both_backends!(
     a_jobs_relay_mark_is_stored_as_before,
-    a_lease_of_one_job_takes_that_job_alone
+    a_lease_of_one_job_takes_that_job_alone,
+    the_relay_index_is_kept_only_where_a_relay_runs
 );
