@@ -26,12 +26,15 @@ impl Engine {
                 metrics::histogram!("zs_timer_lateness_seconds").record(secs);
             }
         }
-        self.after_commit(outcomes);
+        self.after_commit(outcomes.iter().map(|(o, d)| (o, *d)));
     }
 
     /// Logs, counts, broadcasts and wakes workers for what just committed; timer outcomes
     /// carry their due instant.
-    pub(crate) fn after_commit(&self, outcomes: &[(Outcome, Option<Timestamp>)]) {
+    pub(crate) fn after_commit<'o>(
+        &self,
+        outcomes: impl IntoIterator<Item = (&'o Outcome, Option<Timestamp>)>,
+    ) {
         let committed_at = Timestamp::now();
         // The earliest timer planned, and which delivery queues were given jobs.
         let mut earliest_timer: Option<Timestamp> = None;
@@ -51,14 +54,14 @@ impl Engine {
             if let Some(t) = &out.transition {
                 tracing::info!(
                     space = %t.space_id, event = %t.event, booking = t.booking_id.as_ref().map_or("-", |b| b.as_str()),
-                    from = %format!("{}/{}", t.from_space, t.from_room),
-                    to = %format!("{}/{}", t.to.space, t.to.room), sequence = t.to.sequence, "transition"
+                    from = %Pair(&t.from_space, &t.from_room),
+                    to = %Pair(&t.to.space, &t.to.room), sequence = t.to.sequence, "transition"
                 );
                 metrics::counter!("zs_transitions_total", "event" => t.event.as_str()).increment(1);
                 self.publish(Committed {
                     transition: t.clone(),
                     committed_at,
-                    due: *due,
+                    due,
                 });
             }
         }
@@ -71,5 +74,14 @@ impl Engine {
         if webhooks {
             self.wake_queue(zs_store::Queue::WebhookDeliveries);
         }
+    }
+}
+
+/// A space and room state written `space/room` in a log line, without building a string.
+struct Pair<'a, S, R>(&'a S, &'a R);
+
+impl<S: std::fmt::Display, R: std::fmt::Display> std::fmt::Display for Pair<'_, S, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.0, self.1)
     }
 }

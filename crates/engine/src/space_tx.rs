@@ -184,10 +184,8 @@ impl<'e> SpaceTx<'e> {
     async fn commit(self, outcomes: Vec<&Outcome>) -> Result<(), EngineError> {
         self.tx.commit().await?;
         self.engine.after_timers(&self.caught_up);
-        if !outcomes.is_empty() {
-            let list: Vec<_> = outcomes.into_iter().map(|o| (o.clone(), None)).collect();
-            self.engine.after_commit(&list);
-        }
+        self.engine
+            .after_commit(outcomes.into_iter().map(|o| (o, None)));
         Ok(())
     }
 }

@@ -20,8 +20,13 @@ fn corrupt(what: &str, v: impl std::fmt::Display) -> StoreError {
 /// A booking from a row whose first columns are [`COLUMNS`], read by position: by name, each
 /// column was a search of the statement's names, on the hottest read of every command.
 fn row_to_booking(r: &dyn Cols) -> Result<Booking> {
+    booking_with_id(r.text_at(0), r)
+}
+
+/// A booking from a row whose id (column 0) is already read as `id`.
+fn booking_with_id(id: String, r: &dyn Cols) -> Result<Booking> {
     Ok(Booking {
-        id: BookingId::parse(&r.text_at(0)).map_err(|e| corrupt("id", e))?,
+        id: BookingId::parse(&id).map_err(|e| corrupt("id", e))?,
         space_id: SpaceId::parse(&r.text_at(1)).map_err(|e| corrupt("space_id", e))?,
         title: r.text_at(2),
         start: ts(r.int_at(3))?,
@@ -158,12 +163,24 @@ pub async fn working_sets(
         .await
 }
 
-/// `list` in start order (then id), each booking once: the reads below join their branches
-/// with UNION ALL (a plain UNION sorts every branch in a temporary B-tree), so a booking two
-/// branches find comes twice.
-fn in_start_order_once(mut list: Vec<Booking>) -> Vec<Booking> {
+/// A row reader for the reads below, which join their branches with UNION ALL (a plain
+/// UNION sorts every branch in a temporary B-tree), so a booking two branches find comes
+/// twice: it reads each row's id and decodes the booking only the first time it is seen.
+fn each_once() -> impl FnMut(&dyn Cols) -> Result<Option<Booking>> {
+    let mut seen = std::collections::HashSet::new();
+    move |r| {
+        let id = r.text_at(0);
+        if seen.contains(&id) {
+            return Ok(None);
+        }
+        seen.insert(id.clone());
+        booking_with_id(id, r).map(Some)
+    }
+}
+
+/// `list` (each booking once) in start order, then id.
+fn in_start_order(mut list: Vec<Booking>) -> Vec<Booking> {
     list.sort_by(|a, b| (a.start, a.id.as_str()).cmp(&(b.start, b.id.as_str())));
-    list.dedup_by(|a, b| a.id == b.id);
     list
 }
 
@@ -209,9 +226,9 @@ pub async fn timer_sets(
         .bind(earliest.as_millisecond())
         .bind(&extra)
         .bind(next.max(1) as i64 - 1)
-        .fetch_all(c, row_to_booking)
+        .fetch_some(c, each_once())
         .await?;
-    Ok(in_start_order_once(list))
+    Ok(in_start_order(list))
 }
 
 /// The bookings of `space` that a decision in `scope` reads ([`Scope::select`] over all of
@@ -247,9 +264,9 @@ pub async fn scoped(c: &mut Conn, space: &SpaceId, scope: &Scope) -> Result<Vec<
         .bind(from)
         .bind(before)
         .bind(after)
-        .fetch_all(c, row_to_booking)
+        .fetch_some(c, each_once())
         .await?;
-    Ok(in_start_order_once(list))
+    Ok(in_start_order(list))
 }
 
 /// The bookings a space's next event may concern: every live booking, completed ones whose
@@ -292,6 +309,21 @@ pub async fn get_owned(c: &mut Conn, id: &BookingId) -> Result<Option<(Booking, 
     query(q)
         .bind(id.as_str())
         .fetch_optional(c, |r| Ok((row_to_booking(r)?, r.opt_text("owner"))))
+        .await
+}
+
+/// A booking's space and owner (see [`get_owned`]), without reading the rest of it: what a
+/// command on the booking needs to check its caller and find the space to lock.
+pub async fn space_and_owner(
+    c: &mut Conn,
+    id: &BookingId,
+) -> Result<Option<(SpaceId, Option<String>)>> {
+    query("SELECT space_id, owner FROM bookings WHERE id = $1")
+        .bind(id.as_str())
+        .fetch_optional(c, |r| {
+            let space = SpaceId::parse(&r.text_at(0)).map_err(|e| corrupt("space_id", e))?;
+            Ok((space, r.opt_text_at(1)))
+        })
         .await
 }
 

@@ -125,13 +125,23 @@ impl Query<'_> {
         c: &mut Conn,
         mut f: impl FnMut(&dyn Cols) -> Result<T>,
     ) -> Result<Vec<T>> {
+        self.fetch_some(c, |r| f(r).map(Some)).await
+    }
+
+    /// The rows `f` keeps (it returns `None` for a row it skips), each read while the
+    /// statement runs.
+    pub(crate) async fn fetch_some<T>(
+        self,
+        c: &mut Conn,
+        mut f: impl FnMut(&dyn Cols) -> Result<Option<T>>,
+    ) -> Result<Vec<T>> {
         if let Some(conn) = c.lite() {
             let mut st = self.lite(conn)?;
             let names = std::cell::OnceCell::new();
             let mut rows = st.raw_query();
             let mut out = Vec::new();
             while let Some(row) = rows.next().map_err(lite_err)? {
-                out.push(f(&LiteRow { row, names: &names })?);
+                out.extend(f(&LiteRow { row, names: &names })?);
             }
             return Ok(out);
         }
@@ -140,7 +150,11 @@ impl Query<'_> {
             .fetch_all(conn)
             .await
             .map_err(map_err)?;
-        rows.iter().map(|r| f(r)).collect()
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.extend(f(r)?);
+        }
+        Ok(out)
     }
 
     /// The first row, if any, read by `f`.

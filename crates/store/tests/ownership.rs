@@ -1,6 +1,6 @@
-//! Ownership in the store, on both backends: a booking's owner, a token's space limit
-//! (read with the token, listed, and emptied, never dropped, when its space is deleted),
-//! and a deleted space's last sequence.
+//! Ownership in the store, on both backends: a booking's owner (with its space, as a
+//! command's check reads them), a token's space limit (read with the token, listed, and
+//! emptied, never dropped, when its space is deleted), and a deleted space's last sequence.
 
 use jiff::Timestamp;
 use zs_core::{Booking, BookingId, BookingStatus, SpaceId, initial_status};
@@ -75,6 +75,21 @@ async fn owners_limits_and_deleted_sequences(db: Backend) {
         .unwrap()
         .unwrap();
     assert_eq!(owner, None);
+    // A command's check reads the same space and owner, and nothing for an unknown id.
+    let s1 = SpaceId::parse("s1").unwrap();
+    assert_eq!(
+        bookings::space_and_owner(&mut c, &mine.id).await.unwrap(),
+        Some((s1.clone(), Some("tok_a".to_owned())))
+    );
+    assert_eq!(
+        bookings::space_and_owner(&mut c, &theirs.id).await.unwrap(),
+        Some((s1, None))
+    );
+    let unknown = BookingId::parse("unknown").unwrap();
+    assert_eq!(
+        bookings::space_and_owner(&mut c, &unknown).await.unwrap(),
+        None
+    );
     let owned = bookings::list_owned(&mut c, Some("tok_a"), None, None, None, 10)
         .await
         .unwrap();
@@ -99,6 +114,12 @@ async fn owners_limits_and_deleted_sequences(db: Backend) {
     let mut c = store.read().await.unwrap();
     assert!(
         bookings::get_owned(&mut c, &mine.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        bookings::space_and_owner(&mut c, &mine.id)
             .await
             .unwrap()
             .is_none()

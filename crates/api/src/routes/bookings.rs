@@ -211,6 +211,20 @@ async fn usable_booking(
     }
 }
 
+/// The space of booking `id` if the caller may act on it: [`usable_booking`]'s check,
+/// reading only the booking's space and owner.
+async fn usable_booking_space(
+    st: &AppState,
+    caller: &Caller,
+    id: &BookingId,
+) -> Result<zs_core::SpaceId, ApiError> {
+    let mut c = st.engine.store.read().await?;
+    match bookings::space_and_owner(&mut c, id).await? {
+        Some((space, owner)) if caller.may_use_booking(owner.as_deref(), &space) => Ok(space),
+        Some(_) | None => Err(ApiError::not_found(format!("booking {id}"))),
+    }
+}
+
 async fn user_event(
     st: AppState,
     caller: Caller,
@@ -220,7 +234,7 @@ async fn user_event(
     caller.require(&[Role::Member, Role::Device])?;
     let id = booking_id(&id)?;
     // A booking's space and owner never change, so this check holds for the command.
-    let space = usable_booking(&st, &caller, &id).await?.space_id;
+    let space = usable_booking_space(&st, &caller, &id).await?;
     let applied = st.engine.execute(&space, cmd(id.clone())).await?;
     let b = applied
         .facts
@@ -301,7 +315,7 @@ pub async fn extend(
     caller.require(&[Role::Member, Role::Device])?;
     let end = instant("end", &input.end)?;
     let id = booking_id(&id)?;
-    let space = usable_booking(&st, &caller, &id).await?.space_id;
+    let space = usable_booking_space(&st, &caller, &id).await?;
     let cmd = Command::Extend {
         booking: id.clone(),
         end,
