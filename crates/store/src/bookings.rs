@@ -203,6 +203,9 @@ pub async fn timer_sets(
     extra: &[&BookingId],
     next: usize,
 ) -> Result<Vec<Booking>> {
+    if !c.is_pg() {
+        return timer_sets_one_by_one(c, spaces, earliest, max_cleaning_ms, extra, next).await;
+    }
     let ids = serde_json::to_string(spaces).expect("ids serialise as strings");
     let extra = serde_json::to_string(extra).expect("ids serialise as strings");
     // Each branch an index range; the last reads, per space, up to the start of its
@@ -228,6 +231,50 @@ pub async fn timer_sets(
         .bind(next.max(1) as i64 - 1)
         .fetch_some(c, each_once())
         .await?;
+    Ok(in_start_order(list))
+}
+
+/// [`timer_sets`] on SQLite: each space's set by its key, then each of `extra` by its id.
+/// There is no round trip to save, and a list read with `IN` is first copied into a
+/// temporary B-tree (three of them here), which cost more than the index ranges it selects.
+async fn timer_sets_one_by_one(
+    c: &mut Conn,
+    spaces: &[&SpaceId],
+    earliest: Timestamp,
+    max_cleaning_ms: i64,
+    extra: &[&BookingId],
+    next: usize,
+) -> Result<Vec<Booking>> {
+    let one_space = format!(
+        "SELECT {COLUMNS} FROM bookings WHERE space_id = $1 AND \
+         status IN ('upcoming','awaiting_check_in','checked_in') \
+         UNION ALL SELECT {COLUMNS} FROM bookings WHERE space_id = $1 \
+         AND status = 'completed' AND ended_at >= $3 - $2 \
+         UNION ALL SELECT * FROM (SELECT {COLUMNS} FROM bookings WHERE space_id = $1 AND \
+         status = 'scheduled' AND start_ms >= $3 ORDER BY start_ms LIMIT $4) AS nx"
+    );
+    let one_booking = format!("SELECT {COLUMNS} FROM bookings WHERE id = $1");
+    let mut once = each_once();
+    let mut list = vec![];
+    for space in spaces {
+        let q = query(one_space.as_str())
+            .bind(space.as_str())
+            .bind(max_cleaning_ms)
+            .bind(earliest.as_millisecond())
+            .bind(next.max(1) as i64);
+        list.extend(q.fetch_some(c, &mut once).await?);
+    }
+    // The timers' own bookings: most are among those read already.
+    let read: std::collections::HashSet<&str> = list.iter().map(|b| b.id.as_str()).collect();
+    let missing: Vec<&&BookingId> = extra
+        .iter()
+        .filter(|id| !read.contains(id.as_str()))
+        .collect();
+    for id in missing {
+        let q = query(one_booking.as_str()).bind(id.as_str());
+        let found = q.fetch_some(c, &mut once).await?;
+        list.extend(found.into_iter().filter(|b| spaces.contains(&&b.space_id)));
+    }
     Ok(in_start_order(list))
 }
 

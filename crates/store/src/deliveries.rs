@@ -106,60 +106,48 @@ pub struct Attempt {
     pub success: bool,
 }
 
-/// Where an endpoint's fields are in a row: its own table, or joined to a delivery.
-struct EndpointColumns {
-    id: &'static str,
-    url: &'static str,
-    events: &'static str,
-    secret: &'static str,
-    previous_secret: &'static str,
-    previous_until: &'static str,
-    created_at: &'static str,
+/// An endpoint's columns, in the order [`endpoint_at`] reads them.
+macro_rules! endpoint_columns {
+    () => {
+        "id, url, events, secret, previous_secret, previous_until, created_at"
+    };
 }
 
-const ENDPOINT: EndpointColumns = EndpointColumns {
-    id: "id",
-    url: "url",
-    events: "events",
-    secret: "secret",
-    previous_secret: "previous_secret",
-    previous_until: "previous_until",
-    created_at: "created_at",
-};
+/// A delivery's columns, in the order [`row_to_delivery`] reads them (by position: by
+/// name, each column was a search of the statement's names, on every attempt to send).
+macro_rules! delivery_columns {
+    () => {
+        "id, endpoint_id, event_type, body, status, attempts, next_attempt_at, last_status, \
+         last_error, created_at"
+    };
+}
 
-/// The `w_*` names `get_with_endpoint` gives the joined endpoint's columns.
-const JOINED_ENDPOINT: EndpointColumns = EndpointColumns {
-    id: "w_id",
-    url: "w_url",
-    events: "w_events",
-    secret: "w_secret",
-    previous_secret: "w_previous_secret",
-    previous_until: "w_previous_until",
-    created_at: "w_created_at",
-};
+/// How many columns `delivery_columns!` names: a joined endpoint's come after them.
+const DELIVERY_WIDTH: usize = 10;
 
-fn endpoint_at(r: &dyn Cols, c: &EndpointColumns) -> Result<Endpoint> {
+/// The endpoint whose `endpoint_columns!` start at column `at` of `r`.
+fn endpoint_at(r: &dyn Cols, at: usize) -> Result<Endpoint> {
     Ok(Endpoint {
-        id: r.text(c.id),
-        url: r.text(c.url),
-        events: serde_json::from_str(&r.text(c.events)).unwrap_or_default(),
-        secret: r.text(c.secret),
-        previous_secret: r.opt_text(c.previous_secret),
-        previous_until: opt_ts(r.opt_int(c.previous_until))?,
-        created_at: ts(r.int(c.created_at))?,
+        id: r.text_at(at),
+        url: r.text_at(at + 1),
+        events: serde_json::from_str(&r.text_at(at + 2)).unwrap_or_default(),
+        secret: r.text_at(at + 3),
+        previous_secret: r.opt_text_at(at + 4),
+        previous_until: opt_ts(r.opt_int_at(at + 5))?,
+        created_at: ts(r.int_at(at + 6))?,
     })
 }
 
 fn row_to_endpoint(r: &dyn Cols) -> Result<Endpoint> {
-    endpoint_at(r, &ENDPOINT)
+    endpoint_at(r, 0)
 }
 
 /// The endpoint joined to a delivery row, if it still exists.
 fn joined_endpoint(r: &dyn Cols) -> Result<Option<Endpoint>> {
-    if r.opt_text(JOINED_ENDPOINT.id).is_none() {
+    if r.opt_text_at(DELIVERY_WIDTH).is_none() {
         return Ok(None);
     }
-    endpoint_at(r, &JOINED_ENDPOINT).map(Some)
+    endpoint_at(r, DELIVERY_WIDTH).map(Some)
 }
 
 /// Adds an endpoint.
@@ -189,17 +177,25 @@ pub async fn insert_endpoint(c: &mut Conn, e: &Endpoint) -> Result<()> {
 
 /// Every endpoint.
 pub async fn endpoints(c: &mut Conn) -> Result<Vec<Endpoint>> {
-    query("SELECT * FROM webhooks ORDER BY created_at, id")
-        .fetch_all(c, row_to_endpoint)
-        .await
+    query(concat!(
+        "SELECT ",
+        endpoint_columns!(),
+        " FROM webhooks ORDER BY created_at, id"
+    ))
+    .fetch_all(c, row_to_endpoint)
+    .await
 }
 
 /// One endpoint.
 pub async fn endpoint(c: &mut Conn, id: &str) -> Result<Option<Endpoint>> {
-    query("SELECT * FROM webhooks WHERE id = $1")
-        .bind(id)
-        .fetch_optional(c, row_to_endpoint)
-        .await
+    query(concat!(
+        "SELECT ",
+        endpoint_columns!(),
+        " FROM webhooks WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(c, row_to_endpoint)
+    .await
 }
 
 /// Removes an endpoint and its pending delivery jobs; `false` if unknown.
@@ -236,20 +232,20 @@ pub async fn delete_endpoint(c: &mut Conn, id: &str) -> Result<bool> {
 }
 
 fn row_to_delivery(r: &dyn Cols) -> Result<Delivery> {
-    let status = r.text("status");
+    let status = r.text_at(4);
     let status = DeliveryStatus::parse(&status)
         .ok_or_else(|| StoreError::Corrupt(format!("unknown delivery status {status:?}")))?;
     Ok(Delivery {
-        id: r.text("id"),
-        endpoint_id: r.text("endpoint_id"),
-        event_type: r.text("event_type"),
-        body: r.text("body"),
+        id: r.text_at(0),
+        endpoint_id: r.text_at(1),
+        event_type: r.text_at(2),
+        body: r.text_at(3),
         status,
-        attempts: r.int("attempts"),
-        next_attempt_at: opt_ts(r.opt_int("next_attempt_at"))?,
-        last_status: r.opt_int("last_status"),
-        last_error: r.opt_text("last_error"),
-        created_at: ts(r.int("created_at"))?,
+        attempts: r.int_at(5),
+        next_attempt_at: opt_ts(r.opt_int_at(6))?,
+        last_status: r.opt_int_at(7),
+        last_error: r.opt_text_at(8),
+        created_at: ts(r.int_at(9))?,
     })
 }
 
@@ -280,10 +276,14 @@ pub async fn insert_many(c: &mut Conn, list: &[Delivery]) -> Result<()> {
 
 /// One delivery.
 pub async fn get(c: &mut Conn, id: &str) -> Result<Option<Delivery>> {
-    query("SELECT * FROM deliveries WHERE id = $1")
-        .bind(id)
-        .fetch_optional(c, row_to_delivery)
-        .await
+    query(concat!(
+        "SELECT ",
+        delivery_columns!(),
+        " FROM deliveries WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(c, row_to_delivery)
+    .await
 }
 
 /// One delivery with its endpoint (`None` once the endpoint is deleted), in one read: what
@@ -292,12 +292,13 @@ pub async fn get_with_endpoint(
     c: &mut Conn,
     id: &str,
 ) -> Result<Option<(Delivery, Option<Endpoint>)>> {
-    query(
-        "SELECT d.*, w.id AS w_id, w.url AS w_url, w.events AS w_events, \
-         w.secret AS w_secret, w.previous_secret AS w_previous_secret, \
-         w.previous_until AS w_previous_until, w.created_at AS w_created_at \
-         FROM deliveries d LEFT JOIN webhooks w ON w.id = d.endpoint_id WHERE d.id = $1",
-    )
+    query(concat!(
+        "SELECT d.*, w.* FROM (SELECT ",
+        delivery_columns!(),
+        " FROM deliveries WHERE id = $1) AS d LEFT JOIN (SELECT ",
+        endpoint_columns!(),
+        " FROM webhooks) AS w ON w.id = d.endpoint_id"
+    ))
     .bind(id)
     .fetch_optional(c, |r| Ok((row_to_delivery(r)?, joined_endpoint(r)?)))
     .await
@@ -305,11 +306,15 @@ pub async fn get_with_endpoint(
 
 /// An endpoint's deliveries, newest first.
 pub async fn for_endpoint(c: &mut Conn, endpoint_id: &str, limit: i64) -> Result<Vec<Delivery>> {
-    query("SELECT * FROM deliveries WHERE endpoint_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2")
-        .bind(endpoint_id)
-        .bind(limit)
-        .fetch_all(c, row_to_delivery)
-        .await
+    query(concat!(
+        "SELECT ",
+        delivery_columns!(),
+        " FROM deliveries WHERE endpoint_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+    ))
+    .bind(endpoint_id)
+    .bind(limit)
+    .fetch_all(c, row_to_delivery)
+    .await
 }
 
 /// What becomes of a delivery's queue job after an attempt.

@@ -171,18 +171,26 @@ fn queue_of(name: &str) -> Result<Queue> {
     Queue::parse(name).ok_or_else(|| StoreError::Corrupt(format!("unknown queue {name:?}")))
 }
 
+/// The columns every job read selects first, in this order ([`row_to_job`] reads them by
+/// position: by name, each column was a search of the statement's names).
+macro_rules! job_columns {
+    () => {
+        "seq, id, queue, name, data, due_ms, attempts_made, last_error, grp"
+    };
+}
+
 fn row_to_job(r: &dyn Cols) -> Result<Job> {
-    let data = r.text("data");
+    let data = r.text_at(4);
     Ok(Job {
-        seq: r.int("seq"),
-        id: r.text("id"),
-        queue: queue_of(&r.text("queue"))?,
-        name: r.text("name"),
+        seq: r.int_at(0),
+        id: r.text_at(1),
+        queue: queue_of(&r.text_at(2))?,
+        name: r.text_at(3),
         data: serde_json::from_str(&data).unwrap_or(serde_json::Value::String(data)),
-        due: ts(r.int("due_ms"))?,
-        attempts_made: r.int("attempts_made"),
-        last_error: r.opt_text("last_error"),
-        group: r.opt_text("grp"),
+        due: ts(r.int_at(5))?,
+        attempts_made: r.int_at(6),
+        last_error: r.opt_text_at(7),
+        group: r.opt_text_at(8),
     })
 }
 
@@ -204,9 +212,13 @@ pub async fn due(
     claimed_by: Timestamp,
     limit: i64,
 ) -> Result<Vec<Job>> {
-    const DUE: &str = "SELECT * FROM jobs WHERE queue = $1 AND due_ms <= $4 AND (due_ms <= $2 OR relayed = $5) \
-         ORDER BY due_ms, rank, seq LIMIT $3";
-    const ROW: &str = "seq, id, queue, name, data, due_ms, attempts_made, last_error, grp";
+    const DUE: &str = concat!(
+        "SELECT ",
+        job_columns!(),
+        ", rank FROM jobs WHERE queue = $1 AND due_ms <= $4 AND (due_ms <= $2 OR relayed = $5) \
+         ORDER BY due_ms, rank, seq LIMIT $3"
+    );
+    const ROW: &str = job_columns!();
     let bound = |sql: String| {
         query(sql)
             .bind(queue.as_str())
@@ -319,10 +331,14 @@ pub async fn due_heads(
     claimed_by: Timestamp,
     limit: i64,
 ) -> Result<Vec<Job>> {
-    const SQL: &str = "SELECT * FROM jobs j WHERE queue = $1 AND due_ms <= $4 AND (due_ms <= $2 OR relayed = $5) \
+    const SQL: &str = concat!(
+        "SELECT ",
+        job_columns!(),
+        " FROM jobs j WHERE queue = $1 AND due_ms <= $4 AND (due_ms <= $2 OR relayed = $5) \
          AND (grp IS NULL OR NOT EXISTS \
          (SELECT 1 FROM jobs k WHERE k.queue = $1 AND k.grp = j.grp AND k.seq < j.seq)) \
-         ORDER BY due_ms, rank, seq LIMIT $3";
+         ORDER BY due_ms, rank, seq LIMIT $3"
+    );
     query(locked(SQL, c.locking(), "FOR UPDATE SKIP LOCKED"))
         .bind(queue.as_str())
         .bind(now.as_millisecond())
@@ -340,23 +356,32 @@ pub async fn lease(c: &mut Conn, ids: &[String], until: Timestamp) -> Result<()>
     }
     // A relayed job leased here is marked claimed: if the lease runs out, the store's
     // runner takes it at once instead of waiting for the queue's fallback lag.
-    const SQL: &str = "UPDATE jobs SET due_ms = $1, relayed = CASE WHEN relayed = $3 THEN $3 ELSE $4 END \
-         WHERE id IN (SELECT value FROM LIST($2))";
-    // Most claims take one job (a delivery, a space's status post): its key alone, without
-    // building and reading a JSON list.
-    const ONE: &str = "UPDATE jobs SET due_ms = $1, relayed = CASE WHEN relayed = $3 THEN $3 ELSE $4 END \
-         WHERE id = $2";
-    let (sql, bound) = match ids {
-        [one] => (ONE, one.clone()),
-        _ => (SQL, serde_json::to_string(ids).expect("strings serialise")),
-    };
-    query(sql)
-        .bind(until.as_millisecond())
-        .bind(bound)
-        .bind(Relay::Pending.as_i64())
-        .bind(Relay::Claimed.as_i64())
-        .execute(c)
-        .await?;
+    const ONE: &str = "UPDATE jobs SET due_ms = $2, relayed = CASE WHEN relayed = $3 THEN $3 ELSE $4 END \
+         WHERE id = $1";
+    const MANY: &str = "UPDATE jobs SET due_ms = $2, relayed = CASE WHEN relayed = $3 THEN $3 ELSE $4 END \
+         WHERE id IN (SELECT value->>0 FROM ROWS($1))";
+    let until = until.as_millisecond();
+    let (pending, claimed) = (Relay::Pending.as_i64(), Relay::Claimed.as_i64());
+    if let [one] = ids {
+        // Most claims take one job (a delivery, a space's status post): its key alone,
+        // without building and reading a JSON list on PostgreSQL.
+        query(ONE)
+            .bind(one)
+            .bind(until)
+            .bind(pending)
+            .bind(claimed)
+            .execute(c)
+            .await?;
+        return Ok(());
+    }
+    let mut w = bulk(ONE, MANY, 1)
+        .shared(until)
+        .shared(pending)
+        .shared(claimed);
+    for id in ids {
+        w.row([id.into()]);
+    }
+    w.execute(c).await?;
     Ok(())
 }
 
@@ -412,11 +437,15 @@ pub async fn relay_index(c: &mut Conn, relaying: bool) -> Result<()> {
 
 /// Pending jobs of `queue` in run order (for inspection).
 pub async fn list(c: &mut Conn, queue: Queue, limit: i64) -> Result<Vec<Job>> {
-    query("SELECT * FROM jobs WHERE queue = $1 ORDER BY due_ms, rank, seq LIMIT $2")
-        .bind(queue.as_str())
-        .bind(limit)
-        .fetch_all(c, row_to_job)
-        .await
+    query(concat!(
+        "SELECT ",
+        job_columns!(),
+        " FROM jobs WHERE queue = $1 ORDER BY due_ms, rank, seq LIMIT $2"
+    ))
+    .bind(queue.as_str())
+    .bind(limit)
+    .fetch_all(c, row_to_job)
+    .await
 }
 
 /// Records a failed attempt and moves the job to `retry_at`.
@@ -444,8 +473,12 @@ pub async fn group_due(
     up_to: Timestamp,
     limit: i64,
 ) -> Result<Vec<Job>> {
-    const SQL: &str = "SELECT * FROM jobs WHERE queue = $1 AND grp = $2 AND due_ms <= $3 \
-         ORDER BY due_ms, rank, seq LIMIT $4";
+    const SQL: &str = concat!(
+        "SELECT ",
+        job_columns!(),
+        " FROM jobs WHERE queue = $1 AND grp = $2 AND due_ms <= $3 \
+         ORDER BY due_ms, rank, seq LIMIT $4"
+    );
     query(locked(SQL, c.locking(), "FOR UPDATE"))
         .bind(queue.as_str())
         .bind(group)
@@ -466,7 +499,10 @@ pub async fn claim_exact(
     until: Timestamp,
 ) -> Result<Option<Job>> {
     query(
-        "UPDATE jobs SET due_ms = $4, relayed = $5 WHERE queue = $1 AND id = $2 AND due_ms = $3 RETURNING *",
+        concat!(
+            "UPDATE jobs SET due_ms = $4, relayed = $5 WHERE queue = $1 AND id = $2 AND due_ms = $3 RETURNING ",
+            job_columns!()
+        ),
     )
     .bind(queue.as_str())
     .bind(id)
@@ -481,7 +517,11 @@ pub async fn claim_exact(
 /// PostgreSQL write transaction it is locked until commit (waiting for a transaction that
 /// holds it, such as the relay marking it relayed: skipping it would lose the turn).
 pub async fn group_head(c: &mut Conn, queue: Queue, group: &str) -> Result<Option<Job>> {
-    const SQL: &str = "SELECT * FROM jobs WHERE queue = $1 AND grp = $2 ORDER BY seq LIMIT 1";
+    const SQL: &str = concat!(
+        "SELECT ",
+        job_columns!(),
+        " FROM jobs WHERE queue = $1 AND grp = $2 ORDER BY seq LIMIT 1"
+    );
     query(locked(SQL, c.locking(), "FOR UPDATE"))
         .bind(queue.as_str())
         .bind(group)
@@ -491,9 +531,11 @@ pub async fn group_head(c: &mut Conn, queue: Queue, group: &str) -> Result<Optio
 
 /// Jobs of `queue` whose current plan has not been relayed to Redis yet, in due order.
 pub async fn unrelayed(c: &mut Conn, queue: Queue, limit: i64) -> Result<Vec<Job>> {
-    query(
-        "SELECT * FROM jobs WHERE queue = $1 AND relayed = $3 ORDER BY due_ms, rank, seq LIMIT $2",
-    )
+    query(concat!(
+        "SELECT ",
+        job_columns!(),
+        " FROM jobs WHERE queue = $1 AND relayed = $3 ORDER BY due_ms, rank, seq LIMIT $2"
+    ))
     .bind(queue.as_str())
     .bind(limit)
     .bind(Relay::Pending.as_i64())

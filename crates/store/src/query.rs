@@ -213,7 +213,10 @@ impl Query<'_> {
 pub(crate) fn lite_sql(sql: &str) -> std::sync::Arc<str> {
     use std::collections::HashMap;
     use std::sync::{Arc, LazyLock, PoisonError, RwLock};
-    static REWRITTEN: LazyLock<RwLock<HashMap<String, Arc<str>>>> = LazyLock::new(Default::default);
+    // foldhash, not the standard SipHash: the key is the whole text (hundreds of bytes), and
+    // SipHash over it was most of this lookup, on every statement.
+    type Texts = HashMap<String, Arc<str>, foldhash::fast::RandomState>;
+    static REWRITTEN: LazyLock<RwLock<Texts>> = LazyLock::new(Default::default);
     if let Some(done) = REWRITTEN
         .read()
         .unwrap_or_else(PoisonError::into_inner)

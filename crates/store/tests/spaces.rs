@@ -5,7 +5,7 @@
 
 use jiff::Timestamp;
 use zs_core::series::NoShowStrikes;
-use zs_core::{Limit, Policies, initial_status};
+use zs_core::{Limit, Policies, SpaceId, initial_status};
 use zs_store::{Backend, spaces, testing};
 
 fn at() -> Timestamp {
@@ -64,4 +64,41 @@ async fn policies_are_stored_changed_and_unset(db: Backend) {
     assert_eq!(read("s2").await.0.settings.policies, Policies::NONE);
 }
 
-zs_store::test_on_both_backends!(policies_are_stored_changed_and_unset);
+/// Many spaces read at once (the timer runner's batch, the simulator's checks): each known
+/// one once, in id order, whatever the order and repeats of the list; unknown ids are left
+/// out. SQLite reads them one key at a time, PostgreSQL in one statement (locking them
+/// inside a write transaction).
+async fn many_spaces_are_read_once_each_in_id_order(db: Backend) {
+    let store = testing::fresh(db, "space-many").await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    for id in ["s3", "s1", "s2"] {
+        let s = testing::utc_space(id);
+        let st = initial_status(&s, &[], at());
+        assert!(spaces::insert(&mut tx, &s, &st).await.unwrap());
+    }
+    tx.commit().await.unwrap();
+    let ids: Vec<SpaceId> = ["s2", "nope", "s3", "s2", "s1"]
+        .into_iter()
+        .map(|i| SpaceId::parse(i).unwrap())
+        .collect();
+    let refs: Vec<&SpaceId> = ids.iter().collect();
+    let names = |rows: Vec<(zs_core::Space, zs_core::SpaceStatus)>| {
+        rows.into_iter()
+            .map(|(s, _)| s.id.as_str().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let mut c = store.read().await.unwrap();
+    let read = spaces::get_many(&mut c, &refs).await.unwrap();
+    assert_eq!(names(read), ["s1", "s2", "s3"]);
+    drop(c);
+    let mut tx = store.begin().await.unwrap();
+    let locked = spaces::get_many_unless_busy(&mut tx, &refs).await.unwrap();
+    assert_eq!(names(locked), ["s1", "s2", "s3"]);
+    assert!(spaces::get_many(&mut tx, &[]).await.unwrap().is_empty());
+    tx.commit().await.unwrap();
+}
+
+zs_store::test_on_both_backends!(
+    policies_are_stored_changed_and_unset,
+    many_spaces_are_read_once_each_in_id_order
+);
