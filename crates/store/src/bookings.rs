@@ -5,6 +5,7 @@ use crate::bulk::bulk;
 use crate::query::query;
 use crate::{Conn, Result, StoreError, opt_ts, ts};
 use jiff::Timestamp;
+use std::collections::HashSet;
 use zs_core::scope::NEXT_SCHEDULED;
 use zs_core::{Booking, BookingId, BookingStatus, Scope, SeriesId, SpaceId};
 
@@ -165,9 +166,8 @@ pub async fn working_sets(
 
 /// A row reader for the reads below, which join their branches with UNION ALL (a plain
 /// UNION sorts every branch in a temporary B-tree), so a booking two branches find comes
-/// twice: it reads each row's id and decodes the booking only the first time it is seen.
-fn each_once() -> impl FnMut(&dyn Cols) -> Result<Option<Booking>> {
-    let mut seen = std::collections::HashSet::new();
+/// twice: it reads each row's id and decodes the booking only if `seen` does not hold it yet.
+fn each_once(seen: &mut HashSet<String>) -> impl FnMut(&dyn Cols) -> Result<Option<Booking>> {
     move |r| {
         let id = r.text_at(0);
         if seen.contains(&id) {
@@ -229,7 +229,7 @@ pub async fn timer_sets(
         .bind(earliest.as_millisecond())
         .bind(&extra)
         .bind(next.max(1) as i64 - 1)
-        .fetch_some(c, each_once())
+        .fetch_some(c, each_once(&mut HashSet::new()))
         .await?;
     Ok(in_start_order(list))
 }
@@ -254,7 +254,7 @@ async fn timer_sets_one_by_one(
          status = 'scheduled' AND start_ms >= $3 ORDER BY start_ms LIMIT $4) AS nx"
     );
     let one_booking = format!("SELECT {COLUMNS} FROM bookings WHERE id = $1");
-    let mut once = each_once();
+    let mut seen = HashSet::new();
     let mut list = vec![];
     for space in spaces {
         let q = query(one_space.as_str())
@@ -262,17 +262,16 @@ async fn timer_sets_one_by_one(
             .bind(max_cleaning_ms)
             .bind(earliest.as_millisecond())
             .bind(next.max(1) as i64);
-        list.extend(q.fetch_some(c, &mut once).await?);
+        list.extend(q.fetch_some(c, each_once(&mut seen)).await?);
     }
     // The timers' own bookings: most are among those read already.
-    let read: std::collections::HashSet<&str> = list.iter().map(|b| b.id.as_str()).collect();
     let missing: Vec<&&BookingId> = extra
         .iter()
-        .filter(|id| !read.contains(id.as_str()))
+        .filter(|id| !seen.contains(id.as_str()))
         .collect();
     for id in missing {
         let q = query(one_booking.as_str()).bind(id.as_str());
-        let found = q.fetch_some(c, &mut once).await?;
+        let found = q.fetch_some(c, each_once(&mut seen)).await?;
         list.extend(found.into_iter().filter(|b| spaces.contains(&&b.space_id)));
     }
     Ok(in_start_order(list))
@@ -311,7 +310,7 @@ pub async fn scoped(c: &mut Conn, space: &SpaceId, scope: &Scope) -> Result<Vec<
         .bind(from)
         .bind(before)
         .bind(after)
-        .fetch_some(c, each_once())
+        .fetch_some(c, each_once(&mut HashSet::new()))
         .await?;
     Ok(in_start_order(list))
 }

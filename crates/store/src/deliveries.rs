@@ -123,7 +123,20 @@ macro_rules! delivery_columns {
 }
 
 /// How many columns `delivery_columns!` names: a joined endpoint's come after them.
-const DELIVERY_WIDTH: usize = 10;
+const DELIVERY_WIDTH: usize = column_count(delivery_columns!());
+
+/// The number of columns in a comma-separated list of them.
+const fn column_count(list: &str) -> usize {
+    let bytes = list.as_bytes();
+    let (mut i, mut n) = (0, 1);
+    while i < bytes.len() {
+        if bytes[i] == b',' {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+}
 
 /// The endpoint whose `endpoint_columns!` start at column `at` of `r`.
 fn endpoint_at(r: &dyn Cols, at: usize) -> Result<Endpoint> {
