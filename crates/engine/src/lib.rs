@@ -14,6 +14,7 @@
 //! - `report`: what committed, logged, counted, broadcast and woken up;
 //! - [`timers`]: the timer runner; [`outbox`]: status posts and webhook deliveries;
 //!   [`ingress`]: ingress jobs from other services; [`secrets`]: webhook signing secrets;
+//!   [`retention`]: settled webhook deliveries deleted once past their retention;
 //! - [`testing`]: an engine on a fresh store and a manual clock, for tests.
 
 mod apply;
@@ -23,6 +24,7 @@ pub mod outbox;
 pub mod payload;
 mod persist;
 mod report;
+pub mod retention;
 pub mod secrets;
 pub mod series;
 mod space_tx;

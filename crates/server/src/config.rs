@@ -65,6 +65,11 @@ pub struct ServeArgs {
     /// `P90D`, `P26W`); extended as time passes.
     #[arg(long, env = "ZS_SERIES_HORIZON", default_value = "P90D")]
     pub series_horizon: String,
+    /// How long a settled webhook delivery (delivered or failed) is kept, with its attempt
+    /// log, after its last change (ISO-8601 weeks, days, hours: `P30D`, `PT12H`); `off`
+    /// keeps every delivery for ever. Pending deliveries are never deleted.
+    #[arg(long, env = "ZS_DELIVERY_RETENTION", default_value = "P30D")]
+    pub delivery_retention: String,
     /// Per-attempt timeout of outbound HTTP, in milliseconds.
     #[arg(long, env = "ZS_HTTP_TIMEOUT_MS", default_value_t = 10_000)]
     pub http_timeout_ms: u64,

@@ -177,11 +177,22 @@ fn postgres_error(url: &str, e: zs_store::StoreError) -> anyhow::Error {
     }
 }
 
+/// `ZS_DELIVERY_RETENTION`: a duration, or `off` (`None`: keep every delivery).
+fn delivery_retention(s: &str) -> anyhow::Result<Option<jiff::SignedDuration>> {
+    if s.trim().eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    let keep = zs_core::Limit::parse(s.trim())
+        .map_err(|e| anyhow!("ZS_DELIVERY_RETENTION: {e}, or \"off\""))?;
+    Ok(Some(keep.duration()))
+}
+
 /// Runs the service until a shutdown signal.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_tracing("info,sqlx=warn");
     // Install the metrics recorder before anything records.
     zs_api::metrics_handle();
+    let retention = delivery_retention(&args.delivery_retention)?;
     private_dir(&args.data_dir)?;
     let database_url = args.database_url.as_deref().filter(|u| !u.is_empty());
     // The embedded file allows one process; PostgreSQL allows as many as you like.
@@ -244,6 +255,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     workers.spawn(engine.clone().timer_loop(stop_rx.clone()));
     workers.spawn(engine.clone().checkpoint_loop(stop_rx.clone()));
     workers.spawn(engine.clone().series_loop(stop_rx.clone()));
+    workers.spawn(engine.clone().retention_loop(retention, stop_rx.clone()));
     workers.spawn(engine.clone().follow_other_instances(stop_rx.clone()));
     workers.spawn(
         engine

@@ -235,7 +235,7 @@ async fn run_world(w: &World, base: &std::path::Path, a: &SimulateArgs) -> Resul
         }
     };
     println!(
-        "{label}: ok in {secs:.1} s — {} spaces, {:.0} virtual days, {} steps ({:.0}/s)\n  bookings: {} requested, {} accepted, {} conflicts refused, {} invalid refused; {} refused by a booking policy (bookings, extensions, walk-ups); series {} made ({} refused whole, {} occurrences skipped, {} cancelled with their series, {} released by no-show strikes with {} occurrences, {} occurrences booked as series without an end were extended); user events {} applied, {} refused; maintenance toggles {}; extensions {} ({} refused), walk-ups {} ({} refused)\n  transitions checked against the oracle: {} ({} by timers); ingress jobs {} ({} delivered twice)\n  faults: {} crashes, {} crashes mid-delivery, {} timer jobs handed over twice, {} runner stalls, {} clock jumps, {} receiver changes\n  webhooks: {} delivered ({} received more than once), {} dead-lettered after their whole schedule; status posts: {} in order, gapless",
+        "{label}: ok in {secs:.1} s — {} spaces, {:.0} virtual days, {} steps ({:.0}/s)\n  bookings: {} requested, {} accepted, {} conflicts refused, {} invalid refused; {} refused by a booking policy (bookings, extensions, walk-ups); series {} made ({} refused whole, {} occurrences skipped, {} cancelled with their series, {} released by no-show strikes with {} occurrences, {} occurrences booked as series without an end were extended); user events {} applied, {} refused; maintenance toggles {}; extensions {} ({} refused), walk-ups {} ({} refused)\n  transitions checked against the oracle: {} ({} by timers); ingress jobs {} ({} delivered twice)\n  faults: {} crashes, {} crashes mid-delivery, {} timer jobs handed over twice, {} runner stalls, {} clock jumps, {} receiver changes\n  webhooks: {} delivered ({} received more than once), {} dead-lettered after their whole schedule, {} of them checked and deleted a day after they settled; status posts: {} in order, gapless",
         plan.spaces,
         s.virtual_days,
         s.steps,
@@ -272,6 +272,7 @@ async fn run_world(w: &World, base: &std::path::Path, a: &SimulateArgs) -> Resul
         s.webhooks_delivered,
         s.webhook_redeliveries,
         s.webhooks_dead,
+        s.deliveries_pruned,
         s.status_posts
     );
     Ok(s)

@@ -111,6 +111,20 @@ fn a_redis_that_refuses_the_login_is_said_in_plain_words() {
 }
 
 #[test]
+fn a_delivery_retention_that_is_not_a_duration_is_refused_in_one_line() {
+    for bad in ["P1M", "soon", "PT0S"] {
+        let f = serve_expecting_exit("bad-retention", &[("ZS_DELIVERY_RETENTION", bad.into())]);
+        assert!(f.took < FAILS_WITHIN, "took {:?}", f.took);
+        assert_eq!(f.code, Some(2), "{bad}: {:#?}", f.stderr);
+        assert_eq!(f.stderr.len(), 1, "{bad}: {:#?}", f.stderr);
+        let line = &f.stderr[0];
+        assert!(line.contains("ZS_DELIVERY_RETENTION"), "{line}");
+        assert!(line.contains(&format!("{bad:?}")), "{line}");
+        assert!(line.contains("\"off\""), "{line}");
+    }
+}
+
+#[test]
 fn missing_postgres_database_says_so_once() {
     let db = format!("zs_no_such_db_{}", std::process::id());
     let url = format!("postgres://postgres@127.0.0.1:5432/{db}");

@@ -1,6 +1,7 @@
 //! Outbound behaviour on the real binary: a dead receiver is dead-lettered after its
 //! schedule and can be replayed; a slow receiver never delays a transition; the SSRF rule;
-//! transitions streamed over SSE; the metrics a operator needs.
+//! transitions streamed over SSE; the metrics a operator needs; settled deliveries deleted
+//! after their retention.
 
 mod support;
 
@@ -209,4 +210,86 @@ async fn a_slow_receiver_never_delays_a_transition() {
         .filter(|t| t["event"] != "BOOKING_CREATED")
         .count();
     assert_eq!(timer_transitions, 15, "5 × (upcoming, start, no-show): {h}");
+}
+
+/// `ZS_DELIVERY_RETENTION`: a delivered webhook is deleted with its log once the retention
+/// has passed since it settled (then listing leaves it out and a retry of it is 404); a
+/// pending delivery stays, however long its retries take.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settled_deliveries_are_deleted_after_the_retention_and_pending_ones_stay() {
+    let ok = Receiver::start().await;
+    let down = Receiver::start().await;
+    down.fail_first.store(usize::MAX, Ordering::SeqCst);
+    let dir = data_dir("retention");
+    let server = Server::start(
+        &dir,
+        &[
+            ("ZS_ALLOW_PRIVATE_WEBHOOKS", "true".into()),
+            ("ZS_DELIVERY_RETENTION", "PT2S".into()),
+            ("ZS_WEBHOOK_RETRY", "0s,1h".into()),
+        ],
+    );
+    let api = Api::new(&server.base);
+    let mut paths = vec![];
+    for r in [&ok, &down] {
+        let body = json!({"url": r.url(), "events": ["booking.created"]});
+        let (s, wh) = api.post("/v1/webhooks", body).await;
+        assert_eq!(s, 201, "{wh}");
+        paths.push(format!(
+            "/v1/webhooks/{}/deliveries",
+            wh["id"].as_str().unwrap()
+        ));
+    }
+    let space = json!({"id": "rt", "name": "rt", "timezone": "UTC"});
+    assert_eq!(api.post("/v1/spaces", space).await.0, 201);
+    let booking =
+        json!({"id": "rt1", "spaceId": "rt", "start": at(3_600_000), "end": at(7_200_000)});
+    assert_eq!(api.post("/v1/bookings", booking).await.0, 201);
+
+    // Delivered to one, failed once at the other (its retry is an hour away).
+    let mut delivered = serde_json::Value::Null;
+    eventually(10, "the delivery to the receiver that answers", || {
+        !ok.all().is_empty() && !down.all().is_empty()
+    })
+    .await;
+    for _ in 0..40 {
+        delivered = api.get(&paths[0]).await.1["items"][0].clone();
+        if delivered["status"] == "delivered" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(delivered["status"], "delivered", "{delivered}");
+    let id = delivered["id"].as_str().unwrap().to_owned();
+
+    // Deleted within the retention and one look (a quarter of it, at least a second).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let (s, v) = api.get(&paths[0]).await;
+        assert_eq!(s, 200, "{v}");
+        if v["items"].as_array().unwrap().is_empty() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still listed after 15 s: {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (s, v) = api
+        .post(&format!("/v1/deliveries/{id}/retry"), json!({}))
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (404, Some("not_found")),
+        "{v}"
+    );
+
+    // The pending one is still there, with its attempt, older than the retention.
+    let (_, v) = api.get(&paths[1]).await;
+    let pending = &v["items"][0];
+    assert_eq!(pending["status"], "pending", "{v}");
+    assert_eq!(pending["attempts"], 1, "{v}");
+    assert_eq!(pending["log"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(ok.all().len(), 1, "sent once");
 }

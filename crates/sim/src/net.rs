@@ -73,6 +73,16 @@ impl Net {
         f(&self.lock().seen)
     }
 
+    /// Forgets the webhook ids of deliveries checked and deleted: the memory of what was
+    /// received stays as small as the store's. One of them received again is then an id no
+    /// delivery has, which the final checks catch.
+    pub fn forget_webhooks(&self, ids: &[String]) {
+        let mut st = self.lock();
+        for id in ids {
+            st.seen.webhooks.remove(id);
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -110,6 +110,8 @@ pub struct Stats {
     pub webhook_redeliveries: u64,
     /// Status posts acknowledged (distinct space × sequence).
     pub status_posts: u64,
+    /// Settled deliveries checked and then deleted by the retention.
+    pub deliveries_pruned: u64,
     /// Virtual time covered.
     pub virtual_days: f64,
 }
@@ -160,8 +162,18 @@ struct World {
     made_series: Vec<(usize, String)>,
     /// The series without an end, extended as the engine's loop would.
     open_series: Vec<OpenSeries>,
+    /// Deliveries to the endpoint of every booking event, per event type, counted as they
+    /// are checked (before the retention deletes them, or at the end).
+    sent: HashMap<String, u64>,
+    /// When the settled deliveries are next checked and deleted.
+    next_retention: Timestamp,
     stats: Stats,
 }
+
+/// How long the world keeps a settled delivery (`ZS_DELIVERY_RETENTION`): a day, so every
+/// simulated day checks and deletes the deliveries settled the day before, through the
+/// engine's own pruning, and the store stays as small as a service's.
+const DELIVERY_RETENTION: SignedDuration = SignedDuration::from_hours(24);
 
 /// How far ahead the engine books a series without an end (`ZS_SERIES_HORIZON`): a few
 /// days, so the simulated weeks extend every such series many times.
@@ -219,6 +231,11 @@ pub async fn run(plan: &PlanConfig, steps: &[Step], dir: &Path) -> Result<Stats,
         w.step(step)
             .await
             .map_err(|message| Violation { step: i, message })?;
+        if w.clock.now() >= w.next_retention {
+            w.retire_deliveries()
+                .await
+                .map_err(|message| Violation { step: i, message })?;
+        }
         logged(i)?;
         w.stats.steps += 1;
     }
@@ -275,6 +292,8 @@ impl World {
             day_fired: HashSet::new(),
             crash_on_delivery: false,
             stalled_until: None,
+            sent: HashMap::new(),
+            next_retention: plan.start + DELIVERY_RETENTION,
             stats: Stats::default(),
         };
         let now = w.clock.now();
@@ -1389,67 +1408,117 @@ impl World {
         Ok(())
     }
 
-    async fn final_deliveries(&mut self) -> Check<()> {
+    /// Checks every delivery settled a retention ago, then has the engine delete them (as
+    /// `serve` does); the engine must delete exactly those.
+    async fn retire_deliveries(&mut self) -> Check<()> {
+        let now = self.clock.now();
+        let before = now - DELIVERY_RETENTION;
+        self.next_retention = now + DELIVERY_RETENTION;
         let mut c = self.engine.store.read().await.map_err(err)?;
+        let settled = deliveries::settled_before(&mut c, before, i64::MAX)
+            .await
+            .map_err(err)?;
+        let ids = self.check_deliveries(&mut c, settled).await?;
+        drop(c);
+        let pruned = self.engine.prune_deliveries(before).await.map_err(err)?;
+        if pruned != ids.len() as u64 {
+            return Err(format!(
+                "the retention deleted {pruned} deliveries settled before {before}; {} were",
+                ids.len()
+            ));
+        }
+        self.net.forget_webhooks(&ids);
+        self.stats.deliveries_pruned += pruned;
+        Ok(())
+    }
+
+    /// Checks deliveries (settled ones, or every one left at the end): a delivered one was
+    /// received, a dead-lettered one used its whole schedule, none is pending, retries kept
+    /// their delays; counts them. Returns their ids.
+    async fn check_deliveries(
+        &mut self,
+        c: &mut zs_store::Conn,
+        list: Vec<deliveries::Delivery>,
+    ) -> Check<Vec<String>> {
+        let every_event: HashSet<String> = deliveries::endpoints(c)
+            .await
+            .map_err(err)?
+            .into_iter()
+            .filter(|e| e.url.contains(RECEIVERS[1]))
+            .map(|e| e.id)
+            .collect();
         let schedule: &RetrySchedule = &self.outbound.webhook_retry;
-        let mut ids = HashSet::new();
-        let mut sent: HashMap<String, u64> = HashMap::new();
-        for e in deliveries::endpoints(&mut c).await.map_err(err)? {
-            for d in deliveries::for_endpoint(&mut c, &e.id, i64::MAX)
-                .await
-                .map_err(err)?
-            {
-                ids.insert(d.id.clone());
-                if e.url.contains(RECEIVERS[1]) {
-                    *sent.entry(d.event_type.clone()).or_default() += 1;
+        let mut ids = Vec::with_capacity(list.len());
+        for d in list {
+            if every_event.contains(&d.endpoint_id) {
+                *self.sent.entry(d.event_type.clone()).or_default() += 1;
+            }
+            let acked = self
+                .net
+                .seen(|s| s.webhooks.get(&d.id).copied().unwrap_or(0));
+            match d.status {
+                DeliveryStatus::Delivered => {
+                    if acked == 0 {
+                        return Err(format!(
+                            "delivery {} marked delivered, never received",
+                            d.id
+                        ));
+                    }
+                    self.stats.webhooks_delivered += 1;
+                    self.stats.webhook_redeliveries += u64::from(acked - 1);
                 }
-                let acked = self
-                    .net
-                    .seen(|s| s.webhooks.get(&d.id).copied().unwrap_or(0));
-                match d.status {
-                    DeliveryStatus::Delivered => {
-                        if acked == 0 {
-                            return Err(format!(
-                                "delivery {} marked delivered, never received",
-                                d.id
-                            ));
-                        }
-                        self.stats.webhooks_delivered += 1;
-                        self.stats.webhook_redeliveries += u64::from(acked - 1);
+                DeliveryStatus::Failed => {
+                    if d.attempts != i64::from(schedule.max_attempts()) {
+                        return Err(format!(
+                            "delivery {} dead-lettered after {} of {} attempts",
+                            d.id,
+                            d.attempts,
+                            schedule.max_attempts()
+                        ));
                     }
-                    DeliveryStatus::Failed => {
-                        if d.attempts != i64::from(schedule.max_attempts()) {
-                            return Err(format!(
-                                "delivery {} dead-lettered after {} of {} attempts",
-                                d.id,
-                                d.attempts,
-                                schedule.max_attempts()
-                            ));
-                        }
-                        self.stats.webhooks_dead += 1;
-                    }
-                    DeliveryStatus::Pending => {
-                        return Err(format!("delivery {} left pending at the end", d.id));
-                    }
+                    self.stats.webhooks_dead += 1;
                 }
-                if d.status == DeliveryStatus::Failed || d.attempts > 1 {
-                    let attempts = deliveries::attempts(&mut c, &d.id).await.map_err(err)?;
-                    for w in attempts.windows(2) {
-                        let wanted = schedule
-                            .delay_before(w[1].attempt as u32)
-                            .unwrap_or_default();
-                        let gap = w[1].at.duration_since(w[0].at);
-                        if gap < SignedDuration::try_from(wanted).unwrap_or_default() {
-                            return Err(format!(
-                                "delivery {} attempt {} came {gap:#} after the last, schedule says {wanted:?}",
-                                d.id, w[1].attempt
-                            ));
-                        }
+                DeliveryStatus::Pending => {
+                    return Err(format!("delivery {} left pending at the end", d.id));
+                }
+            }
+            if d.status == DeliveryStatus::Failed || d.attempts > 1 {
+                let attempts = deliveries::attempts(c, &d.id).await.map_err(err)?;
+                for w in attempts.windows(2) {
+                    let wanted = schedule
+                        .delay_before(w[1].attempt as u32)
+                        .unwrap_or_default();
+                    let gap = w[1].at.duration_since(w[0].at);
+                    if gap < SignedDuration::try_from(wanted).unwrap_or_default() {
+                        return Err(format!(
+                            "delivery {} attempt {} came {gap:#} after the last, schedule says {wanted:?}",
+                            d.id, w[1].attempt
+                        ));
                     }
                 }
             }
+            ids.push(d.id);
         }
-        // The endpoint subscribed to every booking event got one message per fact.
+        Ok(ids)
+    }
+
+    async fn final_deliveries(&mut self) -> Check<()> {
+        let mut c = self.engine.store.read().await.map_err(err)?;
+        let mut left = vec![];
+        for e in deliveries::endpoints(&mut c).await.map_err(err)? {
+            left.extend(
+                deliveries::for_endpoint(&mut c, &e.id, i64::MAX)
+                    .await
+                    .map_err(err)?,
+            );
+        }
+        let ids: HashSet<String> = self
+            .check_deliveries(&mut c, left)
+            .await?
+            .into_iter()
+            .collect();
+        // The endpoint subscribed to every booking event got one message per fact (those
+        // the retention deleted were counted before they went).
         let now = self.clock.now();
         let mut want: HashMap<&str, u64> = HashMap::new();
         for m in &self.models {
@@ -1464,7 +1533,7 @@ impl World {
             }
         }
         for (kind, n) in want {
-            let got = sent.get(kind).copied().unwrap_or(0);
+            let got = self.sent.get(kind).copied().unwrap_or(0);
             if got != n {
                 return Err(format!("{got} {kind} deliveries, the facts call for {n}"));
             }

@@ -1,4 +1,5 @@
-//! The simulator on small sizes: several seeds with faults keep every invariant, and a
+//! The simulator on small sizes: several seeds with faults keep every invariant (also
+//! while the delivery retention deletes what settled), and a
 //! sabotaged store is caught and shrunk to the step that broke it.
 
 use jiff::{SignedDuration, Timestamp};
@@ -59,6 +60,10 @@ async fn seed_keeps_every_invariant(seed: u64) -> zs_sim::Stats {
     );
     assert!(s.ingress_repeats > 0 && s.runner_stalls > 0, "{s:?}");
     assert!(s.webhooks_delivered > 0 && s.webhooks_dead > 0, "{s:?}");
+    assert!(
+        s.deliveries_pruned > 0 && s.deliveries_pruned < s.webhooks_delivered + s.webhooks_dead,
+        "settled deliveries checked and deleted along the way, the last ones at the end: {s:?}"
+    );
     assert!(s.status_posts as u64 >= s.transitions, "{s:?}");
     s
 }

@@ -413,6 +413,68 @@ pub async fn reopen(c: &mut Conn, id: &str, at: Timestamp) -> Result<()> {
     Ok(())
 }
 
+/// Deletes up to `limit` settled deliveries (delivered or failed: never a pending one)
+/// whose last change is before `before`, oldest first, with their attempt logs; returns
+/// the ids deleted. The settled rows are read through their own partial index
+/// (`deliveries_settled`), so a call visits only what it deletes however many are pending.
+/// A delivery replayed meanwhile is pending again and stays (the condition is checked
+/// again on the row it deletes).
+pub async fn prune_settled(c: &mut Conn, before: Timestamp, limit: i64) -> Result<Vec<String>> {
+    let ids = query(prune_sql())
+        .bind(before.as_millisecond())
+        .bind(limit)
+        .fetch_all(c, |r| Ok(r.text_at(0)))
+        .await?;
+    const ONE: &str = "DELETE FROM delivery_attempts WHERE delivery_id = $1";
+    const MANY: &str =
+        "DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT value->>0 FROM ROWS($1))";
+    let mut w = bulk(ONE, MANY, 1);
+    for id in &ids {
+        w.row([id.as_str().into()]);
+    }
+    w.execute(c).await?;
+    Ok(ids)
+}
+
+/// [`prune_settled`]'s statement. The partial index's condition is a literal in its
+/// migration; the planners use the index only for a statement that names the same
+/// literal, not a bound value.
+fn prune_sql() -> &'static str {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let settled = settled_before_sql();
+        format!(
+            "DELETE FROM deliveries WHERE {settled} AND id IN (SELECT id FROM deliveries \
+             WHERE {settled} ORDER BY updated_at, id LIMIT $2) RETURNING id"
+        )
+    });
+    SQL.as_str()
+}
+
+/// The condition of a delivery settled before `$1`: the partial index's, with its literal.
+fn settled_before_sql() -> String {
+    format!(
+        "status <> '{}' AND updated_at < $1",
+        DeliveryStatus::Pending.as_str()
+    )
+}
+
+/// The deliveries [`prune_settled`] would delete with the same arguments, in its order
+/// (for the simulator, which checks each before it goes).
+pub async fn settled_before(c: &mut Conn, before: Timestamp, limit: i64) -> Result<Vec<Delivery>> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "SELECT {} FROM deliveries WHERE {} ORDER BY updated_at, id LIMIT $2",
+            delivery_columns!(),
+            settled_before_sql()
+        )
+    });
+    query(SQL.as_str())
+        .bind(before.as_millisecond())
+        .bind(limit)
+        .fetch_all(c, row_to_delivery)
+        .await
+}
+
 /// The attempts of a delivery, oldest first.
 pub async fn attempts(c: &mut Conn, id: &str) -> Result<Vec<Attempt>> {
     fn row_to_attempt(r: &dyn Cols) -> Result<Attempt> {
@@ -429,4 +491,27 @@ pub async fn attempts(c: &mut Conn, id: &str) -> Result<Vec<Attempt>> {
         .bind(id)
         .fetch_all(c, row_to_attempt)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::query::query;
+
+    /// The pruning reads the settled deliveries through their partial index, in its order
+    /// (no sort, no scan of the pending ones).
+    #[tokio::test]
+    async fn settled_deliveries_are_found_through_their_partial_index() {
+        let store = crate::testing::fresh_sqlite("prune-plan").await.unwrap();
+        let mut c = store.read().await.unwrap();
+        let steps = query(format!("EXPLAIN QUERY PLAN {}", super::prune_sql()))
+            .bind(0_i64)
+            .bind(10_i64)
+            .fetch_all(&mut c, |r| Ok(r.text_at(3)))
+            .await
+            .unwrap()
+            .join("\n");
+        assert!(steps.contains("INDEX deliveries_settled"), "{steps}");
+        assert!(!steps.contains("SCAN deliveries\n"), "{steps}");
+        assert!(!steps.contains("TEMP B-TREE"), "{steps}");
+    }
 }

@@ -188,7 +188,103 @@ async fn an_attempt_is_logged_and_settles_its_delivery_and_job(db: Backend) {
     );
 }
 
+/// Settles `id` with one attempt at `at`: delivered, failed for good, or failed with a
+/// retry an hour later (still pending).
+async fn attempt(tx: &mut Conn, id: &str, at: Timestamp, status: DeliveryStatus) {
+    let a = Attempt {
+        attempt: 1,
+        at,
+        status_code: Some(if status == DeliveryStatus::Delivered {
+            204
+        } else {
+            500
+        }),
+        error: None,
+        duration_ms: 3,
+        success: status == DeliveryStatus::Delivered,
+    };
+    let retry = at + SignedDuration::from_hours(1);
+    let job = match status {
+        DeliveryStatus::Pending => JobAfterAttempt::RetryAt(retry, "HTTP 500"),
+        _ => JobAfterAttempt::Remove,
+    };
+    deliveries::settle_attempt(tx, id, &a, status, id, job)
+        .await
+        .unwrap();
+}
+
+/// How many attempts of `id` are logged.
+async fn logged(tx: &mut Conn, id: &str) -> usize {
+    deliveries::attempts(tx, id).await.unwrap().len()
+}
+
+/// Retention deletes settled deliveries (delivered and failed) whose last change is before
+/// the cut-off, oldest first and at most `limit` a call, with their attempt logs; a pending
+/// delivery stays however old, and so does one replayed (pending again).
+async fn settled_deliveries_are_pruned_oldest_first_with_their_attempts(db: Backend) {
+    let store = testing::fresh(db, "prune-settled").await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let t0 = Timestamp::from_second(1_800_000_000).unwrap();
+    let secs = |s: i64| t0 + SignedDuration::from_secs(s);
+    let plan = [
+        ("msg_a", 3, DeliveryStatus::Delivered),
+        ("msg_b", 1, DeliveryStatus::Delivered),
+        ("msg_c", 2, DeliveryStatus::Failed),
+        ("msg_d", 1, DeliveryStatus::Pending),
+        ("msg_e", 10, DeliveryStatus::Delivered),
+        ("msg_f", 4, DeliveryStatus::Failed),
+    ];
+    for (id, at, status) in plan {
+        endpoint_and_delivery(&mut tx, id, t0).await;
+        attempt(&mut tx, id, secs(at), status).await;
+    }
+    // msg_f is replayed: pending again, its log kept.
+    deliveries::reopen(&mut tx, "msg_f", secs(5)).await.unwrap();
+
+    let mut first = deliveries::prune_settled(&mut tx, secs(5), 2)
+        .await
+        .unwrap();
+    first.sort();
+    assert_eq!(first, ["msg_b", "msg_c"], "the oldest two settled");
+    let rest = deliveries::prune_settled(&mut tx, secs(5), 10)
+        .await
+        .unwrap();
+    assert_eq!(rest, ["msg_a"]);
+    assert!(
+        deliveries::prune_settled(&mut tx, secs(5), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    for id in ["msg_a", "msg_b", "msg_c"] {
+        assert_eq!(deliveries::get(&mut tx, id).await.unwrap(), None, "{id}");
+        assert_eq!(logged(&mut tx, id).await, 0, "{id}'s attempts");
+    }
+    for id in ["msg_d", "msg_e", "msg_f"] {
+        assert!(
+            deliveries::get(&mut tx, id).await.unwrap().is_some(),
+            "{id}"
+        );
+        assert_eq!(logged(&mut tx, id).await, 1, "{id}'s attempts");
+    }
+    // Later, the newer settled one goes too; the pending ones never do.
+    let later = deliveries::prune_settled(&mut tx, secs(86_400), 10)
+        .await
+        .unwrap();
+    assert_eq!(later, ["msg_e"]);
+    let left: Vec<String> = deliveries::for_endpoint(&mut tx, "ep_1", 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(left.len(), 2);
+    assert!(left.contains(&"msg_d".to_owned()) && left.contains(&"msg_f".to_owned()));
+    tx.commit().await.unwrap();
+}
+
 zs_store::test_on_both_backends!(
     a_delivery_is_read_with_its_endpoint_in_one_query,
-    an_attempt_is_logged_and_settles_its_delivery_and_job
+    an_attempt_is_logged_and_settles_its_delivery_and_job,
+    settled_deliveries_are_pruned_oldest_first_with_their_attempts
 );

@@ -171,7 +171,7 @@ async fn delivery_view(c: &mut zs_store::Conn, d: Delivery) -> Result<DeliveryVi
 #[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", operation_id = "listWebhookDeliveries", tag = "webhooks",
     params(("id" = String, Path, description = "The endpoint id (`ep_…`)")),
     responses(
-        (status = 200, description = "The endpoint's deliveries with their attempts, newest first", body = DeliveryList),
+        (status = 200, description = "The endpoint's deliveries with their attempts, newest first; a settled delivery is deleted once `ZS_DELIVERY_RETENTION` (default 30 days) has passed since its last change", body = DeliveryList),
         (status = 404, description = "`not_found`: no such endpoint", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn deliveries_of(
@@ -197,7 +197,7 @@ pub async fn deliveries_of(
     params(("id" = String, Path, description = "The delivery id (`msg_…`)")),
     responses(
         (status = 202, description = "Accepted: the delivery is pending again and will be attempted now", body = DeliveryView),
-        (status = 404, description = "`not_found`: no such delivery", body = ErrorBody)),
+        (status = 404, description = "`not_found`: no such delivery (also one deleted after `ZS_DELIVERY_RETENTION`)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn retry(
     State(st): State<AppState>,
