@@ -9,9 +9,6 @@ use jiff::{SignedDuration, Timestamp};
 use std::sync::Arc;
 use zs_store::deliveries;
 
-/// How long settled deliveries are kept unless the operator says otherwise.
-pub const DEFAULT_DELIVERY_RETENTION: SignedDuration = SignedDuration::from_hours(24 * 30);
-
 /// Deliveries deleted per transaction: the writer is never held long, and the commands
 /// waiting for it go between two batches.
 const BATCH: i64 = 1_000;
@@ -81,6 +78,10 @@ mod tests {
         assert_eq!(retention_interval(SignedDuration::from_secs(2)), secs(1));
         assert_eq!(retention_interval(SignedDuration::from_secs(20)), secs(5));
         assert_eq!(retention_interval(SignedDuration::from_hours(1)), secs(600));
-        assert_eq!(retention_interval(DEFAULT_DELIVERY_RETENTION), secs(600));
+        // `serve`'s default, P30D.
+        assert_eq!(
+            retention_interval(SignedDuration::from_hours(24 * 30)),
+            secs(600)
+        );
     }
 }
